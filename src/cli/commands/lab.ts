@@ -1,0 +1,112 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_FIRST_ADDRESS, MAX_LAB_HOSTS } from '../../lab/layout.js';
+import { DEFAULT_LAB_DIR, LabError, labDown, labStatus, labUp } from '../../lab/lab.js';
+import { LAB_SCENARIOS } from '../../lab/scenarios.js';
+import { ExitCode } from '../exit-codes.js';
+
+function parseHostCount(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_LAB_HOSTS) {
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_LAB_HOSTS}.`);
+  }
+  return Number(value);
+}
+
+function parseScenarioList(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !LAB_SCENARIOS.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; known: ${LAB_SCENARIOS.map((s) => s.name).join(', ')}.`);
+  }
+  return names;
+}
+
+const dirOption = (): Option =>
+  new Option('--dir <DIR>', 'where the lab keeps its state, key and inventory').default(DEFAULT_LAB_DIR);
+
+/** Runs a lab action, turning a LabError into a one-line message and exit code 1. */
+async function guarded(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    if (error instanceof LabError) {
+      process.stderr.write(`sshfix lab: ${error.message}\n`);
+      process.exitCode = ExitCode.Failure;
+      return;
+    }
+    throw error;
+  }
+}
+
+export function registerLabCommand(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('a local fleet of real OpenSSH hosts on loopback, for demos, tests and benchmarks (Linux, root)');
+
+  lab
+    .command('up')
+    .description('start the lab (or converge a running one to --hosts); writes DIR/inventory.yaml and DIR/id_ed25519')
+    .option('--hosts <N>', 'number of hosts', parseHostCount, 5)
+    .addOption(dirOption())
+    .option('--first-address <IP>', 'loopback address of the first host; the others follow it', DEFAULT_FIRST_ADDRESS)
+    .option(
+      '--scenarios <LIST>',
+      `comma-separated scenarios to seed round-robin (default: all, in order: ${LAB_SCENARIOS.map((s) => s.name).join(', ')})`,
+      parseScenarioList,
+    )
+    .action(async (opts: { hosts: number; dir: string; firstAddress: string; scenarios?: string[] }) =>
+      guarded(async () => {
+        const summary = await labUp({
+          dir: opts.dir,
+          hosts: opts.hosts,
+          firstAddress: opts.firstAddress,
+          ...(opts.scenarios ? { scenarios: opts.scenarios } : {}),
+          onEvent: (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(
+          `lab up: ${summary.hosts.length} host(s) (${summary.started.length} started, ${summary.kept.length} already running` +
+            `${summary.stopped.length > 0 ? `, ${summary.stopped.length} stopped` : ''})\n` +
+            `inventory: ${summary.paths.inventory}\n` +
+            `try: sshfix plan playbooks/*.yaml -i ${summary.paths.inventory}\n` +
+            `stop it with: sshfix lab down${opts.dir === DEFAULT_LAB_DIR ? '' : ` --dir ${opts.dir}`}\n`,
+        );
+      }),
+    );
+
+  lab
+    .command('down')
+    .description('stop every process the lab started and remove the hosts\' layers')
+    .addOption(dirOption())
+    .action(async (opts: { dir: string }) =>
+      guarded(async () => {
+        const result = await labDown(opts.dir, (line) => process.stderr.write(`${line}\n`));
+        process.stdout.write(
+          result.stopped.length > 0 ? `lab down: stopped ${result.stopped.length} host(s)\n` : `lab down: no lab runs from ${result.paths.dir}\n`,
+        );
+      }),
+    );
+
+  lab
+    .command('status')
+    .description('list the lab hosts and whether each answers')
+    .addOption(dirOption())
+    .addOption(new Option('--format <FORMAT>', 'output format').choices(['human', 'json']).default('human'))
+    .action(async (opts: { dir: string; format: 'human' | 'json' }) =>
+      guarded(async () => {
+        const { paths, hosts } = await labStatus(opts.dir);
+        const down = hosts.filter((h) => !h.banner).length;
+        if (opts.format === 'json') {
+          process.stdout.write(JSON.stringify({ dir: paths.dir, inventory: paths.inventory, hosts }, null, 2) + '\n');
+        } else if (hosts.length === 0) {
+          process.stdout.write(`no lab runs from ${paths.dir} (start one with: sshfix lab up)\n`);
+        } else {
+          const width = Math.max(...hosts.map((h) => h.name.length));
+          for (const h of hosts) {
+            const state = h.banner ? `up    ${h.banner}` : h.running ? 'not answering' : 'stopped';
+            process.stdout.write(`${h.name.padEnd(width)}  ${h.address.padEnd(15)}  ${h.scenario.padEnd(18)}  ${state}\n`);
+          }
+          process.stdout.write(`inventory: ${paths.inventory}\n`);
+        }
+        if (down > 0) process.exitCode = ExitCode.Failure;
+      }),
+    );
+}

@@ -1,0 +1,573 @@
+/**
+ * The lab: a fleet of real OpenSSH sshd daemons on one Linux machine. Each host is a mount + UTS
+ * namespace with copy-on-write /etc, /var/log, /var/lib, /root and /home (overlayfs), private tmpfs
+ * /run and /tmp, its own hostname and its own loopback address on port 22.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import ssh2 from 'ssh2';
+import { quoteShellArg } from '../util/shell-quote.js';
+import {
+  LAB_ACCOUNTS,
+  layoutLab,
+  renderLabInventory,
+  renderLabKnownHosts,
+  type LabHostSpec,
+} from './layout.js';
+import {
+  identify,
+  isSameProcess,
+  mountNamespaceOf,
+  processesInNamespace,
+  stopProcesses,
+  type ProcessIdentity,
+} from './processes.js';
+import { findLabScenario, type LabScenario, type SeedFile } from './scenarios.js';
+
+export const DEFAULT_LAB_DIR = '/var/tmp/sshfix-lab';
+export const LAB_BECOME_PASSWORD_ENV = 'SSHFIX_LAB_BECOME_PASSWORD';
+
+/** Directories each host gets a private copy-on-write view of. */
+const OVERLAID = ['/etc', '/var/log', '/var/lib', '/root', '/home'] as const;
+/** Directories each host gets an empty private tmpfs for. */
+const PRIVATE_TMPFS = [
+  { path: '/run', mode: '0755' },
+  { path: '/tmp', mode: '1777' },
+] as const;
+
+/** A problem the user can fix; the CLI prints the message without a stack trace. */
+export class LabError extends Error {
+  override name = 'LabError';
+}
+
+export interface LabHostState {
+  name: string;
+  address: string;
+  scenario: string;
+  /** sshd, started with -D so it stays the namespace's first process. */
+  sshd: ProcessIdentity;
+  /** /proc/PID/ns/mnt of that process, e.g. "mnt:[4026532177]". */
+  mountNamespace: string;
+}
+
+interface LabStateFile {
+  format: 1;
+  hosts: LabHostState[];
+}
+
+export interface LabPaths {
+  dir: string;
+  state: string;
+  inventory: string;
+  identityFile: string;
+  knownHosts: string;
+  secrets: string;
+  hostsDir: string;
+}
+
+export function labPaths(dir: string): LabPaths {
+  const abs = resolve(dir);
+  return {
+    dir: abs,
+    state: join(abs, 'lab.json'),
+    inventory: join(abs, 'inventory.yaml'),
+    identityFile: join(abs, 'id_ed25519'),
+    knownHosts: join(abs, 'known_hosts'),
+    secrets: join(abs, 'secrets.env'),
+    hostsDir: join(abs, 'hosts'),
+  };
+}
+
+const hostDir = (paths: LabPaths, name: string): string => join(paths.hostsDir, name);
+/** A path only this host's mount table shows: identifies its processes. */
+const hostMarker = (paths: LabPaths, name: string): string => join(hostDir(paths, name), 'etc', 'upper');
+
+function findProgram(name: string, candidates: readonly string[]): string | undefined {
+  for (const candidate of candidates) if (existsSync(candidate)) return candidate;
+  const which = spawnSync('sh', ['-c', `command -v ${quoteShellArg(name)}`], { encoding: 'utf8' });
+  const found = which.stdout.trim();
+  return which.status === 0 && found ? found : undefined;
+}
+
+export interface LabTools {
+  sshd: string;
+  unshare: string;
+}
+
+/** Checks that this machine can run a lab, with the fix in each message. */
+export function checkLabPrerequisites(dir: string): LabTools {
+  if (process.platform !== 'linux') {
+    throw new LabError(
+      `the lab needs Linux (mount and UTS namespaces, overlayfs); this is ${process.platform}. Run it in a Linux VM or container with root.`,
+    );
+  }
+  if (process.getuid?.() !== 0) {
+    throw new LabError('the lab needs root (it mounts overlays and binds port 22 on loopback): run it with sudo.');
+  }
+  // SSHFIX_LAB_SSHD runs the lab on another OpenSSH build (e.g. to try a newer version's rules).
+  const wanted = process.env['SSHFIX_LAB_SSHD'];
+  const sshd = wanted ? (existsSync(wanted) ? wanted : undefined) : findProgram('sshd', ['/usr/sbin/sshd']);
+  if (!sshd) {
+    throw new LabError(
+      `no sshd binary ${wanted ? `at ${wanted} (from SSHFIX_LAB_SSHD)` : 'found'}. Install OpenSSH server (the lab starts its own daemons): ` +
+        'apt-get install -y openssh-server (Debian/Ubuntu), dnf install -y openssh-server (RHEL/Fedora).',
+    );
+  }
+  const unshare = findProgram('unshare', ['/usr/bin/unshare']);
+  if (!unshare) throw new LabError('no unshare binary found: apt-get install -y util-linux');
+  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) {
+    const loaded = spawnSync('modprobe', ['overlay']).status === 0;
+    if (!loaded) throw new LabError('the kernel has no overlayfs: load it with `modprobe overlay`.');
+  }
+  const abs = resolve(dir);
+  for (const hidden of [...OVERLAID, ...PRIVATE_TMPFS.map((t) => t.path)]) {
+    if (abs === hidden || abs.startsWith(`${hidden}/`)) {
+      throw new LabError(
+        `the lab directory ${abs} is inside ${hidden}, which every lab host mounts over; choose another with --dir (default ${DEFAULT_LAB_DIR}).`,
+      );
+    }
+  }
+  if (/[,:\\\s]/.test(abs)) {
+    throw new LabError(`the lab directory ${abs} contains a comma, colon, backslash or space, which overlayfs options cannot hold; choose another with --dir.`);
+  }
+  return { sshd, unshare };
+}
+
+function readState(paths: LabPaths): LabStateFile | undefined {
+  if (!existsSync(paths.state)) return undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(paths.state, 'utf8')) as LabStateFile;
+    return parsed.format === 1 && Array.isArray(parsed.hosts) ? parsed : undefined;
+  } catch {
+    throw new LabError(`${paths.state} is not a lab state file; remove it if no lab runs from ${paths.dir}.`);
+  }
+}
+
+function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
+
+function writeState(paths: LabPaths, state: LabStateFile): void {
+  writeFileAtomic(paths.state, JSON.stringify(state, null, 2) + '\n');
+}
+
+/** Reads the first line a server sends: an SSH banner means sshd answers. */
+export function probeBanner(address: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolveProbe) => {
+    const socket = connect({ host: address, port });
+    let buffer = '';
+    const finish = (result: string | undefined): void => {
+      socket.destroy();
+      clearTimeout(timer);
+      resolveProbe(result);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      const line = buffer.split('\n').find((l) => l.startsWith('SSH-'));
+      if (line) finish(line.trim());
+    });
+    socket.on('error', () => finish(undefined));
+    socket.on('close', () => finish(undefined));
+  });
+}
+
+function ensureUserKey(paths: LabPaths): string {
+  if (!existsSync(paths.identityFile) || !existsSync(`${paths.identityFile}.pub`)) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'sshfix-lab' });
+    writeFileAtomic(paths.identityFile, pair.private, 0o600);
+    writeFileAtomic(`${paths.identityFile}.pub`, `${pair.public}\n`, 0o644);
+  }
+  return readFileSync(`${paths.identityFile}.pub`, 'utf8').trim();
+}
+
+function ensureSecrets(paths: LabPaths): string {
+  if (existsSync(paths.secrets)) {
+    const match = /^SSHFIX_LAB_BECOME_PASSWORD='([^']*)'$/m.exec(readFileSync(paths.secrets, 'utf8'));
+    if (match?.[1]) return match[1];
+  }
+  const password = randomBytes(12).toString('base64url');
+  writeFileAtomic(
+    paths.secrets,
+    `# The deploy account's sudo password on every lab host (source this file to use it).\n${LAB_BECOME_PASSWORD_ENV}='${password}'\n`,
+    0o600,
+  );
+  return password;
+}
+
+function hashPassword(password: string): string {
+  const result = spawnSync('openssl', ['passwd', '-6', '-stdin'], { input: password, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new LabError(`openssl passwd failed (${result.stderr.trim() || 'not installed?'}): apt-get install -y openssl`);
+  }
+  return result.stdout.trim();
+}
+
+function groupId(name: string): number | undefined {
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  return line ? Number(line.split(':')[2]) : undefined;
+}
+
+interface HostFileWriter {
+  /** Writes `file` into the overlay upper layer of the directory that holds it. */
+  write(file: SeedFile, owner?: { uid: number; gid: number }): void;
+  mkdir(path: string, mode: number, owner?: { uid: number; gid: number }): void;
+}
+
+function upperWriter(root: string): HostFileWriter {
+  const upperPath = (path: string): string => {
+    const base = OVERLAID.find((dir) => path === dir || path.startsWith(`${dir}/`));
+    if (!base) throw new Error(`internal: ${path} is not in an overlaid directory`);
+    return join(root, base.slice(1).replace(/\//g, '-'), 'upper', path.slice(base.length));
+  };
+  return {
+    write(file, owner) {
+      const target = upperPath(file.path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, file.content, { mode: file.mode ?? 0o644 });
+      chmodSync(target, file.mode ?? 0o644);
+      if (owner) chownSync(target, owner.uid, owner.gid);
+    },
+    mkdir(path, mode, owner) {
+      const target = upperPath(path);
+      mkdirSync(target, { recursive: true, mode });
+      chmodSync(target, mode);
+      if (owner) chownSync(target, owner.uid, owner.gid);
+    },
+  };
+}
+
+/** /etc/passwd, /etc/group and /etc/shadow of the machine plus the lab accounts. */
+function accountFiles(passwordHash: string): SeedFile[] {
+  const names = new Set<string>(LAB_ACCOUNTS.map((a) => a.name));
+  const keep = (text: string): string =>
+    text
+      .split('\n')
+      .filter((line) => line !== '' && !names.has(line.split(':')[0] ?? ''))
+      .join('\n') + '\n';
+  const passwd = keep(readFileSync('/etc/passwd', 'utf8'));
+  const group = keep(readFileSync('/etc/group', 'utf8'));
+  const shadow = existsSync('/etc/shadow') ? keep(readFileSync('/etc/shadow', 'utf8')) : '';
+  const extraPasswd = LAB_ACCOUNTS.map((a) => `${a.name}:x:${a.uid}:${a.uid}:lab ${a.name}:/home/${a.name}:/bin/bash\n`);
+  const extraGroup = LAB_ACCOUNTS.map((a) => `${a.name}:x:${a.uid}:\n`);
+  const extraShadow = LAB_ACCOUNTS.map((a) => `${a.name}:${a.sudo ? passwordHash : '*'}:19700:0:99999:7:::\n`);
+  return [
+    { path: '/etc/passwd', content: passwd + extraPasswd.join('') },
+    { path: '/etc/group', content: group + extraGroup.join('') },
+    { path: '/etc/shadow', content: shadow + extraShadow.join(''), mode: 0o640 },
+    {
+      path: '/etc/sudoers.d/sshfix-lab',
+      content: LAB_ACCOUNTS.filter((a) => a.sudo)
+        .map((a) => `${a.name} ALL=(ALL:ALL) ALL\n`)
+        .join(''),
+      mode: 0o440,
+    },
+  ];
+}
+
+interface PreparedHost {
+  spec: LabHostSpec;
+  bootScript: string;
+  hostPublicKey: string;
+}
+
+/** Lays out one host's private layers (everything but the mounts, which happen inside its namespace). */
+function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKey: string, passwordHash: string): PreparedHost {
+  const root = hostDir(paths, spec.name);
+  rmSync(root, { recursive: true, force: true });
+  for (const dir of OVERLAID) {
+    const slug = dir.slice(1).replace(/\//g, '-');
+    mkdirSync(join(root, slug, 'upper'), { recursive: true });
+    mkdirSync(join(root, slug, 'work'), { recursive: true });
+  }
+  const writer = upperWriter(root);
+  for (const file of spec.scenario.files) writer.write(file);
+  writer.write({ path: '/etc/hostname', content: `${spec.name}\n` });
+  // sudo and PAM look the hostname up; the machine's /etc/hosts plus this host's own line.
+  const machineHosts = existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : '127.0.0.1\tlocalhost\n';
+  writer.write({ path: '/etc/hosts', content: `${machineHosts.replace(/\n?$/, '\n')}${spec.address}\t${spec.name}\n` });
+
+  const shadowGid = groupId('shadow') ?? 0;
+  for (const file of accountFiles(passwordHash)) {
+    writer.write(file, file.path === '/etc/shadow' ? { uid: 0, gid: shadowGid } : undefined);
+  }
+
+  // Host keys of its own, so host-key checks tell lab hosts apart.
+  const keyTypes = ['ed25519', 'ecdsa'] as const;
+  let hostPublicKey = '';
+  for (const type of keyTypes) {
+    const pair = ssh2.utils.generateKeyPairSync(type, type === 'ecdsa' ? { bits: 256, comment: `root@${spec.name}` } : { comment: `root@${spec.name}` });
+    writer.write({ path: `/etc/ssh/ssh_host_${type}_key`, content: pair.private, mode: 0o600 });
+    writer.write({ path: `/etc/ssh/ssh_host_${type}_key.pub`, content: `${pair.public}\n` });
+    if (type === 'ed25519') hostPublicKey = pair.public;
+  }
+
+  writer.mkdir('/root/.ssh', 0o700);
+  writer.write({ path: '/root/.ssh/authorized_keys', content: `${userKey}\n`, mode: 0o600 });
+  for (const account of LAB_ACCOUNTS) {
+    const owner = { uid: account.uid, gid: account.uid };
+    writer.mkdir(`/home/${account.name}`, 0o750, owner);
+    writer.mkdir(`/home/${account.name}/.ssh`, 0o700, owner);
+    writer.write({ path: `/home/${account.name}/.ssh/authorized_keys`, content: `${userKey}\n`, mode: 0o600 }, owner);
+  }
+
+  // The machine's own sshd drop-ins and host keys must not leak into the host: hide them.
+  const seeded = new Set(spec.scenario.files.map((f) => f.path));
+  const hide: string[] = [];
+  const machineDropIns = '/etc/ssh/sshd_config.d';
+  if (existsSync(machineDropIns)) {
+    for (const entry of readdirSync(machineDropIns)) {
+      if (!seeded.has(`${machineDropIns}/${entry}`)) hide.push(`${machineDropIns}/${entry}`);
+    }
+  }
+  for (const entry of existsSync('/etc/ssh') ? readdirSync('/etc/ssh') : []) {
+    if (/^ssh_host_.*_key(\.pub)?$/.test(entry) && !keyTypes.some((t) => entry.startsWith(`ssh_host_${t}_key`))) {
+      hide.push(`/etc/ssh/${entry}`);
+    }
+  }
+
+  const q = quoteShellArg;
+  const lines = [
+    '#!/bin/sh',
+    '# Boots one lab host inside its own mount and UTS namespaces (written by `sshfix lab up`).',
+    'set -eu',
+    ...OVERLAID.map((dir) => {
+      const slug = dir.slice(1).replace(/\//g, '-');
+      const opts = `lowerdir=${dir},upperdir=${join(root, slug, 'upper')},workdir=${join(root, slug, 'work')}`;
+      return `mount -t overlay sshfix-lab -o ${q(opts)} ${q(dir)}`;
+    }),
+    ...PRIVATE_TMPFS.map((t) => `mount -t tmpfs -o mode=${t.mode} sshfix-lab ${q(t.path)}`),
+    'mkdir -p /run/sshd && chmod 0755 /run/sshd',
+    ...hide.map((path) => `rm -f ${q(path)}`),
+    `hostname ${q(spec.name)}`,
+    `exec ${q(tools.sshd)} -D -E /var/log/auth.log -o ${q(`ListenAddress=${spec.address}:22`)}`,
+  ];
+  const bootScript = join(root, 'boot.sh');
+  writeFileSync(bootScript, lines.join('\n') + '\n', { mode: 0o755 });
+  return { spec, bootScript, hostPublicKey };
+}
+
+async function bootHost(paths: LabPaths, tools: LabTools, prepared: PreparedHost): Promise<LabHostState> {
+  const { spec } = prepared;
+  const root = hostDir(paths, spec.name);
+  const logPath = join(root, 'boot.log');
+  const log = openSync(logPath, 'w');
+  // No --fork: unshare execs the script, which execs sshd, so the pid we get is sshd's.
+  const child = spawn(tools.unshare, ['--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', prepared.bootScript], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new LabError(`could not start ${tools.unshare} for ${spec.name}`);
+
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (exited !== undefined) {
+      const bootLog = readFileSync(logPath, 'utf8');
+      const detail = bootLog.trim().split('\n').slice(-5).join('\n  ');
+      const hint = /Address already in use/.test(bootLog)
+        ? '\n  Something already listens on port 22 of every address (the machine\'s own sshd?): ' +
+          'stop it, or give it a ListenAddress outside 127.77.0.0/16.'
+        : '';
+      throw new LabError(`${spec.name}: sshd exited (code ${exited}) while starting:\n  ${detail}${hint}`);
+    }
+    if (await probeBanner(spec.address, 22, 500)) break;
+    if (Date.now() > deadline) {
+      throw new LabError(`${spec.name}: sshd did not answer on ${spec.address}:22 within 15 s (see ${logPath})`);
+    }
+    await sleep(25);
+  }
+  const identity = identify(pid);
+  const namespace = mountNamespaceOf(pid);
+  if (!identity || !namespace) throw new LabError(`${spec.name}: sshd (pid ${pid}) vanished right after starting`);
+
+  // Written through the host's own mount namespace: the files land in its /etc overlay.
+  for (const file of spec.scenario.filesAfterStart ?? []) {
+    const target = `/proc/${pid}/root${file.path}`;
+    writeFileSync(target, file.content, { mode: file.mode ?? 0o644 });
+  }
+  return { name: spec.name, address: spec.address, scenario: spec.scenario.name, sshd: identity, mountNamespace: namespace };
+}
+
+/** Stops every process of one lab host (sshd, its sessions, daemons started inside). */
+async function stopHost(paths: LabPaths, host: LabHostState): Promise<void> {
+  const pids = processesInNamespace(host.mountNamespace, hostMarker(paths, host.name));
+  await stopProcesses(pids);
+  rmSync(hostDir(paths, host.name), { recursive: true, force: true });
+}
+
+function hostIsUp(host: LabHostState): boolean {
+  return isSameProcess(host.sshd) && mountNamespaceOf(host.sshd.pid) === host.mountNamespace;
+}
+
+export interface LabUpOptions {
+  dir: string;
+  hosts: number;
+  firstAddress: string;
+  scenarios?: readonly string[];
+  /** Called with one line per event (host started, kept, stopped). */
+  onEvent?: (line: string) => void;
+}
+
+export interface LabSummary {
+  paths: LabPaths;
+  hosts: LabHostState[];
+  started: string[];
+  kept: string[];
+  stopped: string[];
+}
+
+async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    results.push(...(await Promise.all(items.slice(i, i + size).map(work))));
+  }
+  return results;
+}
+
+/**
+ * Starts the lab, or converges a running one to the requested hosts: hosts already running with the
+ * same address and scenario are kept, others are (re)started from fresh layers, extra ones stopped.
+ */
+export async function labUp(options: LabUpOptions): Promise<LabSummary> {
+  const paths = labPaths(options.dir);
+  const tools = checkLabPrerequisites(paths.dir);
+  const scenarios: LabScenario[] = [];
+  for (const name of options.scenarios ?? []) {
+    const scenario = findLabScenario(name);
+    if (!scenario) throw new LabError(`unknown lab scenario "${name}"`);
+    scenarios.push(scenario);
+  }
+  let specs: LabHostSpec[];
+  try {
+    specs = layoutLab({ hosts: options.hosts, firstAddress: options.firstAddress, scenarios });
+  } catch (error) {
+    throw new LabError((error as Error).message);
+  }
+  const say = options.onEvent ?? ((): void => {});
+  mkdirSync(paths.hostsDir, { recursive: true });
+
+  const previous = readState(paths)?.hosts ?? [];
+  const kept: LabHostState[] = [];
+  const stopped: string[] = [];
+  for (const host of previous) {
+    const spec = specs.find((s) => s.name === host.name);
+    if (spec && spec.address === host.address && spec.scenario.name === host.scenario && hostIsUp(host)) {
+      kept.push(host);
+      say(`${host.name} ${host.address} already running (${host.scenario})`);
+    } else {
+      await stopHost(paths, host);
+      if (!spec) {
+        stopped.push(host.name);
+        say(`${host.name} stopped (not in the requested lab)`);
+      }
+    }
+  }
+  // Record what still runs before starting more, so a failure part-way leaves `lab down` able to stop it.
+  writeState(paths, { format: 1, hosts: kept });
+
+  const userKey = ensureUserKey(paths);
+  const passwordHash = hashPassword(ensureSecrets(paths));
+  const toStart = specs.filter((s) => !kept.some((k) => k.name === s.name));
+  const states = [...kept];
+  await inBatches(toStart, 16, async (spec) => {
+    const prepared = prepareHost(paths, tools, spec, userKey, passwordHash);
+    const state = await bootHost(paths, tools, prepared);
+    states.push(state);
+    writeState(paths, { format: 1, hosts: states });
+    say(`${spec.name} ${spec.address} started (${spec.scenario.name}: ${spec.scenario.summary})`);
+    return state;
+  });
+  states.sort((a, b) => a.name.localeCompare(b.name));
+  writeState(paths, { format: 1, hosts: states });
+
+  const knownHosts = states.map((s) => ({
+    address: s.address,
+    publicKey: readFileSync(join(hostDir(paths, s.name), 'etc', 'upper', 'ssh', 'ssh_host_ed25519_key.pub'), 'utf8'),
+  }));
+  writeFileAtomic(paths.knownHosts, renderLabKnownHosts(knownHosts));
+  writeFileAtomic(
+    paths.inventory,
+    renderLabInventory({
+      hosts: states.map((s) => specs.find((spec) => spec.name === s.name) as LabHostSpec),
+      identityFile: paths.identityFile,
+      knownHosts: paths.knownHosts,
+    }),
+  );
+  return {
+    paths,
+    hosts: states,
+    started: toStart.map((s) => s.name),
+    kept: kept.map((k) => k.name),
+    stopped,
+  };
+}
+
+export interface LabDownResult {
+  paths: LabPaths;
+  stopped: string[];
+}
+
+/** Stops every process the lab started (recorded hosts only) and removes their layers. */
+export async function labDown(dir: string, onEvent?: (line: string) => void): Promise<LabDownResult> {
+  const paths = labPaths(dir);
+  const state = readState(paths);
+  if (!state) return { paths, stopped: [] };
+  if (process.getuid?.() !== 0) throw new LabError('stopping the lab needs root, as starting it did: run it with sudo.');
+  const stopped: string[] = [];
+  await inBatches(state.hosts, 32, async (host) => {
+    await stopHost(paths, host);
+    stopped.push(host.name);
+    onEvent?.(`${host.name} ${host.address} stopped`);
+  });
+  rmSync(paths.state, { force: true });
+  return { paths, stopped: stopped.sort() };
+}
+
+export interface LabHostStatus {
+  name: string;
+  address: string;
+  scenario: string;
+  running: boolean;
+  /** The SSH banner sshd sent, when it answered. */
+  banner?: string;
+}
+
+export async function labStatus(dir: string): Promise<{ paths: LabPaths; hosts: LabHostStatus[] }> {
+  const paths = labPaths(dir);
+  const state = readState(paths);
+  const hosts = await inBatches(state?.hosts ?? [], 64, async (host): Promise<LabHostStatus> => {
+    const running = hostIsUp(host);
+    const banner = running ? await probeBanner(host.address, 22, 2000) : undefined;
+    return { name: host.name, address: host.address, scenario: host.scenario, running, ...(banner ? { banner } : {}) };
+  });
+  return { paths, hosts };
+}

@@ -1,0 +1,107 @@
+/**
+ * Finding and stopping the processes of a lab host through /proc (Linux only). A lab host is its
+ * mount namespace: sshd, every session it forked and any daemon started inside (fail2ban) share it.
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A process as recorded at start: pid plus its start time, so a recycled pid is never mistaken for it. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Field 22 of /proc/PID/stat (clock ticks since boot). */
+  startTime: string;
+}
+
+export function readStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function isSameProcess(identity: ProcessIdentity): boolean {
+  return readStartTime(identity.pid) === identity.startTime;
+}
+
+export function identify(pid: number): ProcessIdentity | undefined {
+  const startTime = readStartTime(pid);
+  return startTime === undefined ? undefined : { pid, startTime };
+}
+
+export function mountNamespaceOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every process in mount namespace `namespace` whose mount table shows `marker` (a path only that
+ * lab host mounts). The marker guards against a namespace id reused after the lab host died.
+ */
+export function processesInNamespace(namespace: string, marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid || mountNamespaceOf(pid) !== namespace) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/mountinfo`, 'utf8').includes(marker)) found.push(pid);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Running, as opposed to gone or a zombie waiting for whoever adopted it to reap it. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * Stops the given processes: SIGTERM, then SIGKILL for those still there after `graceMs`.
+ * Resolves once every one of them is gone or a zombie.
+ */
+export async function stopProcesses(pids: readonly number[], graceMs = 3000): Promise<void> {
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  let left = pids.filter(alive);
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(50);
+    left = left.filter(alive);
+  }
+  for (const pid of left) signal(pid, 'SIGKILL');
+  const hardDeadline = Date.now() + 5000;
+  while (left.length > 0 && Date.now() < hardDeadline) {
+    await sleep(50);
+    left = left.filter(alive);
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}

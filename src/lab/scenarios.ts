@@ -1,0 +1,371 @@
+/**
+ * The starting points lab hosts are seeded with: realistic sshd layouts taken from the field guide's
+ * causes. Pure data: the lab writes these files into each host's private /etc before sshd starts.
+ */
+
+/** A file to place on a lab host, by absolute path inside the host. */
+export interface SeedFile {
+  path: string;
+  content: string;
+  /** Octal permission bits; 0o644 when absent. */
+  mode?: number;
+}
+
+export interface LabScenario {
+  /** Stable identifier, also the inventory group the lab puts such hosts in. */
+  name: string;
+  /** One line for `lab status` and the inventory comments. */
+  summary: string;
+  /** Files present before sshd starts. Every lab host also gets its own host keys and accounts. */
+  files: readonly SeedFile[];
+  /**
+   * Files written once sshd is listening: a broken drop-in that nobody has reloaded yet is a real
+   * situation, and sshd would refuse to start with it.
+   */
+  filesAfterStart?: readonly SeedFile[];
+}
+
+/** Debian 12's /usr/share/openssh/sshd_config (openssh-server 1:9.2p1), as a freshly installed host has it. */
+export const DEBIAN_12_SSHD_CONFIG = `
+# This is the sshd server system-wide configuration file.  See
+# sshd_config(5) for more information.
+
+# This sshd was compiled with PATH=/usr/local/bin:/usr/bin:/bin:/usr/games
+
+# The strategy used for options in the default sshd_config shipped with
+# OpenSSH is to specify options with their default value where
+# possible, but leave them commented.  Uncommented options override the
+# default value.
+
+Include /etc/ssh/sshd_config.d/*.conf
+
+#Port 22
+#AddressFamily any
+#ListenAddress 0.0.0.0
+#ListenAddress ::
+
+#HostKey /etc/ssh/ssh_host_rsa_key
+#HostKey /etc/ssh/ssh_host_ecdsa_key
+#HostKey /etc/ssh/ssh_host_ed25519_key
+
+# Ciphers and keying
+#RekeyLimit default none
+
+# Logging
+#SyslogFacility AUTH
+#LogLevel INFO
+
+# Authentication:
+
+#LoginGraceTime 2m
+#PermitRootLogin prohibit-password
+#StrictModes yes
+#MaxAuthTries 6
+#MaxSessions 10
+
+#PubkeyAuthentication yes
+
+# Expect .ssh/authorized_keys2 to be disregarded by default in future.
+#AuthorizedKeysFile	.ssh/authorized_keys .ssh/authorized_keys2
+
+#AuthorizedPrincipalsFile none
+
+#AuthorizedKeysCommand none
+#AuthorizedKeysCommandUser nobody
+
+# For this to work you will also need host keys in /etc/ssh/ssh_known_hosts
+#HostbasedAuthentication no
+# Change to yes if you don't trust ~/.ssh/known_hosts for
+# HostbasedAuthentication
+#IgnoreUserKnownHosts no
+# Don't read the user's ~/.rhosts and ~/.shosts files
+#IgnoreRhosts yes
+
+# To disable tunneled clear text passwords, change to no here!
+#PasswordAuthentication yes
+#PermitEmptyPasswords no
+
+# Change to yes to enable challenge-response passwords (beware issues with
+# some PAM modules and threads)
+KbdInteractiveAuthentication no
+
+# Kerberos options
+#KerberosAuthentication no
+#KerberosOrLocalPasswd yes
+#KerberosTicketCleanup yes
+#KerberosGetAFSToken no
+
+# GSSAPI options
+#GSSAPIAuthentication no
+#GSSAPICleanupCredentials yes
+#GSSAPIStrictAcceptorCheck yes
+#GSSAPIKeyExchange no
+
+# Set this to 'yes' to enable PAM authentication, account processing,
+# and session processing. If this is enabled, PAM authentication will
+# be allowed through the KbdInteractiveAuthentication and
+# PasswordAuthentication.  Depending on your PAM configuration,
+# PAM authentication via KbdInteractiveAuthentication may bypass
+# the setting of "PermitRootLogin prohibit-password".
+# If you just want the PAM account and session checks to run without
+# PAM authentication, then enable this but set PasswordAuthentication
+# and KbdInteractiveAuthentication to 'no'.
+UsePAM yes
+
+#AllowAgentForwarding yes
+#AllowTcpForwarding yes
+#GatewayPorts no
+X11Forwarding yes
+#X11DisplayOffset 10
+#X11UseLocalhost yes
+#PermitTTY yes
+PrintMotd no
+#PrintLastLog yes
+#TCPKeepAlive yes
+#PermitUserEnvironment no
+#Compression delayed
+#ClientAliveInterval 0
+#ClientAliveCountMax 3
+#UseDNS no
+#PidFile /run/sshd.pid
+#MaxStartups 10:30:100
+#PermitTunnel no
+#ChrootDirectory none
+#VersionAddendum none
+
+# no default banner path
+#Banner none
+
+# Allow client to pass locale environment variables
+AcceptEnv LANG LC_*
+
+# override default of no subsystems
+Subsystem	sftp	/usr/lib/openssh/sftp-server
+
+# Example of overriding settings on a per-user basis
+#Match User anoncvs
+#	X11Forwarding no
+#	AllowTcpForwarding no
+#	PermitTTY no
+#	ForceCommand cvs server
+`;
+
+const sshdConfig = (content: string): SeedFile => ({ path: '/etc/ssh/sshd_config', content });
+const dropIn = (name: string, content: string): SeedFile => ({ path: `/etc/ssh/sshd_config.d/${name}`, content });
+
+/** The administrator hardened the main file; cloud-init's drop-in, read first, silently wins. */
+const debianCloud: LabScenario = {
+  name: 'debian-cloud',
+  summary: 'Debian 12 stock config; a cloud-init drop-in overrides the main file',
+  files: [
+    sshdConfig(
+      DEBIAN_12_SSHD_CONFIG.replace(
+        '#PasswordAuthentication yes',
+        '# Passwords off: keys only (ticket OPS-1182)\nPasswordAuthentication no',
+      ).replace('#ClientAliveInterval 0', 'ClientAliveInterval 0'),
+    ),
+    dropIn('50-cloud-init.conf', 'PasswordAuthentication yes\n'),
+  ],
+};
+
+/** CIS-style hardening: settings repeated further down and a tail of Match blocks. */
+const hardenedMatch: LabScenario = {
+  name: 'hardened-match',
+  summary: 'hardened config ending in Match blocks, MaxStartups set twice',
+  files: [
+    sshdConfig(`# Managed by the security baseline (CIS 5.2). Local edits are overwritten.
+Include /etc/ssh/sshd_config.d/*.conf
+
+LogLevel VERBOSE
+PermitRootLogin prohibit-password
+MaxAuthTries 4
+MaxSessions 4
+LoginGraceTime 60
+PermitEmptyPasswords no
+HostbasedAuthentication no
+IgnoreRhosts yes
+KbdInteractiveAuthentication no
+UsePAM yes
+X11Forwarding no
+AllowTcpForwarding no
+AllowAgentForwarding no
+ClientAliveInterval 300
+ClientAliveCountMax 0
+MaxStartups 10:30:60
+Banner /etc/issue.net
+AcceptEnv LANG LC_*
+Subsystem sftp internal-sftp
+
+# 5.2.21: throttle unauthenticated connections
+MaxStartups 10:30:100
+
+Match Group sftponly
+    ChrootDirectory /srv/sftp/%u
+    ForceCommand internal-sftp
+    AllowTcpForwarding no
+
+Match Address 10.20.0.0/16
+    PasswordAuthentication yes
+    MaxAuthTries 6
+`),
+  ],
+};
+
+/** RHEL 9 layout: algorithms come from the crypto-policies back-end through a drop-in. */
+const rhelLayout: LabScenario = {
+  name: 'rhel-layout',
+  summary: 'RHEL 9 layout: 50-redhat.conf includes the crypto-policies file',
+  files: [
+    sshdConfig(`#	$OpenBSD: sshd_config,v 1.104 2021/07/02 05:11:21 dtucker Exp $
+
+# This is the sshd server system-wide configuration file.  See
+# sshd_config(5) for more information.
+
+# To modify the system-wide sshd configuration, create a  *.conf  file under
+#  /etc/ssh/sshd_config.d/  which will be automatically included below
+Include /etc/ssh/sshd_config.d/*.conf
+
+# If you want to change the port on a SELinux system, you have to tell
+# SELinux about this change.
+# semanage port -a -t ssh_port_t -p tcp #PORTNUMBER
+#
+#Port 22
+#AddressFamily any
+#ListenAddress 0.0.0.0
+#ListenAddress ::
+
+#HostKey /etc/ssh/ssh_host_rsa_key
+#HostKey /etc/ssh/ssh_host_ecdsa_key
+#HostKey /etc/ssh/ssh_host_ed25519_key
+
+# Logging
+#SyslogFacility AUTH
+#LogLevel INFO
+
+# Authentication:
+
+#LoginGraceTime 2m
+PermitRootLogin prohibit-password
+#StrictModes yes
+#MaxAuthTries 6
+#MaxSessions 10
+
+#PubkeyAuthentication yes
+
+# The default is to check both .ssh/authorized_keys and .ssh/authorized_keys2
+# but this is overridden so installations will only check .ssh/authorized_keys
+AuthorizedKeysFile	.ssh/authorized_keys
+
+# To disable tunneled clear text passwords, change to no here!
+#PasswordAuthentication yes
+#PermitEmptyPasswords no
+
+#AllowAgentForwarding yes
+#AllowTcpForwarding yes
+#GatewayPorts no
+#X11Forwarding no
+#PermitTTY yes
+#PrintMotd yes
+#TCPKeepAlive yes
+#ClientAliveInterval 0
+#ClientAliveCountMax 3
+#UseDNS no
+#PidFile /var/run/sshd.pid
+#MaxStartups 10:30:100
+
+# no default banner path
+#Banner none
+
+# override default of no subsystems (the lab keeps Debian's sftp-server path)
+Subsystem	sftp	/usr/lib/openssh/sftp-server
+`),
+    dropIn(
+      '50-redhat.conf',
+      `# The lines below are RHEL's defaults; the crypto policy supplies the algorithms.
+# This system is following system-wide crypto policy. The changes to
+# crypto properties (Ciphers, MACs, ...) will not have any effect in
+# this or following included files. To override some configuration option,
+# write it before this block or include it before this file.
+# Please, see manual pages for update-crypto-policies(8) and sshd_config(5).
+Include /etc/crypto-policies/back-ends/opensshserver.config
+
+SyslogFacility AUTHPRIV
+
+ChallengeResponseAuthentication no
+
+GSSAPIAuthentication yes
+GSSAPICleanupCredentials no
+
+UsePAM yes
+
+X11Forwarding yes
+
+# It is recommended to use pam_motd in /etc/pam.d/sshd instead of PrintMotd,
+# as it is more configurable and versatile than the built-in version.
+PrintMotd no
+`,
+    ),
+    {
+      path: '/etc/crypto-policies/back-ends/opensshserver.config',
+      content: `Ciphers aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-ctr,aes128-gcm@openssh.com,aes128-ctr
+MACs hmac-sha2-256-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha1,umac-128@openssh.com,hmac-sha2-512
+GSSAPIKexAlgorithms gss-curve25519-sha256-,gss-nistp256-sha256-,gss-group14-sha256-,gss-group16-sha512-
+KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512
+HostKeyAlgorithms ecdsa-sha2-nistp256,ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp384,ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521,ecdsa-sha2-nistp521-cert-v01@openssh.com,ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com
+PubkeyAcceptedAlgorithms ecdsa-sha2-nistp256,ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp384,ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521,ecdsa-sha2-nistp521-cert-v01@openssh.com,ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com
+CASignatureAlgorithms ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-ed25519,rsa-sha2-256,rsa-sha2-512
+RequiredRSASize 2048
+`,
+    },
+  ],
+};
+
+/** Someone copied a "hardening" snippet: three unauthenticated connections and sshd starts dropping. */
+const tightMaxStartups: LabScenario = {
+  name: 'tight-maxstartups',
+  summary: 'MaxStartups 3:50:6 sheds concurrent logins',
+  files: [
+    sshdConfig(DEBIAN_12_SSHD_CONFIG),
+    dropIn('10-hardening.conf', '# From a hardening guide\nMaxStartups 3:50:6\nLoginGraceTime 20\n'),
+  ],
+};
+
+/** The backup account exists but is not listed: its logins are closed right after authentication. */
+const allowUsers: LabScenario = {
+  name: 'allowusers',
+  summary: 'AllowUsers lets root and deploy in, not backup',
+  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), dropIn('20-access.conf', '# Only admins\nAllowUsers root deploy\n')],
+};
+
+/** An old build appliance: only a SHA-1 group exchange the default clients no longer offer. */
+const legacyKex: LabScenario = {
+  name: 'legacy-kex',
+  summary: 'offers only diffie-hellman-group14-sha1 for key exchange',
+  files: [
+    sshdConfig(DEBIAN_12_SSHD_CONFIG),
+    dropIn('30-legacy.conf', '# Appliance firmware constraint\nKexAlgorithms diffie-hellman-group14-sha1\n'),
+  ],
+};
+
+/** A drop-in with a typo was written but sshd was never reloaded: the next reload would kill sshd. */
+const brokenDropIn: LabScenario = {
+  name: 'broken-dropin',
+  summary: 'a drop-in with an invalid line, written after sshd started',
+  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG)],
+  filesAfterStart: [dropIn('40-broken.conf', '# half-finished change\nClientAliveInterval 60\nMaxStartups 10:30\n')],
+};
+
+/** In seeding order: a lab of N hosts takes them round-robin. */
+export const LAB_SCENARIOS: readonly LabScenario[] = [
+  debianCloud,
+  hardenedMatch,
+  rhelLayout,
+  tightMaxStartups,
+  allowUsers,
+  legacyKex,
+  brokenDropIn,
+];
+
+export function findLabScenario(name: string): LabScenario | undefined {
+  return LAB_SCENARIOS.find((s) => s.name === name);
+}
