@@ -1,0 +1,203 @@
+/**
+ * The one shell script that gathers a host's facts in a single exec round trip, and the parser of
+ * its output. Pure: building and parsing do no I/O; gather-facts.ts runs the script.
+ *
+ * Output protocol: one record per line, every variable part base64-encoded, so file contents and
+ * command output of any bytes (newlines, NULs) come back intact and nothing in them can be
+ * mistaken for framing:
+ *
+ *     R <name> <exit code> <stdout b64> <stderr b64>     a command's result
+ *     F <path b64> <mode octal> <uid> <gid> <content b64> a regular file
+ *     M <path b64>                                      a path that does not exist
+ *     U <path b64>                                      a path that exists but is not a readable file
+ *     D <dir b64> <names b64>                           a directory's entries, newline-separated
+ *     I <pattern b64>                                   an Include pattern the script found
+ */
+import { quoteShellArg } from '../util/shell-quote.js';
+
+/** What the tasks of one host need to read. */
+export interface FactRequest {
+  /** sshd main config files whose Include trees to gather (usually just /etc/ssh/sshd_config). */
+  sshdConfigs: readonly string[];
+  /** Further files to read as they are (ssh_config, fail2ban jails, hosts.allow ...). */
+  files: readonly string[];
+  /** Directories to list and read every regular file of (non-recursive). */
+  dirs: readonly string[];
+}
+
+export const DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config';
+
+const q = quoteShellArg;
+
+/**
+ * The fact script. It needs a POSIX sh with base64, stat, awk and mktemp (coreutils or busybox).
+ * Commands whose output the engine parses run with LC_ALL=C.
+ */
+export function buildFactScript(request: FactRequest): string {
+  const lines = [
+    'set -u',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
+    'LC_ALL=C; export LC_ALL PATH',
+    't=$(mktemp -d 2>/dev/null || mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed" >&2; exit 70; }',
+    "trap 'rm -rf \"$t\"' EXIT",
+    // busybox base64 has no -w0; fall back to stripping newlines.
+    "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
+    'enc() { printf %s "$1" | b64; }',
+    'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; b64 <"$t/o"; printf " "; b64 <"$t/e"; printf "\\n"; }',
+    'rf() {',
+    '  if [ -f "$1" ] && [ -r "$1" ]; then',
+    '    printf "F %s %s " "$(enc "$1")" "$(stat -L -c "%a %u %g" "$1" 2>/dev/null || echo "644 0 0")"; b64 <"$1"; printf "\\n"',
+    '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U %s\\n" "$(enc "$1")"',
+    '  else printf "M %s\\n" "$(enc "$1")"; fi',
+    '}',
+    'ld() { [ -d "$1" ] || return 0; printf "D %s " "$(enc "$1")"; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; }',
+    // Include arguments of a config file, made absolute as sshd does (relative => /etc/ssh/).
+    // Quoted arguments with spaces are left to the engine, which asks again if it must.
+    'incs() {',
+    "  awk '{",
+    '    sub(/^[ \\t]+/, "");',
+    '    if (tolower(substr($0, 1, 7)) != "include") next;',
+    '    rest = substr($0, 8);',
+    '    if (rest != "" && rest !~ /^[ \\t=]/) next;',
+    '    sub(/^[ \\t]*=?[ \\t]*/, "", rest);',
+    '    n = split(rest, a, /[ \\t]+/);',
+    '    for (i = 1; i <= n; i++) {',
+    '      w = a[i]; if (w == "") continue; if (substr(w, 1, 1) == "#") break;',
+    '      gsub(/^["\\047]|["\\047]$/, "", w);',
+    '      if (substr(w, 1, 1) != "/") w = "/etc/ssh/" w;',
+    '      print w',
+    '    }',
+    "  }' \"$1\" 2>/dev/null",
+    '}',
+    // Walk the Include tree breadth first, reading each file once.
+    'walk() {',
+    '  printf "%s\\n" "$1" > "$t/queue"; : > "$t/seen"',
+    '  while [ -s "$t/queue" ]; do',
+    '    : > "$t/next"',
+    '    while IFS= read -r f; do',
+    '      grep -qxF -- "$f" "$t/seen" && continue',
+    '      printf "%s\\n" "$f" >> "$t/seen"',
+    '      rf "$f"',
+    '      [ -f "$f" ] || continue',
+    '      incs "$f" | while IFS= read -r p; do',
+    '        printf "I %s\\n" "$(enc "$p")"',
+    '        ld "$(dirname -- "$p")"',
+    '        for m in $p; do [ -f "$m" ] && printf "%s\\n" "$m" >> "$t/next"; done',
+    '      done',
+    '    done < "$t/queue"',
+    '    mv "$t/next" "$t/queue"',
+    '  done',
+    '}',
+    'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
+    'run id id -u',
+    'run ssh_connection printenv SSH_CONNECTION',
+    'run hostname uname -n',
+    'run os_release sh -c \'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release\'',
+    'run sshd_version "$sshd_bin" -V',
+    'run sshd_dump "$sshd_bin" -T',
+    'run sshd_test "$sshd_bin" -t',
+    // How sshd is managed, to reload it the way the host expects.
+    'run init sh -c \'' +
+      'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then ' +
+      'echo init=systemd; for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
+      'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then echo init=openrc; rc-service sshd status >/dev/null 2>&1 && echo sshd=active; ' +
+      'else echo init=none; fi\'',
+    'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
+    ...request.sshdConfigs.map((path) => `walk ${q(path)}`),
+    ...request.files.map((path) => `rf ${q(path)}`),
+    ...request.dirs.map((dir) => `ld ${q(dir)}; for m in ${q(dir)}/* ${q(dir)}/.[!.]*; do [ -f "$m" ] && rf "$m"; done`),
+    'exit 0',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** One command's result as the script recorded it. */
+export interface RecordedCommand {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RecordedFile {
+  content: Buffer;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** The fact script's output, decoded. */
+export interface RawFacts {
+  commands: Map<string, RecordedCommand>;
+  files: Map<string, RecordedFile>;
+  /** Paths that do not exist. */
+  missing: Set<string>;
+  /** Paths that exist but could not be read as regular files (permissions, special files). */
+  unreadable: Set<string>;
+  /** Directory listings (entry names). */
+  dirs: Map<string, string[]>;
+  /** Include patterns seen while walking sshd's config tree, in order. */
+  includes: string[];
+}
+
+export class FactOutputError extends Error {
+  override name = 'FactOutputError';
+}
+
+const decode = (b64: string | undefined): Buffer => Buffer.from(b64 ?? '', 'base64');
+
+/** Parses the fact script's stdout. Throws FactOutputError on a line it cannot read (a bug or a broken host). */
+export function parseFactOutput(stdout: string): RawFacts {
+  const raw: RawFacts = {
+    commands: new Map(),
+    files: new Map(),
+    missing: new Set(),
+    unreadable: new Set(),
+    dirs: new Map(),
+    includes: [],
+  };
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const parts = line.split(' ');
+    const kind = parts[0];
+    const path = (): string => decode(parts[1]).toString('utf8');
+    switch (kind) {
+      case 'R':
+        raw.commands.set(parts[1] ?? '', {
+          exitCode: Number(parts[2]),
+          stdout: decode(parts[3]).toString('utf8'),
+          stderr: decode(parts[4]).toString('utf8'),
+        });
+        break;
+      case 'F':
+        raw.files.set(path(), {
+          mode: parseInt(parts[2] ?? '644', 8),
+          uid: Number(parts[3]),
+          gid: Number(parts[4]),
+          content: decode(parts[5]),
+        });
+        break;
+      case 'M':
+        raw.missing.add(path());
+        break;
+      case 'U':
+        raw.unreadable.add(path());
+        break;
+      case 'D':
+        raw.dirs.set(
+          path(),
+          decode(parts[2])
+            .toString('utf8')
+            .split('\n')
+            .filter((n) => n !== ''),
+        );
+        break;
+      case 'I':
+        raw.includes.push(path());
+        break;
+      default:
+        throw new FactOutputError(`unexpected line in fact output: ${JSON.stringify(line.slice(0, 80))}`);
+    }
+  }
+  return raw;
+}

@@ -1,0 +1,55 @@
+/**
+ * Runs the fact script on a host (one exec round trip) and interprets what it printed.
+ */
+import type { Connection } from '../transport/types.js';
+import { buildFactScript, FactOutputError, parseFactOutput, type FactRequest } from './facts-script.js';
+import { interpretFacts, type HostFacts } from './facts.js';
+
+/** A host whose facts could not be read: the plan reports it as failed with this code. */
+export class FactError extends Error {
+  override name = 'FactError';
+  constructor(
+    readonly code: 'facts-failed' | 'facts-unreadable',
+    message: string,
+    readonly diagnosis?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface GatherOptions {
+  name: string;
+  address: string;
+  timeoutMs?: number;
+}
+
+/** One exec round trip: the fact script goes in on stdin, records come back on stdout. */
+export async function gatherFacts(connection: Connection, request: FactRequest, options: GatherOptions): Promise<HostFacts> {
+  const result = await connection.exec('exec sh -s', {
+    stdin: buildFactScript(request),
+    forwardEnv: ['SSH_CONNECTION'],
+    timeoutMs: options.timeoutMs ?? 120_000,
+  });
+  if (result.exitCode !== 0) {
+    const stderr = result.stderr.toString('utf8').trim();
+    throw new FactError(
+      'facts-failed',
+      `reading facts failed (exit ${result.exitCode ?? result.signal}): ${stderr.split('\n').slice(-3).join(' ') || 'no message'}`,
+      'The host needs a POSIX sh with base64, stat, awk and mktemp.',
+    );
+  }
+  return factsFromOutput(result.stdout.toString('utf8'), {
+    name: options.name,
+    address: options.address,
+    ...(connection.info.serverBanner ? { serverBanner: connection.info.serverBanner } : {}),
+  });
+}
+
+export function factsFromOutput(stdout: string, options: { name: string; address: string; serverBanner?: string }): HostFacts {
+  try {
+    return interpretFacts(parseFactOutput(stdout), options);
+  } catch (error) {
+    if (error instanceof FactOutputError) throw new FactError('facts-unreadable', error.message);
+    throw error;
+  }
+}

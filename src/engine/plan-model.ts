@@ -1,0 +1,128 @@
+/**
+ * The plan and its results as data. `plan` fills these in, `apply` adds what it did, and every
+ * report format (human, JSON, JUnit, GitHub) renders the same values.
+ */
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
+
+/** A planned change to one file by one task. `before`/`after` are the file's contents around this task. */
+export interface FileChange {
+  task: string;
+  path: string;
+  /** `update`: the file exists and changes; `create`: it does not exist yet. */
+  action: 'update' | 'create';
+  /** sha256 (hex) of the contents this task started from; absent for `create`. */
+  beforeSha256?: string;
+  /** Unified diff, paths shown as a/<path> and b/<path>. */
+  diff: string;
+}
+
+/** A read-only check's outcome (assert tasks, and facts a task found wrong but cannot fix). */
+export interface CheckResult {
+  task: string;
+  passed: boolean;
+  message: string;
+}
+
+/** Why a task changed nothing, e.g. "MaxStartups already 100:30:500 in /etc/ssh/sshd_config:3". */
+export interface TaskNote {
+  task: string;
+  message: string;
+}
+
+/** A value sshd must report once the change is live; `apply` checks these with `sshd -T [-C ...]`. */
+export interface SshdExpectation {
+  task: string;
+  /** `sshd -T` keyword name (lowercase). */
+  keyword: string;
+  /** Values as `sshd -T` prints them (one entry per printed line). */
+  values: string[];
+  /** Connection spec for `sshd -T -C`, when the setting is Match-scoped. */
+  connection?: string;
+}
+
+/** A file as it will be written: the result of all tasks of a host, in order. */
+export interface PlannedFile {
+  path: string;
+  /** Contents read from the host; undefined when the file does not exist. */
+  before?: Buffer;
+  after: Buffer;
+  /** Mode/owner to give the file; for an existing file its current ones. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Which service validates and reloads after this file changes. */
+  service: 'sshd' | 'none';
+}
+
+export interface HostError {
+  /** Stable code (transport codes such as `refused`, or `facts-failed`, `config-invalid`, ...). */
+  code: string;
+  message: string;
+  /** The likely cause and the fix, in an operator's words. */
+  diagnosis?: string;
+}
+
+/** The result of sshd -t on the changed tree, in a temporary copy on the host. */
+export interface ValidationResult {
+  ok: boolean;
+  /** sshd's message, with paths mapped back to the real ones. */
+  message?: string;
+}
+
+export interface HostPlan {
+  name: string;
+  address: string;
+  status: HostStatus;
+  error?: HostError;
+  changes: FileChange[];
+  checks: CheckResult[];
+  notes: TaskNote[];
+  /** Things worth knowing that are not errors (widened access, legacy algorithms, ...). */
+  warnings: string[];
+  /** Every file the plan read, with its sha256, or null when it did not exist. */
+  filesRead: Record<string, string | null>;
+  /** Final contents per file, for apply and saved plans (not in the JSON report). */
+  files: PlannedFile[];
+  expectations: SshdExpectation[];
+  validation?: ValidationResult;
+  facts?: HostFactSummary;
+}
+
+/** The few facts a report shows about a host. */
+export interface HostFactSummary {
+  openssh?: string;
+  os?: string;
+  runnerAddress?: string;
+  reload?: string;
+}
+
+export interface PlanSummary {
+  hosts: number;
+  ok: number;
+  changed: number;
+  failed: number;
+  unreachable: number;
+  skipped: number;
+  /** Number of file changes over all hosts. */
+  changes: number;
+  checksFailed: number;
+}
+
+export function summarise(hosts: readonly HostPlan[]): PlanSummary {
+  const count = (status: HostStatus): number => hosts.filter((h) => h.status === status).length;
+  return {
+    hosts: hosts.length,
+    ok: count('ok'),
+    changed: count('changed'),
+    failed: count('failed'),
+    unreachable: count('unreachable'),
+    skipped: count('skipped'),
+    changes: hosts.reduce((n, h) => n + h.changes.length, 0),
+    checksFailed: hosts.reduce((n, h) => n + h.checks.filter((c) => !c.passed).length, 0),
+  };
+}
+
+export function emptyHostPlan(name: string, address: string, status: HostStatus): HostPlan {
+  return { name, address, status, changes: [], checks: [], notes: [], warnings: [], filesRead: {}, files: [], expectations: [] };
+}

@@ -1,0 +1,25 @@
+import { createTwoFilesPatch } from 'diff';
+
+/** A unified diff of one file with a/ and b/ prefixes, or '' when nothing differs. */
+export function renderUnifiedDiff(path: string, before: string | undefined, after: string): string {
+  if (before === after) return '';
+  const rel = path.replace(/^\/+/, '');
+  return createTwoFilesPatch(before === undefined ? '/dev/null' : `a/${rel}`, `b/${rel}`, before ?? '', after, undefined, undefined, {
+    context: 3,
+    headerOptions: { includeIndex: false, includeUnderline: false, includeFileHeaders: true },
+  });
+}
+
+/** Colours a unified diff for a terminal: additions green, removals red, hunk headers cyan. */
+export function colorizeDiff(diff: string): string {
+  return diff
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('+++') || line.startsWith('---')) return `\u001b[1m${line}\u001b[0m`;
+      if (line.startsWith('+')) return `\u001b[32m${line}\u001b[0m`;
+      if (line.startsWith('-')) return `\u001b[31m${line}\u001b[0m`;
+      if (line.startsWith('@@')) return `\u001b[36m${line}\u001b[0m`;
+      return line;
+    })
+    .join('\n');
+}
