@@ -33,9 +33,12 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], options: R
         const gutter = ' '.repeat(num.length);
         const start = d.range.start.column;
         const sameLine = d.range.end.line === d.range.start.line;
-        const width = Math.max(1, sameLine ? d.range.end.column - start : lineText.length - start + 1);
+        const available = Math.max(1, lineText.length - start + 1);
+        const width = Math.min(available, Math.max(1, sameLine ? d.range.end.column - start : available));
+        // Keep the line's own tabs in front of the caret so it lines up however tabs are shown.
+        const lead = lineText.slice(0, Math.max(0, start - 1)).replace(/[^\t]/g, ' ');
         out.push(` ${num} | ${lineText}`);
-        out.push(` ${gutter} | ${' '.repeat(Math.max(0, start - 1))}${paint(color, '31', '^'.repeat(width))}`);
+        out.push(` ${gutter} | ${lead}${paint(color, '31', '^'.repeat(width))}`);
       }
     }
     if (d.hint) out.push(`  hint: ${d.hint}`);

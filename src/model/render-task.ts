@@ -1,0 +1,145 @@
+import type { Diagnostic } from '../util/diagnostics.js';
+import { TASK_KINDS, type TaskKindName, type TaskParamsByKind } from '../tasks/registry.js';
+import type { Task, WhenCondition } from './playbook.js';
+import { checkShape } from './spec.js';
+import { renderTemplate } from './template.js';
+import type { VariableScope } from './variables.js';
+import { evaluateWhen } from './when.js';
+import { fromPlainValue, rangeInScalar, type YamlNode } from './yaml-tree.js';
+
+/** A task with its variables substituted for one host and its parameters typed. */
+export type RenderedTask = {
+  [K in TaskKindName]: {
+    kind: K;
+    /** The rendered name, or the kind and position when the task has none. */
+    name: string;
+    params: TaskParamsByKind[K];
+    task: Task;
+  };
+}[TaskKindName];
+
+/** A rendered task, or the diagnostics that prevented it. */
+export interface RenderTaskResult {
+  /** Undefined when there are errors. */
+  rendered?: RenderedTask;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Substitutes `{{ }}` in a task's name and parameters from `scope`, then checks and types the
+ * parameters (sshd keywords against the host's OpenSSH version when `openssh.version` is in the
+ * scope). Pure. Diagnostics point at the place in the playbook the value came from.
+ */
+export function renderTask(task: Task, scope: VariableScope): RenderTaskResult {
+  const diagnostics: Diagnostic[] = [];
+  const substituted = substitute(task.params, scope, task.file, diagnostics);
+  let name = `${task.kind} (task ${task.index + 1})`;
+  if (task.name !== undefined) {
+    const result = renderTemplate(task.name, scope);
+    if (result.status === 'ok') name = String(result.value);
+    else if (result.status === 'pending') name = task.name;
+    else {
+      for (const error of result.errors) {
+        diagnostics.push({
+          severity: 'error',
+          code: error.code,
+          message: error.message,
+          file: task.file,
+          range: task.nameNode ? rangeInScalar(task.nameNode, error.from, error.to) : task.kindRange,
+          ...(error.hint ? { hint: error.hint } : {}),
+        });
+      }
+    }
+  }
+  const kind = TASK_KINDS[task.kind];
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  checkShape(substituted.node, { ...kind.params, templates: substituted.pending }, { file: task.file, diagnostics }, task.kind);
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const version = scope.facts['openssh.version'];
+  const params = kind.readParams(substituted.node, {
+    file: task.file,
+    diagnostics,
+    templatesPending: substituted.pending,
+    ...(version !== undefined ? { opensshVersion: version } : {}),
+  });
+  if (params === undefined || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { rendered: { kind: task.kind, name, params, task } as RenderedTask, diagnostics };
+}
+
+/** Substitutes every string scalar under `node`; a value that is pending (fact unknown yet) stays as written. */
+function substitute(node: YamlNode, scope: VariableScope, file: string, diagnostics: Diagnostic[]): { node: YamlNode; pending: boolean } {
+  let pending = false;
+  const walk = (current: YamlNode): YamlNode => {
+    switch (current.type) {
+      case 'scalar': {
+        if (typeof current.value !== 'string' || !current.value.includes('{{')) return current;
+        const result = renderTemplate(current.value, scope);
+        if (result.status === 'pending') {
+          pending = true;
+          return current;
+        }
+        if (result.status === 'error') {
+          for (const error of result.errors) {
+            diagnostics.push({
+              severity: 'error',
+              code: error.code,
+              message: error.message,
+              file,
+              range: rangeInScalar(current, error.from, error.to),
+              ...(error.hint ? { hint: error.hint } : {}),
+            });
+          }
+          return current;
+        }
+        return fromPlainValue(result.value, current.range);
+      }
+      case 'seq':
+        return { ...current, items: current.items.map(walk) };
+      case 'map':
+        return { ...current, pairs: current.pairs.map((p) => ({ ...p, value: walk(p.value) })) };
+    }
+  };
+  const out = walk(node);
+  return { node: out, pending };
+}
+
+/** Whether a task runs on a host, as decided by its `when:` conditions. */
+export type TaskConditionResult =
+  | { status: 'run' }
+  | { status: 'skip'; reason: string }
+  /** Validation time: the answer depends on facts not gathered yet. */
+  | { status: 'pending' }
+  | { status: 'error'; diagnostics: Diagnostic[] };
+
+/**
+ * Evaluates a task's `when:` conditions for one host: all must hold. A skip carries the condition
+ * that did not hold, as the no-op reason.
+ */
+export function evaluateTaskCondition(task: Task, scope: VariableScope): TaskConditionResult {
+  const diagnostics: Diagnostic[] = [];
+  let pending = false;
+  let skip: WhenCondition | undefined;
+  for (const condition of task.when) {
+    const result = evaluateWhen(condition.expr, scope);
+    if (result.status === 'error') {
+      for (const error of result.errors) {
+        diagnostics.push({
+          severity: 'error',
+          code: error.code,
+          message: `when: ${error.message}`,
+          file: task.file,
+          range: rangeInScalar(condition.node, error.from, error.to),
+          ...(error.hint ? { hint: error.hint } : {}),
+        });
+      }
+    } else if (result.status === 'pending') pending = true;
+    else if (!result.value) {
+      // Later conditions may rely on this one (`[defined(x), x == 1]`), so stop here.
+      skip = condition;
+      break;
+    }
+  }
+  if (diagnostics.length) return { status: 'error', diagnostics };
+  if (skip) return { status: 'skip', reason: `condition not met: ${skip.source}` };
+  return pending ? { status: 'pending' } : { status: 'run' };
+}

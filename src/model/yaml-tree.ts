@@ -1,0 +1,312 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlLibNode } from 'yaml';
+import type { Diagnostic, SourcePosition, SourceRange } from '../util/diagnostics.js';
+
+/**
+ * A YAML document as plain data with a source range on every node, independent of the YAML
+ * library. Loaders validate and read this tree; `renderTask` substitutes variables into it and
+ * keeps the ranges, so a value that goes wrong after substitution is still reported at the place
+ * the user wrote it.
+ */
+export type YamlNode = YamlScalar | YamlMap | YamlSeq;
+
+/** What a YAML 1.2 core-schema scalar holds. */
+export type ScalarValue = string | number | boolean | null;
+
+/** A scalar and where it is written. */
+export interface YamlScalar {
+  type: 'scalar';
+  value: ScalarValue;
+  /** The value as text: strings as they are, numbers and booleans as written in the file. */
+  text: string;
+  range: SourceRange;
+  /**
+   * Where the first character of `value` stands, when every character of a string value maps to
+   * one source character on a single line (plain or quoted without escapes). Lets a diagnostic
+   * point inside the string, e.g. at the bad term of `when: os.id == debian`.
+   */
+  valueStart?: SourcePosition;
+}
+
+/** A mapping entry; keys are always plain strings. */
+export interface YamlPair {
+  key: string;
+  keyRange: SourceRange;
+  value: YamlNode;
+}
+
+/** A mapping and where it is written. */
+export interface YamlMap {
+  type: 'map';
+  /** In file order; a duplicated key keeps only its first occurrence (the duplicate is an error). */
+  pairs: YamlPair[];
+  range: SourceRange;
+}
+
+/** A list and where it is written. */
+export interface YamlSeq {
+  type: 'seq';
+  items: YamlNode[];
+  range: SourceRange;
+}
+
+/** A parsed file: its tree, and its syntax problems. */
+export interface ParsedYaml {
+  /** Undefined when the file is empty or too broken to read. */
+  root?: YamlNode;
+  diagnostics: Diagnostic[];
+}
+
+/** Aliases can multiply a small file into a huge tree; past this many nodes we stop. */
+const MAX_NODES = 200_000;
+
+/**
+ * Parses one YAML document (YAML 1.2 core schema: `yes` stays a string, `true` is a boolean).
+ * Syntax problems come back as diagnostics; when there are any besides duplicate keys, the tree
+ * is not returned, because what the parser recovered would only produce misleading follow-ups.
+ */
+export function parseYaml(text: string, file: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+    merge: false,
+    version: '1.2',
+  });
+  const toPosition = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return line === 0 ? { line: 1, column: offset + 1 } : { line, column: col };
+  };
+  const toRange = (start: number, end: number): SourceRange => ({ start: toPosition(start), end: toPosition(end) });
+
+  const diagnostics: Diagnostic[] = [];
+  let fatal = false;
+  for (const error of doc.errors) {
+    const [start, end] = error.pos;
+    const code = yamlErrorCode(error.code);
+    if (code !== 'duplicate-key') fatal = true;
+    diagnostics.push({
+      severity: 'error',
+      code,
+      message: yamlErrorMessage(code, error.message, text.slice(start)),
+      file,
+      range: toRange(start, Math.max(end, start + 1)),
+      ...(code === 'duplicate-key' ? { hint: 'each key may appear once in a mapping; merge the two entries' } : {}),
+      ...(code === 'yaml-multiple-documents' ? { hint: 'remove the `---` separator: one file holds one inventory or one playbook' } : {}),
+    });
+  }
+  for (const warning of doc.warnings) {
+    const [start, end] = warning.pos;
+    diagnostics.push({
+      severity: 'warning',
+      code: 'yaml-warning',
+      message: firstLine(warning.message),
+      file,
+      range: toRange(start, Math.max(end, start + 1)),
+    });
+  }
+  if (fatal || doc.contents === null) return { diagnostics };
+
+  const converter = new TreeConverter(doc, text, file, toRange, diagnostics);
+  const root = converter.convert(doc.contents as YamlLibNode);
+  if (converter.tooLarge) return { diagnostics };
+  return { root, diagnostics };
+}
+
+function yamlErrorMessage(code: string, message: string, source: string): string {
+  if (code === 'duplicate-key') {
+    const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*)/.exec(source)?.[1]?.trim().replace(/^["']|["']$/g, '');
+    return key ? `duplicate key "${key}"` : 'duplicate key';
+  }
+  if (code === 'yaml-multiple-documents') return 'the file holds more than one YAML document';
+  return firstLine(message);
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function yamlErrorCode(code: string): string {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'duplicate-key';
+    case 'MULTIPLE_DOCS':
+      return 'yaml-multiple-documents';
+    case 'RESOURCE_EXHAUSTION':
+      return 'yaml-too-large';
+    default:
+      return 'yaml-syntax';
+  }
+}
+
+class TreeConverter {
+  nodes = 0;
+  tooLarge = false;
+  private readonly resolving = new Set<YamlLibNode>();
+
+  constructor(
+    private readonly doc: Document,
+    private readonly text: string,
+    private readonly file: string,
+    private readonly toRange: (start: number, end: number) => SourceRange,
+    private readonly diagnostics: Diagnostic[],
+  ) {}
+
+  convert(node: YamlLibNode | null | undefined, fallback: SourceRange = this.toRange(0, 0)): YamlNode {
+    if (++this.nodes > MAX_NODES && !this.tooLarge) {
+      this.tooLarge = true;
+      this.diagnostics.push({
+        severity: 'error',
+        code: 'yaml-too-large',
+        message: `the document expands to more than ${MAX_NODES} nodes (through aliases?)`,
+        file: this.file,
+        range: fallback,
+      });
+    }
+    if (this.tooLarge || node === null || node === undefined) {
+      return { type: 'scalar', value: null, text: '', range: fallback };
+    }
+    const range = node.range ? this.toRange(node.range[0], node.range[1]) : fallback;
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc);
+      if (!target || this.resolving.has(target)) {
+        this.diagnostics.push({
+          severity: 'error',
+          code: 'yaml-syntax',
+          message: `alias *${node.source} refers to ${target ? 'a node that contains it' : 'an unknown anchor'}`,
+          file: this.file,
+          range,
+        });
+        return { type: 'scalar', value: null, text: '', range };
+      }
+      this.resolving.add(target);
+      const resolved = this.convert(target, range);
+      this.resolving.delete(target);
+      return resolved;
+    }
+    if (isScalar(node)) return this.convertScalar(node.value, node.source, node.type, node.range, range);
+    if (isMap(node)) {
+      const pairs: YamlPair[] = [];
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key as YamlLibNode | null;
+        const keyRange = keyNode?.range ? this.toRange(keyNode.range[0], keyNode.range[1]) : range;
+        const key = isScalar(keyNode) ? keyNode.value : undefined;
+        if (key === null || key === undefined || typeof key === 'object') {
+          this.diagnostics.push({
+            severity: 'error',
+            code: 'yaml-bad-key',
+            message: 'a mapping key must be a plain name',
+            file: this.file,
+            range: keyRange,
+          });
+          continue;
+        }
+        const name = String(key);
+        const valueNode = pair.value as YamlLibNode | null;
+        const value = this.convert(valueNode, { start: keyRange.end, end: keyRange.end });
+        // yaml already reported the duplicate; keep the first so later checks see one value.
+        if (seen.has(name)) continue;
+        seen.add(name);
+        pairs.push({ key: name, keyRange, value });
+      }
+      return { type: 'map', pairs, range };
+    }
+    if (isSeq(node)) {
+      return { type: 'seq', items: node.items.map((item) => this.convert(item as YamlLibNode | null, range)), range };
+    }
+    return { type: 'scalar', value: null, text: '', range };
+  }
+
+  private convertScalar(
+    raw: unknown,
+    source: string | undefined,
+    style: string | undefined,
+    offsets: readonly number[] | null | undefined,
+    range: SourceRange,
+  ): YamlScalar {
+    let value: ScalarValue;
+    if (raw === null || typeof raw === 'string' || typeof raw === 'boolean') value = raw;
+    else if (typeof raw === 'number') value = raw;
+    else if (typeof raw === 'bigint') value = Number(raw);
+    else value = String(raw);
+    const text =
+      typeof value === 'string' ? value : value === null ? '' : style === 'PLAIN' && source !== undefined ? source : String(value);
+    const scalar: YamlScalar = { type: 'scalar', value, text, range };
+    if (typeof value === 'string' && offsets) {
+      const start = offsets[0] ?? 0;
+      const written = this.text.slice(start, offsets[1] ?? start);
+      const quote = style === 'QUOTE_DOUBLE' ? '"' : style === 'QUOTE_SINGLE' ? "'" : style === 'PLAIN' ? '' : undefined;
+      if (quote !== undefined && !written.includes('\n') && written === `${quote}${value}${quote}`) {
+        scalar.valueStart = { line: range.start.line, column: range.start.column + quote.length };
+      }
+    }
+    return scalar;
+  }
+}
+
+/** The pair for `key` in a map node, if the node is a map and has it. */
+export function getPair(node: YamlNode | undefined, key: string): YamlPair | undefined {
+  return node?.type === 'map' ? node.pairs.find((p) => p.key === key) : undefined;
+}
+
+/** The value node for `key` in a map node. */
+export function getValue(node: YamlNode | undefined, key: string): YamlNode | undefined {
+  return getPair(node, key)?.value;
+}
+
+/** The string value of a scalar node, or undefined. */
+export function scalarString(node: YamlNode | undefined): string | undefined {
+  return node?.type === 'scalar' && typeof node.value === 'string' ? node.value : undefined;
+}
+
+/**
+ * The range of characters [from, to) of a string scalar's value, or the whole scalar when the
+ * value does not map one-to-one onto the source (block scalars, escapes, folded lines).
+ */
+export function rangeInScalar(node: YamlNode, from: number, to: number): SourceRange {
+  if (node.type !== 'scalar' || node.valueStart === undefined) return node.range;
+  const { line, column } = node.valueStart;
+  return { start: { line, column: column + from }, end: { line, column: column + Math.max(to, from + 1) } };
+}
+
+/** Plain JavaScript data for a node (variables' values keep this form). */
+export function toPlainValue(node: YamlNode): PlainValue {
+  switch (node.type) {
+    case 'scalar':
+      return node.value;
+    case 'seq':
+      return node.items.map(toPlainValue);
+    case 'map':
+      // fromEntries defines properties, so a key such as __proto__ stays an ordinary key.
+      return Object.fromEntries(node.pairs.map((pair) => [pair.key, toPlainValue(pair.value)]));
+  }
+}
+
+/** JSON-like data: what variables hold. */
+export type PlainValue = ScalarValue | PlainValue[] | { [key: string]: PlainValue };
+
+/** Builds a node tree for a plain value, every node placed at `range` (used for substituted values). */
+export function fromPlainValue(value: PlainValue, range: SourceRange): YamlNode {
+  if (Array.isArray(value)) return { type: 'seq', items: value.map((v) => fromPlainValue(v, range)), range };
+  if (value !== null && typeof value === 'object') {
+    return {
+      type: 'map',
+      pairs: Object.entries(value).map(([key, v]) => ({ key, keyRange: range, value: fromPlainValue(v, range) })),
+      range,
+    };
+  }
+  return { type: 'scalar', value, text: value === null ? '' : String(value), range };
+}
+
+/** A short description of a node's kind for "expected X, found Y" messages. */
+export function describeNode(node: YamlNode): string {
+  if (node.type === 'map') return 'a mapping';
+  if (node.type === 'seq') return 'a list';
+  if (node.value === null) return 'nothing';
+  if (typeof node.value === 'string') return 'a string';
+  if (typeof node.value === 'boolean') return 'a boolean';
+  return 'a number';
+}
