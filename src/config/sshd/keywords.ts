@@ -1,0 +1,487 @@
+/**
+ * The sshd_config keyword table: every keyword OpenSSH's sshd reads (upstream 7.4 to 10.x, plus
+ * the Debian/Ubuntu GSSAPI key exchange and DebianBanner patches), with how `sshd -T` prints it,
+ * whether it may stand inside `Match`, what its value looks like, and how repeated lines combine.
+ *
+ * Facts come from servconf.c of each release (keyword flags and the "already set?" checks) and
+ * were checked against the real `sshd -T` of OpenSSH 9.2p1 (Debian 12); the oracle tests keep
+ * them honest.
+ */
+import { parseSshdValue } from './values.js';
+
+/**
+ * The shape of a keyword's value. Each kind has one parser (values.ts) that both validates and
+ * normalises to what `sshd -T` prints.
+ */
+export type SshdValueType =
+  | 'flag' // yes | no
+  | 'choice' // one word of `choices`
+  | 'integer' // 0 ..= 2^31-1
+  | 'time' // sshd time syntax: 90, 1m30s, 2h ... printed in seconds
+  | 'time-or-none' // time, or `none` (UnusedConnectionTimeout)
+  | 'maxstartups' // N or start:rate:full
+  | 'algorithms' // comma list, optionally prefixed with + - ^
+  | 'path' // one file name; `none` where the keyword allows it
+  | 'path-list' // several file names on one line (AuthorizedKeysFile)
+  | 'string' // one word, kept as written
+  | 'command' // the rest of the line, verbatim (ForceCommand, AuthorizedKeysCommand)
+  | 'user-patterns' // AllowUsers / DenyUsers: user[@host] patterns
+  | 'group-patterns' // AllowGroups / DenyGroups
+  | 'env-names' // AcceptEnv: variable names or patterns
+  | 'env-assignments' // SetEnv: NAME=value ...
+  | 'port'
+  | 'listen-address'
+  | 'subsystem' // name command [args]
+  | 'ipqos' // one or two DSCP names or numbers
+  | 'rekey-limit' // bytes [interval]
+  | 'octal-mask' // StreamLocalBindMask
+  | 'netblock-size' // PerSourceNetBlockSize v4[:v6]
+  | 'persource-limit' // PerSourceMaxStartups: integer or none
+  | 'log-level'
+  | 'log-facility'
+  | 'permit-open' // PermitOpen / PermitListen: host:port ... | any | none
+  | 'auth-methods' // AuthenticationMethods
+  | 'channel-timeout' // type=interval ... | none
+  | 'log-verbose'
+  | 'fingerprint-hash'
+  | 'pubkey-auth-options'
+  | 'permit-user-environment' // yes | no | pattern-list
+  | 'version-addendum'
+  | 'rdomain'
+  | 'include'
+  | 'match'
+  | 'ignored'; // deprecated or unsupported: sshd logs it and goes on
+
+/**
+ * How repeated lines combine, in the version asked for.
+ * - `first`: the first line read wins (sshd's `if (*intptr == -1)`).
+ * - `last`: every line overwrites (MaxStartups & co in 9.2).
+ * - `accumulate`: every line adds its values (AllowUsers, Port, HostKey ...).
+ * - `first-line`: several values on one line; the first line wins whole (SetEnv, AuthorizedKeysFile).
+ */
+export type SshdCombine = 'first' | 'last' | 'accumulate' | 'first-line';
+
+/** The algorithm families whose names sshd checks against what it was built with. */
+export type SshdAlgorithmFamily = 'kex' | 'cipher' | 'mac' | 'hostkey' | 'pubkey' | 'sig' | 'gss-kex';
+
+/**
+ * One sshd keyword. Constraints: `name` is the spelling sshd_config(5) uses; `dumpName` is
+ * lowercase; `since`/`until` are OpenSSH versions ("9.2"), `until` exclusive.
+ */
+export interface SshdKeyword {
+  /** Canonical spelling, e.g. 'ClientAliveInterval'. */
+  name: string;
+  /** As `sshd -T` prints it, e.g. 'clientaliveinterval'. */
+  dumpName: string;
+  /** False: sshd refuses the keyword inside Match ("not allowed within a Match block"). */
+  matchAllowed: boolean;
+  value: SshdValueType;
+  combine: SshdCombine;
+  /** OpenSSH version that added the keyword (absent: older than 7.4 or irrelevant). */
+  since?: string;
+  /** OpenSSH version from which sshd no longer knows it. */
+  until?: string;
+  /** Words accepted by a `choice` value, first spelling of each meaning as `sshd -T` prints it. */
+  choices?: readonly string[];
+  /** For `algorithms` values: which list of names the host's OpenSSH knows. */
+  algorithmFamily?: SshdAlgorithmFamily;
+  /** True for keywords whose line holds several values that `add`/`remove` edits can manage. */
+  list?: boolean;
+  /** False when `sshd -T` never prints the keyword (ignored ones, DebianBanner, RDomain on Linux). */
+  printed: boolean;
+  /** Deprecated or unsupported: sshd only logs it. */
+  ignored?: boolean;
+  /** Only in the Debian/Ubuntu package (GSSAPI key exchange, DebianBanner). */
+  vendor?: 'debian';
+  /** The spelling that was looked up, when it is an alias of `name` (e.g. 'ChallengeResponseAuthentication'). */
+  alias?: string;
+  /** Lowercase aliases that sshd reads as this keyword. */
+  aliases?: readonly string[];
+  /** Version-dependent facts, applied by `lookupSshdKeyword(name, version)`. */
+  changes?: readonly SshdKeywordChange[];
+}
+
+/** A fact about a keyword that holds from `since` on. */
+export interface SshdKeywordChange {
+  since: string;
+  combine?: SshdCombine;
+  matchAllowed?: boolean;
+}
+
+/** A problem with a value, as a value: `code` is stable, `message` may change wording. */
+export interface SshdValueProblem {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** The OpenSSH version whose behaviour the engine reproduces when none is given. */
+export const DEFAULT_OPENSSH_VERSION = '9.2';
+
+type Row = Omit<SshdKeyword, 'dumpName' | 'printed'> & { dumpName?: string; printed?: boolean };
+
+const flag = (name: string, matchAllowed: boolean, extra: Partial<Row> = {}): Row => ({
+  name,
+  matchAllowed,
+  value: 'flag',
+  combine: 'first',
+  ...extra,
+});
+const ignored = (name: string, matchAllowed = false, extra: Partial<Row> = {}): Row => ({
+  name,
+  matchAllowed,
+  value: 'ignored',
+  combine: 'first',
+  ignored: true,
+  printed: false,
+  ...extra,
+});
+
+const TCP_FORWARDING = ['yes', 'all', 'no', 'remote', 'local'] as const;
+
+/* The order follows `sshd -T` output, so that a dump can be produced in sshd's own order. */
+const ROWS: readonly Row[] = [
+  { name: 'Port', matchAllowed: false, value: 'port', combine: 'accumulate' },
+  { name: 'AddressFamily', matchAllowed: false, value: 'choice', combine: 'first', choices: ['inet', 'inet6', 'any'] },
+  { name: 'ListenAddress', matchAllowed: false, value: 'listen-address', combine: 'accumulate' },
+  flag('UsePAM', false),
+  { name: 'LoginGraceTime', matchAllowed: false, value: 'time', combine: 'first' },
+  { name: 'X11DisplayOffset', matchAllowed: true, value: 'integer', combine: 'first' },
+  { name: 'MaxAuthTries', matchAllowed: true, value: 'integer', combine: 'first' },
+  { name: 'MaxSessions', matchAllowed: true, value: 'integer', combine: 'first' },
+  { name: 'ClientAliveInterval', matchAllowed: true, value: 'time', combine: 'first' },
+  { name: 'ClientAliveCountMax', matchAllowed: true, value: 'integer', combine: 'first' },
+  { name: 'RequiredRSASize', matchAllowed: true, value: 'integer', combine: 'first', since: '9.1' },
+  { name: 'StreamLocalBindMask', matchAllowed: true, value: 'octal-mask', combine: 'last' },
+  { name: 'UnusedConnectionTimeout', matchAllowed: true, value: 'time-or-none', combine: 'first', since: '9.2' },
+  {
+    name: 'PermitRootLogin',
+    matchAllowed: true,
+    value: 'choice',
+    combine: 'first',
+    choices: ['without-password', 'prohibit-password', 'forced-commands-only', 'yes', 'no'],
+  },
+  {
+    name: 'IgnoreRhosts',
+    matchAllowed: true,
+    value: 'choice',
+    combine: 'first',
+    choices: ['yes', 'no', 'shosts-only'],
+    changes: [{ since: '8.3', matchAllowed: true }],
+  },
+  flag('IgnoreUserKnownHosts', false),
+  flag('HostbasedAuthentication', true),
+  flag('HostbasedUsesNameFromPacketOnly', true),
+  flag('PubkeyAuthentication', true, { aliases: ['dsaauthentication'] }),
+  flag('KerberosAuthentication', true),
+  flag('KerberosOrLocalPasswd', false),
+  flag('KerberosTicketCleanup', false),
+  flag('GSSAPIAuthentication', true),
+  flag('GSSAPICleanupCredentials', false, { aliases: ['gssapicleanupcreds'] }),
+  flag('GSSAPIKeyExchange', false, { vendor: 'debian' }),
+  flag('GSSAPIStrictAcceptorCheck', false),
+  flag('GSSAPIStoreCredentialsOnRekey', false, { vendor: 'debian' }),
+  {
+    name: 'GSSAPIKexAlgorithms',
+    matchAllowed: false,
+    value: 'algorithms',
+    combine: 'first',
+    algorithmFamily: 'gss-kex',
+    vendor: 'debian',
+  },
+  flag('PasswordAuthentication', true),
+  flag('KbdInteractiveAuthentication', true, {
+    aliases: ['challengeresponseauthentication', 'skeyauthentication'],
+  }),
+  flag('PrintMotd', false),
+  flag('PrintLastLog', false),
+  flag('X11Forwarding', true),
+  flag('X11UseLocalhost', true),
+  flag('PermitTTY', true),
+  flag('PermitUserRC', true),
+  flag('StrictModes', false),
+  flag('TCPKeepAlive', false, { aliases: ['keepalive'] }),
+  flag('PermitEmptyPasswords', true),
+  { name: 'Compression', matchAllowed: false, value: 'choice', combine: 'first', choices: ['yes', 'delayed', 'no'] },
+  {
+    name: 'GatewayPorts',
+    matchAllowed: true,
+    value: 'choice',
+    combine: 'first',
+    choices: ['clientspecified', 'yes', 'no'],
+  },
+  flag('UseDNS', false),
+  { name: 'AllowTcpForwarding', matchAllowed: true, value: 'choice', combine: 'first', choices: TCP_FORWARDING },
+  flag('AllowAgentForwarding', true),
+  flag('DisableForwarding', true),
+  {
+    name: 'AllowStreamLocalForwarding',
+    matchAllowed: true,
+    value: 'choice',
+    combine: 'first',
+    choices: TCP_FORWARDING,
+  },
+  flag('StreamLocalBindUnlink', true),
+  {
+    name: 'FingerprintHash',
+    matchAllowed: false,
+    value: 'fingerprint-hash',
+    combine: 'last',
+  },
+  flag('ExposeAuthInfo', true, { since: '7.6' }),
+  { name: 'PidFile', matchAllowed: false, value: 'path', combine: 'first' },
+  { name: 'ModuliFile', matchAllowed: false, value: 'path', combine: 'first', since: '8.6' },
+  { name: 'XAuthLocation', matchAllowed: false, value: 'path', combine: 'first' },
+  { name: 'Ciphers', matchAllowed: false, value: 'algorithms', combine: 'first', algorithmFamily: 'cipher' },
+  { name: 'MACs', matchAllowed: false, value: 'algorithms', combine: 'first', algorithmFamily: 'mac' },
+  { name: 'Banner', matchAllowed: true, value: 'path', combine: 'first' },
+  { name: 'ForceCommand', matchAllowed: true, value: 'command', combine: 'first' },
+  { name: 'ChrootDirectory', matchAllowed: true, value: 'string', combine: 'first' },
+  { name: 'TrustedUserCAKeys', matchAllowed: true, value: 'path', combine: 'first' },
+  { name: 'RevokedKeys', matchAllowed: true, value: 'path', combine: 'first' },
+  { name: 'SecurityKeyProvider', matchAllowed: false, value: 'path', combine: 'first', since: '8.2' },
+  { name: 'AuthorizedPrincipalsFile', matchAllowed: true, value: 'path', combine: 'first' },
+  { name: 'VersionAddendum', matchAllowed: false, value: 'version-addendum', combine: 'first' },
+  { name: 'AuthorizedKeysCommand', matchAllowed: true, value: 'command', combine: 'first' },
+  { name: 'AuthorizedKeysCommandUser', matchAllowed: true, value: 'string', combine: 'first' },
+  { name: 'AuthorizedPrincipalsCommand', matchAllowed: true, value: 'command', combine: 'first' },
+  { name: 'AuthorizedPrincipalsCommandUser', matchAllowed: true, value: 'string', combine: 'first' },
+  { name: 'HostKeyAgent', matchAllowed: false, value: 'path', combine: 'first' },
+  { name: 'KexAlgorithms', matchAllowed: false, value: 'algorithms', combine: 'first', algorithmFamily: 'kex' },
+  {
+    name: 'CASignatureAlgorithms',
+    matchAllowed: true,
+    value: 'algorithms',
+    combine: 'first',
+    algorithmFamily: 'sig',
+    since: '7.9',
+  },
+  {
+    name: 'HostbasedAcceptedAlgorithms',
+    matchAllowed: true,
+    value: 'algorithms',
+    combine: 'first',
+    algorithmFamily: 'pubkey',
+    since: '8.5',
+    aliases: ['hostbasedacceptedkeytypes'],
+  },
+  {
+    name: 'HostKeyAlgorithms',
+    matchAllowed: false,
+    value: 'algorithms',
+    combine: 'first',
+    algorithmFamily: 'hostkey',
+  },
+  {
+    name: 'PubkeyAcceptedAlgorithms',
+    matchAllowed: true,
+    value: 'algorithms',
+    combine: 'first',
+    algorithmFamily: 'pubkey',
+    since: '8.5',
+    aliases: ['pubkeyacceptedkeytypes'],
+  },
+  // Debian's build has no routing-domain support: sshd refuses the keyword and never prints it.
+  { name: 'RDomain', matchAllowed: true, value: 'rdomain', combine: 'first', since: '7.7', printed: false },
+  {
+    name: 'LogLevel',
+    matchAllowed: true,
+    value: 'log-level',
+    combine: 'first',
+    changes: [{ since: '7.6', matchAllowed: true }],
+  },
+  { name: 'SyslogFacility', matchAllowed: false, value: 'log-facility', combine: 'first' },
+  { name: 'AuthorizedKeysFile', matchAllowed: true, value: 'path-list', combine: 'first-line', list: true },
+  { name: 'HostKey', matchAllowed: false, value: 'path', combine: 'accumulate', aliases: ['hostdsakey'] },
+  { name: 'HostCertificate', matchAllowed: false, value: 'path', combine: 'accumulate' },
+  { name: 'AllowUsers', matchAllowed: true, value: 'user-patterns', combine: 'accumulate', list: true },
+  { name: 'DenyUsers', matchAllowed: true, value: 'user-patterns', combine: 'accumulate', list: true },
+  { name: 'AllowGroups', matchAllowed: true, value: 'group-patterns', combine: 'accumulate', list: true },
+  { name: 'DenyGroups', matchAllowed: true, value: 'group-patterns', combine: 'accumulate', list: true },
+  { name: 'AcceptEnv', matchAllowed: true, value: 'env-names', combine: 'accumulate', list: true },
+  { name: 'SetEnv', matchAllowed: true, value: 'env-assignments', combine: 'first-line', list: true, since: '7.8' },
+  { name: 'AuthenticationMethods', matchAllowed: true, value: 'auth-methods', combine: 'first-line', list: true },
+  { name: 'LogVerbose', matchAllowed: true, value: 'log-verbose', combine: 'first-line', list: true, since: '8.5' },
+  {
+    name: 'ChannelTimeout',
+    matchAllowed: true,
+    value: 'channel-timeout',
+    combine: 'first-line',
+    list: true,
+    since: '9.2',
+  },
+  {
+    name: 'Subsystem',
+    matchAllowed: false,
+    value: 'subsystem',
+    combine: 'accumulate',
+    changes: [{ since: '9.5', matchAllowed: true }],
+  },
+  {
+    name: 'MaxStartups',
+    matchAllowed: false,
+    value: 'maxstartups',
+    combine: 'last',
+    changes: [{ since: '10.1', combine: 'first' }],
+  },
+  { name: 'PerSourceMaxStartups', matchAllowed: false, value: 'persource-limit', combine: 'last', since: '8.5' },
+  {
+    name: 'PerSourceNetBlockSize',
+    matchAllowed: false,
+    value: 'netblock-size',
+    combine: 'last',
+    since: '8.5',
+    changes: [{ since: '10.1', combine: 'first' }],
+  },
+  {
+    name: 'PermitTunnel',
+    matchAllowed: true,
+    value: 'choice',
+    combine: 'first',
+    choices: ['no', 'point-to-point', 'ethernet', 'yes'],
+  },
+  { name: 'IPQoS', matchAllowed: true, value: 'ipqos', combine: 'last' },
+  { name: 'RekeyLimit', matchAllowed: true, value: 'rekey-limit', combine: 'first' },
+  { name: 'PermitOpen', matchAllowed: true, value: 'permit-open', combine: 'first-line', list: true },
+  { name: 'PermitListen', matchAllowed: true, value: 'permit-open', combine: 'first-line', list: true, since: '7.8' },
+  { name: 'PermitUserEnvironment', matchAllowed: false, value: 'permit-user-environment', combine: 'first' },
+  { name: 'PubkeyAuthOptions', matchAllowed: true, value: 'pubkey-auth-options', combine: 'first', since: '8.2' },
+  // Read but never printed by `sshd -T`.
+  flag('DebianBanner', false, { vendor: 'debian', printed: false }),
+  flag('KerberosGetAFSToken', false, { printed: false }),
+  { name: 'Include', matchAllowed: true, value: 'include', combine: 'accumulate', since: '8.2', printed: false },
+  { name: 'Match', matchAllowed: true, value: 'match', combine: 'accumulate', printed: false },
+  // Newer than 9.2: known so that a playbook for a newer host validates, never printed here.
+  { name: 'PerSourcePenalties', matchAllowed: false, value: 'string', combine: 'first', since: '9.8', printed: false },
+  {
+    name: 'PerSourcePenaltyExemptList',
+    matchAllowed: false,
+    value: 'string',
+    combine: 'first',
+    since: '9.8',
+    printed: false,
+  },
+  { name: 'SshdSessionPath', matchAllowed: false, value: 'path', combine: 'first', since: '9.8', printed: false },
+  { name: 'SshdAuthPath', matchAllowed: false, value: 'path', combine: 'first', since: '10.0', printed: false },
+  flag('RefuseConnection', true, { since: '9.9', printed: false }),
+  { name: 'PAMServiceName', matchAllowed: true, value: 'string', combine: 'first', since: '9.8', printed: false },
+  flag('GSSAPIDelegateCredentials', false, { since: '10.3', printed: false }),
+  // Deprecated or unsupported: sshd logs them and goes on.
+  ignored('UsePrivilegeSeparation'),
+  ignored('Protocol'),
+  ignored('RSAAuthentication', true),
+  ignored('RhostsRSAAuthentication', true),
+  ignored('RhostsAuthentication'),
+  ignored('ServerKeyBits'),
+  ignored('KeyRegenerationInterval'),
+  ignored('UseLogin'),
+  ignored('CheckMail'),
+  ignored('VerifyReverseMapping'),
+  ignored('ReverseMappingCheck'),
+  ignored('AuthorizedKeysFile2', true),
+  ignored('PAMAuthenticationViaKbdInt'),
+  ignored('KerberosTgtPassing'),
+  ignored('AFSTokenPassing'),
+  ignored('GSSUseSessionCCache', false, { vendor: 'debian' }),
+  ignored('GSSAPIUseSessionCredCache', false, { vendor: 'debian' }),
+];
+
+/** Aliases that sshd flags differently from their canonical keyword. */
+const ALIAS_MATCH_ALLOWED: Readonly<Record<string, boolean>> = { dsaauthentication: false };
+
+/** Every keyword, canonical spellings, in `sshd -T` order. */
+export const SSHD_KEYWORDS: readonly SshdKeyword[] = ROWS.map((r) => ({
+  ...r,
+  dumpName: r.dumpName ?? r.name.toLowerCase(),
+  printed: r.printed ?? true,
+}));
+
+const BY_NAME = new Map<string, SshdKeyword>();
+for (const k of SSHD_KEYWORDS) {
+  BY_NAME.set(k.name.toLowerCase(), k);
+  for (const a of k.aliases ?? []) BY_NAME.set(a, k);
+}
+
+/** Compares dotted versions ("9.2" < "9.10"); a missing part counts as 0. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.p]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.p]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * Finds a keyword by any spelling sshd accepts (case-insensitive, aliases included), as it
+ * behaves in `version` (default 9.2): undefined when that version does not know it.
+ */
+export function lookupSshdKeyword(name: string, version: string = DEFAULT_OPENSSH_VERSION): SshdKeyword | undefined {
+  const lower = name.toLowerCase();
+  const found = BY_NAME.get(lower);
+  if (!found) return undefined;
+  if (found.since !== undefined && compareVersions(version, found.since) < 0) return undefined;
+  if (found.until !== undefined && compareVersions(version, found.until) >= 0) return undefined;
+  let out: SshdKeyword = found;
+  for (const c of found.changes ?? []) {
+    if (compareVersions(version, c.since) >= 0) {
+      out = { ...out, ...(c.combine ? { combine: c.combine } : {}), ...(c.matchAllowed !== undefined ? { matchAllowed: c.matchAllowed } : {}) };
+    }
+  }
+  if (lower !== found.name.toLowerCase()) {
+    out = { ...out, alias: name, matchAllowed: ALIAS_MATCH_ALLOWED[lower] ?? out.matchAllowed };
+  }
+  return out;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j]!;
+      row[j] = Math.min(up + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The canonical keyword nearest to `name` ("did you mean"), or undefined when nothing is close
+ * enough to be a plausible typo.
+ */
+export function suggestSshdKeyword(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let best: { name: string; d: number } | undefined;
+  for (const k of SSHD_KEYWORDS) {
+    if (k.ignored) continue;
+    const d = editDistance(lower, k.name.toLowerCase());
+    if (!best || d < best.d) best = { name: k.name, d };
+  }
+  if (!best) return undefined;
+  const limit = Math.max(2, Math.floor(lower.length / 3));
+  return best.d <= limit ? best.name : undefined;
+}
+
+/** Options for value validation. */
+export interface ValidateSshdValueOptions {
+  version?: string;
+  /** Algorithm names the host's OpenSSH knows (`ssh -Q kex` ...); the 9.2 lists when absent. */
+  knownAlgorithms?: Partial<Record<SshdAlgorithmFamily, readonly string[]>>;
+}
+
+/**
+ * Checks a value as it would be written after the keyword in sshd_config (all of the line after
+ * the keyword). Returns undefined when sshd would accept it.
+ */
+export function validateSshdValue(
+  keyword: SshdKeyword,
+  value: string,
+  options: ValidateSshdValueOptions = {},
+): SshdValueProblem | undefined {
+  const parsed = parseSshdValue(keyword, value, options);
+  return 'problem' in parsed ? parsed.problem : undefined;
+}

@@ -1,0 +1,254 @@
+/**
+ * `Match` criteria of sshd_config: reading them, deciding whether a connection matches (as
+ * `sshd -T -C ...` does), and comparing two criteria lines by meaning for edits.
+ */
+import { splitDelimited } from '../openssh/lexer.js';
+import { normaliseAddress, parseIpv4, parseIpv6, parseSshdInteger, matchWildcard } from './values.js';
+
+/**
+ * The connection `sshd -T -C` is asked about. Absent fields are "not given": a criterion that
+ * needs one does not match (sshd's test mode). `groups` are the user's groups (sshd asks the
+ * system; a pure engine has to be told), none when absent.
+ */
+export interface MatchConnection {
+  user?: string;
+  host?: string;
+  addr?: string;
+  laddr?: string;
+  lport?: number;
+  rdomain?: string;
+  groups?: readonly string[];
+}
+
+/** The criteria sshd 9.2 knows, lowercase. */
+export type MatchAttribute = 'all' | 'user' | 'group' | 'host' | 'address' | 'localaddress' | 'localport' | 'rdomain';
+
+export interface MatchCriterion {
+  attribute: MatchAttribute;
+  /** The pattern list; absent only for `all`. */
+  value?: string;
+}
+
+const ATTRIBUTES: readonly MatchAttribute[] = ['all', 'user', 'group', 'host', 'address', 'localaddress', 'localport', 'rdomain'];
+
+/** Canonical spelling for writing criteria back ("Address", "LocalPort" ...). */
+export const MATCH_ATTRIBUTE_SPELLING: Readonly<Record<MatchAttribute, string>> = {
+  all: 'All',
+  user: 'User',
+  group: 'Group',
+  host: 'Host',
+  address: 'Address',
+  localaddress: 'LocalAddress',
+  localport: 'LocalPort',
+  rdomain: 'RDomain',
+};
+
+/** Reads the text after `Match`. */
+export function parseMatchCriteria(rest: string): { criteria: MatchCriterion[] } | { problem: { code: string; message: string } } {
+  const words = splitDelimited(rest);
+  if (!words) return { problem: { code: 'bad-match', message: 'unbalanced quotes in Match criteria' } };
+  const criteria: MatchCriterion[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const attribute = words[i]!.toLowerCase() as MatchAttribute;
+    if (!ATTRIBUTES.includes(attribute)) {
+      return { problem: { code: 'bad-match', message: `unsupported Match attribute "${words[i]}"` } };
+    }
+    if (attribute === 'all') {
+      if (criteria.length > 0 || i + 1 < words.length) {
+        return { problem: { code: 'bad-match', message: "'all' cannot be combined with other Match attributes" } };
+      }
+      criteria.push({ attribute });
+      continue;
+    }
+    const value = words[i + 1];
+    if (value === undefined || value === '') {
+      return { problem: { code: 'bad-match', message: `missing Match criteria for ${words[i]}` } };
+    }
+    i++;
+    if ((attribute === 'address' || attribute === 'localaddress') && addressListMatches(undefined, value) === -2) {
+      return { problem: { code: 'bad-match', message: `invalid Match ${attribute === 'address' ? 'address' : 'localaddress'} argument "${value}"` } };
+    }
+    if (attribute === 'localport') {
+      const p = parseSshdInteger(value, 65535);
+      if (p === undefined && value !== 'ssh') return { problem: { code: 'bad-match', message: `invalid LocalPort "${value}" on Match line` } };
+    }
+    criteria.push({ attribute, value });
+  }
+  if (criteria.length === 0) return { problem: { code: 'bad-match', message: 'one or more attributes required for Match' } };
+  return { criteria };
+}
+
+/** OpenSSH's `match_pattern_list`: 1 positive match, -1 negated match, 0 none. */
+export function matchPatternList(s: string, patterns: string, lowercase = false): 1 | 0 | -1 {
+  let positive = false;
+  for (const raw of patterns.split(',')) {
+    const negated = raw.startsWith('!');
+    let p = negated ? raw.slice(1) : raw;
+    if (lowercase) p = p.toLowerCase();
+    if (matchWildcard(s, p)) {
+      if (negated) return -1;
+      positive = true;
+    }
+  }
+  return positive ? 1 : 0;
+}
+
+type Addr = { v: 4 | 6; groups: number[] };
+function parseAddr(s: string): Addr | undefined {
+  const v4 = parseIpv4(s);
+  if (v4) return { v: 4, groups: v4 };
+  const v6 = parseIpv6(s);
+  return v6 ? { v: 6, groups: v6 } : undefined;
+}
+
+function inNetwork(a: Addr, net: Addr, bits: number): boolean {
+  if (a.v !== net.v) return false;
+  const width = a.v === 4 ? 8 : 16;
+  for (let i = 0; i < a.groups.length; i++) {
+    const keep = Math.max(0, Math.min(width, bits - i * width));
+    if (keep === 0) continue;
+    const mask = ((1 << keep) - 1) << (width - keep);
+    if ((a.groups[i]! & mask) !== (net.groups[i]! & mask)) return false;
+  }
+  return true;
+}
+
+/**
+ * OpenSSH's `addr_match_list`: 1 match, 0 none, -1 negated match, -2 malformed list. With
+ * `addr` undefined it only checks the list.
+ */
+export function addressListMatches(addr: string | undefined, list: string): 1 | 0 | -1 | -2 {
+  const a = addr === undefined ? undefined : parseAddr(addr);
+  if (addr !== undefined && !a) return 0;
+  let ret: 1 | 0 = 0;
+  for (const raw of list.split(',')) {
+    const neg = raw.startsWith('!');
+    const cp = neg ? raw.slice(1) : raw;
+    if (cp === '') return -2;
+    const slash = cp.indexOf('/');
+    const netText = slash === -1 ? cp : cp.slice(0, slash);
+    const bitsText = slash === -1 ? undefined : cp.slice(slash + 1);
+    const net = parseAddr(netText);
+    const bitsOk = bitsText === undefined || (/^\d+$/.test(bitsText) && Number(bitsText) <= 128);
+    if (net && bitsOk) {
+      const bits = bitsText === undefined ? (net.v === 4 ? 32 : 128) : Number(bitsText);
+      if (bits > (net.v === 4 ? 32 : 128)) return -2;
+      if (!hostBitsZero(net, bits)) return -2;
+      if (a && inNetwork(a, net, bits)) {
+        if (neg) return -1;
+        ret = 1;
+      }
+      continue;
+    }
+    if (addr !== undefined && matchWildcard(addr, cp)) {
+      if (neg) return -1;
+      ret = 1;
+    }
+  }
+  return ret;
+}
+
+function hostBitsZero(net: Addr, bits: number): boolean {
+  const width = net.v === 4 ? 8 : 16;
+  for (let i = 0; i < net.groups.length; i++) {
+    const keep = Math.max(0, Math.min(width, bits - i * width));
+    const hostMask = keep === width ? 0 : (1 << (width - keep)) - 1;
+    if ((net.groups[i]! & hostMask) !== 0) return false;
+  }
+  return true;
+}
+
+/** Result of testing one Match line. `missing` names a criterion that sshd -T would die on. */
+export interface MatchOutcome {
+  matches: boolean;
+  missing?: 'lport';
+}
+
+/**
+ * Whether a Match line applies. `connection` undefined is sshd's first, connection-less pass,
+ * where only `Match all` applies; otherwise sshd's test mode (`-T [-C ...]`).
+ */
+export function evaluateMatch(criteria: readonly MatchCriterion[], connection: MatchConnection | undefined): MatchOutcome {
+  let matches = true;
+  for (const c of criteria) {
+    if (c.attribute === 'all') return { matches: true };
+    const v = c.value ?? '';
+    if (!connection) {
+      matches = false;
+      continue;
+    }
+    switch (c.attribute) {
+      case 'user':
+        if (connection.user === undefined || matchPatternList(connection.user, v) !== 1) matches = false;
+        break;
+      case 'group': {
+        if (connection.user === undefined) {
+          matches = false;
+          break;
+        }
+        let found = false;
+        for (const g of connection.groups ?? []) {
+          const r = matchPatternList(g, v);
+          if (r === -1) {
+            found = false;
+            break;
+          }
+          if (r === 1) found = true;
+        }
+        if (!found) matches = false;
+        break;
+      }
+      case 'host':
+        if (connection.host === undefined || matchPatternList(connection.host.toLowerCase(), v, true) !== 1) matches = false;
+        break;
+      case 'address':
+        if (connection.addr === undefined || addressListMatches(connection.addr, v) !== 1) matches = false;
+        break;
+      case 'localaddress':
+        if (connection.laddr === undefined || addressListMatches(connection.laddr, v) !== 1) matches = false;
+        break;
+      case 'localport': {
+        if (connection.lport === undefined) return { matches: false, missing: 'lport' };
+        const port = v === 'ssh' ? 22 : parseSshdInteger(v, 65535);
+        if (port !== connection.lport) matches = false;
+        break;
+      }
+      case 'rdomain':
+        if (connection.rdomain === undefined || matchPatternList(connection.rdomain, v) !== 1) matches = false;
+        break;
+    }
+  }
+  return { matches };
+}
+
+/** A canonical form of criteria for comparing by meaning: order, case of names, address spelling. */
+export function canonicalMatchKey(criteria: readonly MatchCriterion[]): string {
+  return criteria
+    .map((c) => {
+      if (c.value === undefined) return c.attribute;
+      let items = c.value.split(',');
+      if (c.attribute === 'address' || c.attribute === 'localaddress') {
+        items = items.map((i) => {
+          const neg = i.startsWith('!') ? '!' : '';
+          const body = neg ? i.slice(1) : i;
+          const [a, bits] = body.split('/');
+          const n = a === undefined ? undefined : normaliseAddress(a);
+          return n === undefined ? i : `${neg}${n}${bits === undefined ? '' : `/${bits}`}`;
+        });
+      }
+      if (c.attribute === 'host') items = items.map((i) => i.toLowerCase());
+      return `${c.attribute}=${[...items].sort().join(',')}`;
+    })
+    .sort()
+    .join(' ');
+}
+
+/** Whether two criteria lines select the same connections for every purpose sshfix needs. */
+export function sameMatchCriteria(a: readonly MatchCriterion[], b: readonly MatchCriterion[]): boolean {
+  return canonicalMatchKey(a) === canonicalMatchKey(b);
+}
+
+/** Writes criteria back as text: `User alice Address 192.0.2.0/24`. */
+export function formatMatchCriteria(criteria: readonly MatchCriterion[]): string {
+  return criteria.map((c) => (c.value === undefined ? MATCH_ATTRIBUTE_SPELLING[c.attribute] : `${MATCH_ATTRIBUTE_SPELLING[c.attribute]} ${c.value}`)).join(' ');
+}
