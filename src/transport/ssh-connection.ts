@@ -1,0 +1,202 @@
+/**
+ * A Connection over an authenticated ssh2 client: exec channels with stdin, binary output, exit
+ * status, timeouts and sudo, and a clear error once the connection itself is gone.
+ */
+import type { Client, ClientChannel } from 'ssh2';
+import { execCommand, type StartedProcess } from './run-process.js';
+import { Semaphore } from './semaphore.js';
+import type { SudoFailureContext } from './sudo.js';
+import { TransportError, type ConnectTarget, type Connection, type ConnectionInfo, type ExecOptions, type ExecResult } from './types.js';
+
+/**
+ * Channels open at once on one connection: sshd's MaxSessions defaults to 10, and a refused
+ * channel would look like a failure of the host.
+ */
+export const DEFAULT_CHANNELS_PER_CONNECTION = 8;
+
+/** How long close() waits for the server to acknowledge before dropping the socket. */
+const CLOSE_GRACE_MS = 2_000;
+
+export interface SshConnectionOptions {
+  becomePassword?: string;
+  channelsPerConnection?: number;
+  /** Called once when the connection has closed, for whatever reason. */
+  onClosed?: () => void;
+}
+
+export class SshConnection implements Connection {
+  private lost: TransportError | undefined;
+  private closed = false;
+  private readonly channels: Semaphore;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(
+    readonly target: ConnectTarget,
+    readonly info: ConnectionInfo,
+    private readonly client: Client,
+    private readonly options: SshConnectionOptions = {},
+  ) {
+    this.channels = new Semaphore(options.channelsPerConnection ?? DEFAULT_CHANNELS_PER_CONNECTION);
+    const where = `${target.address}:${target.port}`;
+    client.on('error', (err: Error & { level?: string }) => {
+      if (this.lost || this.closed) return;
+      const keepalive = /keepalive/i.test(err.message);
+      this.lost = new TransportError(
+        'connection-lost',
+        keepalive ? `${where} stopped answering keepalives` : `the connection to ${where} failed: ${err.message}`,
+        keepalive
+          ? 'The network path or the host stopped passing traffic (a NAT or firewall idle timeout, a reboot, a hung host).'
+          : 'The established connection broke: the host rebooted, sshd was restarted without keeping sessions, or the network failed.',
+        { address: target.address, port: target.port, sshError: { message: err.message, ...(err.level ? { level: err.level } : {}) } },
+        err,
+      );
+    });
+    this.closedPromise = new Promise((resolve) => {
+      client.once('close', () => {
+        if (!this.closed && !this.lost) {
+          this.lost = new TransportError(
+            'connection-lost',
+            `${where} closed the connection`,
+            'The server ended an established session: sshd restarted, the host rebooted, or ClientAliveInterval/' +
+              'ClientAliveCountMax ended an idle session.',
+            { address: target.address, port: target.port },
+          );
+        }
+        options.onClosed?.();
+        resolve();
+      });
+    });
+  }
+
+  /** True until the connection is closed or lost. */
+  get isOpen(): boolean {
+    return !this.closed && !this.lost;
+  }
+
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return this.channels.run(() => this.execNow(command, options));
+  }
+
+  private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
+    this.assertOpen();
+    const useSudo = options.become !== false && this.target.become === 'sudo' && this.target.user !== 'root';
+    let exitReported = false;
+    return execCommand(
+      command,
+      options,
+      useSudo ? this.becomeContext() : undefined,
+      async (line) => channelProcess(await this.openChannel(line), () => (exitReported = true)),
+      (outcome) => {
+        // A channel closed by a lost connection is not the command's own result.
+        if (!exitReported && this.lost && !(outcome.kind === 'done' && outcome.timedOut)) throw this.lost;
+      },
+    );
+  }
+
+  private becomeContext(): SudoFailureContext {
+    const ctx: SudoFailureContext = { host: this.target.name, user: this.target.user };
+    if (this.target.becomePasswordEnv) ctx.becomePasswordEnv = this.target.becomePasswordEnv;
+    if (this.options.becomePassword !== undefined) ctx.password = this.options.becomePassword;
+    return ctx;
+  }
+
+  private openChannel(command: string): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      const failed = (err: Error): void =>
+        reject(
+          this.unusable() ??
+            new TransportError(
+              'connection-lost',
+              `${this.target.address}:${this.target.port} refused to start a command: ${err.message}`,
+              'sshd would not open a session channel: MaxSessions reached, or the account may not run commands (ForceCommand, a nologin shell).',
+              { address: this.target.address, port: this.target.port },
+              err,
+            ),
+        );
+      try {
+        this.client.exec(command, (err, channel) => (err ? failed(err) : resolve(channel)));
+      } catch (err) {
+        failed(err as Error);
+      }
+    });
+  }
+
+  private assertOpen(): void {
+    const error = this.unusable();
+    if (error) throw error;
+  }
+
+  /** Why no command can run any more, if so. */
+  private unusable(): TransportError | undefined {
+    if (this.lost) return this.lost;
+    if (this.closed) {
+      return new TransportError(
+        'connection-lost',
+        `the connection to ${this.target.name} is closed`,
+        'This is a bug in sshfix: a command ran after its connection was closed. Please report it.',
+      );
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.client.end();
+      const timer = setTimeout(() => this.client.destroy(), CLOSE_GRACE_MS);
+      await this.closedPromise;
+      clearTimeout(timer);
+    }
+    await this.closedPromise;
+  }
+}
+
+function channelProcess(channel: ClientChannel, onExit: () => void): StartedProcess {
+  let status: { exitCode: number | null; signal?: string } = { exitCode: null };
+  channel.on('exit', (code: number | null, signal?: string) => {
+    onExit();
+    status = signal ? { exitCode: null, signal } : { exitCode: code };
+  });
+  // Writes after the server closed the channel raise errors the exit status already explains.
+  channel.on('error', () => undefined);
+  const finished = new Promise<{ exitCode: number | null; signal?: string }>((resolve) => channel.once('close', () => resolve(status)));
+  return {
+    stdin: channel,
+    stdout: channel,
+    stderr: channel.stderr,
+    finished,
+    stop: () => {
+      signalChannel(channel, 'TERM');
+      channel.close();
+    },
+  };
+}
+
+interface ChannelInternals {
+  outgoing?: { id?: number; state?: string };
+  _client?: { _protocol?: { signal?: (id: number, signal: string) => void } };
+}
+
+/**
+ * Sends a signal request for the channel's remote process (OpenSSH kills its process group).
+ * ssh2 1.17's `channel.signal()` does nothing once stdin has been ended, which sshfix always does
+ * (mscdex/ssh2 PR #1510), so after EOF the request goes through ssh2's protocol object; if that
+ * ever moves, the timeout still closes the channel, only the remote process may then linger.
+ */
+function signalChannel(channel: ClientChannel, signal: string): void {
+  try {
+    if (channel.writable) {
+      channel.signal(signal);
+      return;
+    }
+    const internals = channel as unknown as ChannelInternals;
+    const id = internals.outgoing?.id;
+    const state = internals.outgoing?.state;
+    const send = internals._client?._protocol?.signal;
+    if (typeof id === 'number' && (state === 'open' || state === 'eof') && typeof send === 'function') {
+      send.call(internals._client?._protocol, id, signal);
+    }
+  } catch {
+    // A channel that is already closing needs no signal.
+  }
+}

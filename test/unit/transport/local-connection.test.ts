@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { connectLocal } from '../../../src/transport/local-connection.js';
+import { Semaphore } from '../../../src/transport/semaphore.js';
+import { TransportError } from '../../../src/transport/types.js';
+import { quoteShellArg } from '../../../src/util/shell-quote.js';
+
+describe('local connection', () => {
+  it('runs sh -c with stdin, binary output and the exit code as a result', async () => {
+    const local = connectLocal();
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const result = await local.exec('cat; echo oops >&2; exit 7', { stdin: all });
+    assert.deepEqual(result.stdout, all);
+    assert.equal(result.stderr.toString(), 'oops\n');
+    assert.equal(result.exitCode, 7);
+    assert.equal(result.command, 'cat; echo oops >&2; exit 7');
+    assert.ok(result.durationMs >= 0);
+    await local.close();
+  });
+
+  it('closes stdin when none is given, so readers do not hang', async () => {
+    const local = connectLocal();
+    const result = await local.exec('wc -c');
+    assert.equal(result.stdout.toString().trim(), '0');
+  });
+
+  it('reports a signal and a timeout as results', async () => {
+    const local = connectLocal();
+    const killed = await local.exec('kill -TERM $$');
+    assert.equal(killed.signal, 'SIGTERM');
+    assert.equal(killed.exitCode, null);
+    const started = Date.now();
+    const slow = await local.exec('exec sleep 5', { timeoutMs: 200 });
+    assert.equal(slow.timedOut, true);
+    assert.equal(slow.exitCode, null);
+    assert.ok(Date.now() - started < 3_000);
+  });
+
+  it('keeps quoting intact for arguments built with quoteShellArg', async () => {
+    const local = connectLocal();
+    const tricky = `a b'c"$HOME\`x\`\n`;
+    const result = await local.exec(`printf %s ${quoteShellArg(tricky)}`);
+    assert.equal(result.stdout.toString(), tricky);
+  });
+
+  it('skips sudo when already root, and refuses commands after close', async () => {
+    const local = connectLocal({ become: 'sudo' });
+    const result = await local.exec('id -u');
+    if (process.getuid?.() === 0) {
+      assert.equal(result.stdout.toString().trim(), '0');
+      assert.equal(result.become, undefined);
+    }
+    await local.close();
+    await assert.rejects(local.exec('true'), (err: unknown) => err instanceof TransportError && err.code === 'connection-lost');
+  });
+});
+
+describe('semaphore', () => {
+  it('never lets more than the limit run, and runs everything', async () => {
+    const sem = new Semaphore(2);
+    let running = 0;
+    let peak = 0;
+    const results = await Promise.all(
+      Array.from({ length: 7 }, (_, i) =>
+        sem.run(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 5));
+          running--;
+          return i;
+        }),
+      ),
+    );
+    assert.deepEqual(results, [0, 1, 2, 3, 4, 5, 6]);
+    assert.equal(peak, 2);
+    assert.equal(sem.inUse, 0);
+  });
+
+  it('frees the slot when the work fails', async () => {
+    const sem = new Semaphore(1);
+    await assert.rejects(sem.run(async () => Promise.reject(new Error('x'))));
+    assert.equal(await sem.run(async () => 1), 1);
+  });
+});
