@@ -29,12 +29,10 @@ export const DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config';
 
 const q = quoteShellArg;
 
-/**
- * The fact script. It needs a POSIX sh with base64, stat, awk and mktemp (coreutils or busybox).
- * Commands whose output the engine parses run with LC_ALL=C.
- */
-export function buildFactScript(request: FactRequest): string {
-  const lines = [
+const readDirLine = (dir: string): string => `ld ${q(dir)}; for m in ${q(dir)}/* ${q(dir)}/.[!.]*; do [ -f "$m" ] && rf "$m"; done`;
+
+/** Shell functions of the fact scripts: run (a command), rf (a file), ld (a directory), walk (an Include tree). */
+const PRELUDE = [
     'set -u',
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
     'LC_ALL=C; export LC_ALL PATH',
@@ -50,7 +48,7 @@ export function buildFactScript(request: FactRequest): string {
     '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U %s\\n" "$(enc "$1")"',
     '  else printf "M %s\\n" "$(enc "$1")"; fi',
     '}',
-    'ld() { [ -d "$1" ] || return 0; printf "D %s " "$(enc "$1")"; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; }',
+    'ld() { if [ -d "$1" ]; then printf "D %s " "$(enc "$1")"; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; else printf "M %s\\n" "$(enc "$1")"; fi; }',
     // Include arguments of a config file, made absolute as sshd does (relative => /etc/ssh/).
     // Quoted arguments with spaces are left to the engine, which asks again if it must.
     'incs() {',
@@ -88,6 +86,15 @@ export function buildFactScript(request: FactRequest): string {
     '    mv "$t/next" "$t/queue"',
     '  done',
     '}',
+];
+
+/**
+ * The fact script. It needs a POSIX sh with base64, stat, awk and mktemp (coreutils or busybox).
+ * Commands whose output the engine parses run with LC_ALL=C.
+ */
+export function buildFactScript(request: FactRequest): string {
+  const lines = [
+    ...PRELUDE,
     'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
     'run id id -u',
     'run ssh_connection printenv SSH_CONNECTION',
@@ -102,13 +109,22 @@ export function buildFactScript(request: FactRequest): string {
       'echo init=systemd; for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
       'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then echo init=openrc; rc-service sshd status >/dev/null 2>&1 && echo sshd=active; ' +
       'else echo init=none; fi\'',
+    // The build's own defaults and algorithm lists, so effective values are computed for this host.
+    'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
+    'if [ -n "$hk" ]; then run sshd_defaults "$sshd_bin" -T -f /dev/null -h "$hk"; fi',
+    'for a in KexAlgorithms Ciphers MACs HostKeyAlgorithms PubkeyAcceptedAlgorithms sig; do run "ssh_q_$a" ssh -Q "$a"; done',
     'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
     ...request.sshdConfigs.map((path) => `walk ${q(path)}`),
     ...request.files.map((path) => `rf ${q(path)}`),
-    ...request.dirs.map((dir) => `ld ${q(dir)}; for m in ${q(dir)}/* ${q(dir)}/.[!.]*; do [ -f "$m" ] && rf "$m"; done`),
+    ...request.dirs.map(readDirLine),
     'exit 0',
   ];
   return lines.join('\n') + '\n';
+}
+
+/** A follow-up script: list and read every regular file of `dirs` (Include targets the first pass missed). */
+export function buildDirScript(dirs: readonly string[]): string {
+  return [...PRELUDE, ...dirs.map(readDirLine), 'exit 0'].join('\n') + '\n';
 }
 
 /** One command's result as the script recorded it. */

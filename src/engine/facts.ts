@@ -36,6 +36,10 @@ export interface HostFacts {
     test: SshdCommandResult;
     /** sshd binaries that link libwrap (TCP wrappers apply). */
     libwrap: string[];
+    /** `sshd -T -f /dev/null`: this build's defaults, when a host key was readable. */
+    defaultsDump?: string;
+    /** `ssh -Q <list>` of this OpenSSH build, by sshd keyword (KexAlgorithms, Ciphers, ..., sig). */
+    supported: Record<string, string[]>;
   };
   init: 'systemd' | 'openrc' | 'none';
   /** Ubuntu's socket activation: Port/ListenAddress changes need a socket restart. */
@@ -143,6 +147,12 @@ export function interpretFacts(raw: RawFacts, options: InterpretOptions): HostFa
       dump,
       test: result('sshd_test'),
       libwrap: text('libwrap').split('\n').filter(Boolean),
+      ...(raw.commands.get('sshd_defaults')?.exitCode === 0 ? { defaultsDump: text('sshd_defaults') } : {}),
+      supported: Object.fromEntries(
+        [...raw.commands]
+          .filter(([name, c]) => name.startsWith('ssh_q_') && c.exitCode === 0)
+          .map(([name, c]) => [name.slice('ssh_q_'.length), c.stdout.split('\n').filter(Boolean)]),
+      ),
     },
     init,
     socketActivated: initLines.get('ssh.socket') === 'active',

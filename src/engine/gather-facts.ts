@@ -2,7 +2,7 @@
  * Runs the fact script on a host (one exec round trip) and interprets what it printed.
  */
 import type { Connection } from '../transport/types.js';
-import { buildFactScript, FactOutputError, parseFactOutput, type FactRequest } from './facts-script.js';
+import { buildDirScript, buildFactScript, FactOutputError, parseFactOutput, type FactRequest } from './facts-script.js';
 import { interpretFacts, type HostFacts } from './facts.js';
 
 /** A host whose facts could not be read: the plan reports it as failed with this code. */
@@ -52,4 +52,24 @@ export function factsFromOutput(stdout: string, options: { name: string; address
     if (error instanceof FactOutputError) throw new FactError('facts-unreadable', error.message);
     throw error;
   }
+}
+
+/** A second round trip for directories the first one did not list; returns the facts with them merged in. */
+export async function gatherMore(connection: Connection, facts: HostFacts, dirs: readonly string[]): Promise<HostFacts> {
+  const result = await connection.exec('exec sh -s', { stdin: buildDirScript(dirs), timeoutMs: 60_000 });
+  if (result.exitCode !== 0) throw new FactError('facts-failed', `reading ${dirs.join(', ')} failed (exit ${result.exitCode ?? result.signal})`);
+  let extra;
+  try {
+    extra = parseFactOutput(result.stdout.toString('utf8'));
+  } catch (error) {
+    if (error instanceof FactOutputError) throw new FactError('facts-unreadable', error.message);
+    throw error;
+  }
+  return {
+    ...facts,
+    files: new Map([...facts.files, ...extra.files]),
+    missing: new Set([...facts.missing, ...extra.missing]),
+    unreadable: new Set([...facts.unreadable, ...extra.unreadable]),
+    dirs: new Map([...facts.dirs, ...extra.dirs]),
+  };
 }

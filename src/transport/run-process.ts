@@ -130,7 +130,7 @@ export async function execCommand(
   start: (commandLine: string) => Promise<StartedProcess>,
   verify?: (outcome: RunOutcome) => void,
 ): Promise<ExecResult> {
-  const wrapped = become ? wrapForSudo(command) : undefined;
+  const wrapped = become ? wrapForSudo(command, undefined, options.forwardEnv) : undefined;
   const started = Date.now();
   const proc = await start(wrapped?.command ?? command);
   const request: RunRequest = {};

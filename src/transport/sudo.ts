@@ -26,12 +26,26 @@ export interface SudoWrapped {
 }
 
 /** Wraps `command` for sudo with a fresh prompt and ready line (the nonce is for tests). */
-export function wrapForSudo(command: string, nonce: string = randomBytes(9).toString('hex')): SudoWrapped {
+export function wrapForSudo(
+  command: string,
+  nonce: string = randomBytes(9).toString('hex'),
+  forwardEnv: readonly string[] = [],
+): SudoWrapped {
   // sudo expands %u, %h, %H and %p in prompts, so the prompt holds none.
   const prompt = `[sshfix-sudo ${nonce}] password: `;
   const ready = `sshfix-sudo-ready ${nonce}`;
   const script = `printf '%s\\n' '${ready}' >&2; exec sh -c "$0"`;
-  return { command: shellCommand('sudo', '-S', '-p', prompt, '--', 'sh', '-c', script, command), prompt, ready };
+  // sudo resets the environment: variables to keep are handed over as `env NAME="$NAME"`, expanded
+  // by the login shell (only names are ever written into the command line).
+  for (const name of forwardEnv) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`not an environment variable name: ${JSON.stringify(name)}`);
+  }
+  const keep = forwardEnv.length > 0 ? ` env ${forwardEnv.map((n) => `${n}="\${${n}-}"`).join(' ')}` : '';
+  return {
+    command: `${shellCommand('sudo', '-S', '-p', prompt, '--')}${keep} ${shellCommand('sh', '-c', script, command)}`,
+    prompt,
+    ready,
+  };
 }
 
 export type SudoFailureReason = 'password-required' | 'password-rejected' | 'refused' | 'no-handover';

@@ -1,0 +1,164 @@
+import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { serialisePlan } from '../../engine/plan-file.js';
+import type { HostPlan } from '../../engine/plan-model.js';
+import { runPlan, selectWork, type PlanRunResult } from '../../engine/run-plan.js';
+import { parseHostPattern, type HostPattern } from '../../model/host-pattern.js';
+import { createProgress } from '../../report/progress.js';
+import { renderDiagnostics } from '../../report/render-diagnostics.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/render-report.js';
+import { createTransport } from '../../transport/index.js';
+import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
+import { sshfixVersion } from '../../util/version.js';
+import { ExitCode } from '../exit-codes.js';
+import { processIO, progressModeFor, wantsColor, type CommandIO } from '../io.js';
+import { collectVar, readInputs, type LoadedInputs } from './validate.js';
+
+export const DEFAULT_FORKS = 32;
+
+export function parseForks(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10_000) throw new InvalidArgumentError('expected a whole number from 1 to 10000.');
+  return Number(value);
+}
+
+/** With no PLAYBOOK, every *.yaml in ./playbooks, as Terraform reads every .tf of its directory. */
+export function defaultPlaybooks(cwd: string): string[] {
+  const dir = join(cwd, 'playbooks');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()
+    .map((f) => join('playbooks', f));
+}
+
+/** Options shared by plan and apply. */
+export interface RunOptions {
+  inventory?: string;
+  limit?: string;
+  var: string[];
+  format: ReportFormat;
+  forks: number;
+}
+
+export function addRunOptions(command: Command): Command {
+  return command
+    .option('-i, --inventory <INVENTORY>', 'inventory file (default: ./inventory.yaml, then $SSHFIX_INVENTORY)')
+    .option('-l, --limit <PATTERN>', 'only hosts matching this pattern (name, group, glob, a,b, !exclude)')
+    .option('--var <K=V>', 'set a variable (overrides every other source; repeatable)', collectVar, [])
+    .addOption(new Option('--format <FORMAT>', 'output format').choices([...REPORT_FORMATS]).default('human'))
+    .option('--forks <N>', 'hosts worked on at once', parseForks, DEFAULT_FORKS);
+}
+
+/** Reads and checks the inputs; on errors prints them and returns undefined (exit 1). */
+export function loadRunInputs(
+  io: CommandIO,
+  playbookFiles: readonly string[],
+  options: RunOptions,
+): { inputs: LoadedInputs & { inventory: NonNullable<LoadedInputs['inventory']> }; limit?: HostPattern; warnings: Diagnostic[] } | undefined {
+  const inputs = readInputs({
+    playbooks: playbookFiles,
+    ...(options.inventory !== undefined ? { inventory: options.inventory } : {}),
+    vars: options.var,
+    requireInventory: true,
+  });
+  const diagnostics = [...inputs.diagnostics];
+  let limit: HostPattern | undefined;
+  if (options.limit !== undefined) {
+    const parsed = parseHostPattern(options.limit);
+    for (const error of parsed.errors) diagnostics.push({ severity: 'error', code: 'bad-pattern', message: `-l ${options.limit}: ${error.message}`, ...(error.hint ? { hint: error.hint } : {}) });
+    limit = parsed.pattern;
+  }
+  if (playbookFiles.length === 0) {
+    diagnostics.push({ severity: 'error', code: 'no-playbooks', message: 'no playbooks given and none in ./playbooks', hint: 'name one or more playbook files' });
+  }
+  if (hasErrors(diagnostics) || !inputs.inventory) {
+    io.stderr(renderDiagnostics(diagnostics, { sources: inputs.sources, color: io.stderrIsTTY }));
+    return undefined;
+  }
+  return { inputs: inputs as LoadedInputs & { inventory: NonNullable<LoadedInputs['inventory']> }, ...(limit ? { limit } : {}), warnings: diagnostics };
+}
+
+interface PlanOptions extends RunOptions {
+  out?: string;
+  detailedExitcode?: boolean;
+}
+
+/** Exit code of a finished run: failures first, then changes when asked. */
+export function exitCodeFor(hosts: readonly HostPlan[], detailed: boolean): number {
+  if (hosts.some((h) => h.status === 'failed' || h.status === 'unreachable' || h.checks.some((c) => !c.passed))) return ExitCode.Failure;
+  if (detailed && hosts.some((h) => h.changes.length > 0)) return ExitCode.ChangesPresent;
+  return ExitCode.Success;
+}
+
+/** SIGINT/SIGTERM stop starting new hosts; a second signal exits at once. */
+export function interruptController(io: CommandIO): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(130);
+    io.stderr(`\nsshfix: ${sig}: finishing the hosts in flight, starting no more (again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export async function runPlanCommand(io: CommandIO, playbookArgs: readonly string[], options: PlanOptions): Promise<number> {
+  const playbookFiles = playbookArgs.length > 0 ? [...playbookArgs] : defaultPlaybooks(process.cwd());
+  const loaded = loadRunInputs(io, playbookFiles, options);
+  if (!loaded) return ExitCode.Failure;
+  const { inputs, limit } = loaded;
+  const selection = selectWork(inputs.inventory, inputs.playbooks, limit);
+  const warnings = [...loaded.warnings, ...selection.diagnostics].filter((d) => d.severity === 'warning');
+  if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
+
+  const transport = createTransport({ onWarning: (w) => io.stderr(`warning: ${w.message}\n`) });
+  const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`));
+  const interrupt = interruptController(io);
+  let results: PlanRunResult[];
+  try {
+    results = await runPlan({ work: selection.work, forks: options.forks, transport, cliVars: inputs.cliVars, inventory: inputs.inventory, progress, signal: interrupt.signal });
+  } finally {
+    await progress.finish();
+    await transport.closeAll();
+    interrupt.dispose();
+  }
+  const hosts = results.map((r) => r.plan);
+
+  io.stdout(renderReport(options.format, 'plan', hosts, { color: wantsColor(io), diagnostics: warnings }));
+  if (options.out !== undefined) {
+    const text = serialisePlan({
+      createdAt: new Date(),
+      version: sshfixVersion(),
+      inventory: inputs.inventory.file,
+      playbooks: playbookFiles,
+      hosts: results,
+    });
+    const tmp = `${options.out}.tmp-${process.pid}`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, options.out);
+    io.stderr(`plan saved to ${options.out}: apply it with sshfix apply --plan ${options.out}\n`);
+  }
+  return exitCodeFor(hosts, options.detailedExitcode === true);
+}
+
+export function registerPlanCommand(program: Command): void {
+  addRunOptions(
+    program
+      .command('plan')
+      .description('connect to each host, read its config, and show the changes the playbooks would make (changes nothing)')
+      .argument('[PLAYBOOK...]', 'playbook files (default: every *.yaml in ./playbooks)'),
+  )
+    .option('--out <PLANFILE>', 'save the plan, to apply exactly it later with apply --plan')
+    .option('--detailed-exitcode', 'exit 2 when there are changes (0: none, 1: errors)')
+    .action(async (playbooks: string[], options: PlanOptions) => {
+      process.exitCode = await runPlanCommand(processIO(), playbooks, options);
+    });
+}

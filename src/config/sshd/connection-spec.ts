@@ -1,0 +1,119 @@
+/**
+ * Connections that fall into a Match block, for `sshd -T -C` / `sshd -t -C`: validating a config
+ * with Match blocks needs a connection that enters each block (dev-sec ansible-ssh-hardening#188),
+ * and checking a Match-scoped value needs one that reaches it.
+ */
+import { evaluateMatch, type MatchConnection, type MatchCriterion } from './match.js';
+import type { SshdConfigTree } from './tree.js';
+import { listSshdDirectives } from './directives.js';
+
+/** A connection no real client has (TEST-NET addresses, an .invalid name), to fill the fields a block does not test. */
+export const NEUTRAL_CONNECTION: Required<Pick<MatchConnection, 'user' | 'host' | 'addr' | 'laddr' | 'lport'>> = {
+  user: 'root',
+  host: 'sshfix-check.invalid',
+  addr: '192.0.2.254',
+  laddr: '192.0.2.253',
+  lport: 22,
+};
+
+/** One concrete value matching a pattern list entry, or undefined when none can be made up. */
+function sampleFromPatterns(list: string, kind: 'name' | 'address' | 'port'): string | undefined {
+  for (const raw of list.split(',')) {
+    const pattern = raw.trim();
+    if (pattern === '' || pattern.startsWith('!')) continue;
+    if (kind === 'address') {
+      const cidr = /^([0-9.]+)\/(\d+)$/.exec(pattern);
+      if (cidr) {
+        const octets = (cidr[1] as string).split('.').map(Number);
+        const bits = Number(cidr[2]);
+        if (octets.length !== 4 || bits > 32) continue;
+        const base = octets.reduce((n, o) => n * 256 + o, 0);
+        const host = bits >= 31 ? base : base + 1;
+        return [24, 16, 8, 0].map((s) => Math.floor(host / 2 ** s) % 256).join('.');
+      }
+      if (/^[0-9.*?]+$/.test(pattern)) return pattern.replace(/\*/g, '1').replace(/\?/g, '1');
+      if (pattern.includes(':') && !/[*?]/.test(pattern)) return pattern.split('/')[0];
+      continue;
+    }
+    if (kind === 'port') return /^\d+$/.test(pattern) ? pattern : undefined;
+    return pattern.replace(/\*/g, 'x').replace(/\?/g, 'x');
+  }
+  return undefined;
+}
+
+/**
+ * A connection that satisfies every criterion of one Match line, or undefined when it cannot be
+ * made up (Group needs a user known to be in the group; RDomain is Linux VRF-specific).
+ */
+export function connectionForCriteria(criteria: readonly MatchCriterion[]): MatchConnection | undefined {
+  const connection: MatchConnection = { ...NEUTRAL_CONNECTION };
+  for (const criterion of criteria) {
+    const value = criterion.value ?? '';
+    switch (criterion.attribute) {
+      case 'all':
+        break;
+      case 'user': {
+        const user = sampleFromPatterns(value, 'name');
+        if (!user) return undefined;
+        connection.user = user;
+        break;
+      }
+      case 'host': {
+        const host = sampleFromPatterns(value, 'name');
+        if (!host) return undefined;
+        connection.host = host;
+        break;
+      }
+      case 'address': {
+        const addr = sampleFromPatterns(value, 'address');
+        if (!addr) return undefined;
+        connection.addr = addr;
+        break;
+      }
+      case 'localaddress': {
+        const laddr = sampleFromPatterns(value, 'address');
+        if (!laddr) return undefined;
+        connection.laddr = laddr;
+        break;
+      }
+      case 'localport': {
+        const port = sampleFromPatterns(value, 'port');
+        if (!port) return undefined;
+        connection.lport = Number(port);
+        break;
+      }
+      case 'group':
+      case 'rdomain':
+        return undefined;
+    }
+  }
+  return evaluateMatch(criteria, connection).matches ? connection : undefined;
+}
+
+/** The `-C` argument for a connection: user=..,host=..,addr=..,laddr=..,lport=.. */
+export function formatConnectionSpec(connection: MatchConnection): string {
+  const parts: string[] = [];
+  if (connection.user !== undefined) parts.push(`user=${connection.user}`);
+  if (connection.host !== undefined) parts.push(`host=${connection.host}`);
+  if (connection.addr !== undefined) parts.push(`addr=${connection.addr}`);
+  if (connection.laddr !== undefined) parts.push(`laddr=${connection.laddr}`);
+  if (connection.lport !== undefined) parts.push(`lport=${connection.lport}`);
+  if (connection.rdomain !== undefined) parts.push(`rdomain=${connection.rdomain}`);
+  return parts.join(',');
+}
+
+/**
+ * One `-C` spec per Match block of the tree that a made-up connection can enter, plus the neutral
+ * connection, so validation exercises every block sshd would apply.
+ */
+export function matchValidationSpecs(tree: SshdConfigTree, version?: string): string[] {
+  const { blocks } = listSshdDirectives(tree, version);
+  if (blocks.length === 0) return [];
+  const specs = new Set<string>([formatConnectionSpec(NEUTRAL_CONNECTION)]);
+  for (const block of blocks) {
+    if (!block.criteria) continue;
+    const connection = connectionForCriteria(block.criteria);
+    if (connection) specs.add(formatConnectionSpec(connection));
+  }
+  return [...specs];
+}

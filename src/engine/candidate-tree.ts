@@ -1,0 +1,67 @@
+/**
+ * Validating a planned sshd config on the host without installing it. The candidate tree (every
+ * file sshd would read, with the planned contents) is written under a temporary directory that
+ * mirrors the absolute paths, and every Include argument is rewritten to point into it; relative
+ * Includes, which sshd resolves under /etc/ssh whatever `-f` names, become absolute temporary paths
+ * too. `sshd -t -f <tmp>/etc/ssh/sshd_config` then reads exactly the tree apply would install,
+ * never the live drop-ins. Pure: builds the script and maps sshd's messages back.
+ */
+import { lexText, linesToText, quoteArgument, type ConfigLine } from '../config/openssh/lexer.js';
+import type { SshdConfigTree } from '../config/sshd/tree.js';
+import { includePattern } from '../config/sshd/tree.js';
+import { quoteShellArg } from '../util/shell-quote.js';
+
+const q = quoteShellArg;
+
+/** Rewrites the Include arguments of one file's text so they resolve under `root`. */
+export function rerootIncludes(text: string, root: string): string {
+  const lines = lexText(text).map((line): ConfigLine => {
+    if (line.kind !== 'directive' || line.keyword?.toLowerCase() !== 'include' || !line.args) return line;
+    let rewritten = line.text;
+    // Right to left, so earlier offsets stay valid.
+    for (const arg of [...line.args].reverse()) {
+      const absolute = includePattern(arg.value);
+      if (!absolute.startsWith('/')) continue;
+      rewritten = rewritten.slice(0, arg.start) + quoteArgument(`${root}${absolute}`) + rewritten.slice(arg.end);
+    }
+    return { ...line, text: rewritten };
+  });
+  return linesToText(lines);
+}
+
+export interface CandidateValidation {
+  /** POSIX sh script: exit 0 when sshd accepts the tree (and every -C spec), else sshd's message on stdout. */
+  script: string;
+}
+
+/** The script that writes the candidate tree to a temporary directory, validates it, and removes it. */
+export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly string[]): CandidateValidation {
+  const lines = [
+    'set -u',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
+    'LC_ALL=C; export LC_ALL PATH',
+    'd=$(mktemp -d 2>/dev/null || mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed"; exit 70; }',
+    "trap 'rm -rf \"$d\"' EXIT",
+    'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
+  ];
+  // The root is only known on the host: write files with a placeholder root, then substitute.
+  const ROOT = '/SSHFIX_CANDIDATE_ROOT';
+  let index = 0;
+  for (const [path, file] of tree.files) {
+    const text = rerootIncludes(linesToText(file.lines), ROOT);
+    const b64 = Buffer.from(text, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
+    lines.push(
+      `mkdir -p "$d$(dirname -- ${q(path)})"`,
+      `base64 -d <<'SSHFIX_TREE_${index}_EOF' | sed "s#${ROOT}#$d#g" > "$d"${q(path)}`,
+      `${b64}SSHFIX_TREE_${index}_EOF`,
+    );
+    index++;
+  }
+  const main = `"$d"${q(tree.mainPath)}`;
+  lines.push(
+    `out=$("$sshd_bin" -t -f ${main} 2>&1) || { printf '%s' "$out" | sed "s#$d##g"; exit 1; }`,
+    ...specs.map((spec) => `out=$("$sshd_bin" -T -f ${main} -C ${q(spec)} 2>&1 >/dev/null) || { printf '%s (for the connection %s)' "$out" ${q(spec)} | sed "s#$d##g"; exit 1; }`),
+    'exit 0',
+  );
+  return { script: lines.join('\n') + '\n' };
+}

@@ -1,0 +1,190 @@
+/**
+ * `plan` across a fleet: select hosts, then per host (at most `forks` at a time) connect once,
+ * gather facts in one exec round trip, plan the tasks (pure), and validate a changed sshd tree on
+ * the host in a second round trip. Nothing on any host changes.
+ */
+import { buildSshdConfigTree } from '../config/sshd/tree.js';
+import { toConnectTarget } from '../model/connect-target.js';
+import type { HostPattern } from '../model/host-pattern.js';
+import type { Inventory, ResolvedHost } from '../model/inventory.js';
+import type { Play, Playbook } from '../model/playbook.js';
+import { selectPlayHosts } from '../model/validate-project.js';
+import type { PlainValue } from '../model/yaml-tree.js';
+import type { ProgressReporter } from '../report/progress.js';
+import { describeTransportError, TransportError, type Connection, type Transport } from '../transport/index.js';
+import type { Diagnostic } from '../util/diagnostics.js';
+import { buildCandidateValidation } from './candidate-tree.js';
+import { DEFAULT_SSHD_CONFIG, type FactRequest } from './facts-script.js';
+import type { HostFacts } from './facts.js';
+import { FactError, gatherFacts, gatherMore } from './gather-facts.js';
+import { HostFiles } from './host-files.js';
+import { emptyHostPlan, type HostPlan } from './plan-model.js';
+import { planHost } from './plan-host.js';
+
+/** One host and the plays that target it, in run order. */
+export interface HostWork {
+  host: ResolvedHost;
+  plays: Play[];
+}
+
+/** The hosts the playbooks select (narrowed by -l), in inventory order, each with its plays. */
+export function selectWork(inventory: Inventory, playbooks: readonly Playbook[], limit?: HostPattern): { work: HostWork[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const playsByHost = new Map<string, Play[]>();
+  for (const playbook of playbooks) {
+    for (const play of playbook.plays) {
+      const selected = selectPlayHosts(inventory, play, limit);
+      diagnostics.push(...selected.diagnostics);
+      for (const host of selected.hosts) {
+        const plays = playsByHost.get(host.name) ?? [];
+        plays.push(play);
+        playsByHost.set(host.name, plays);
+      }
+    }
+  }
+  const work = inventory.hosts.filter((h) => playsByHost.has(h.name)).map((host) => ({ host, plays: playsByHost.get(host.name) as Play[] }));
+  return { work, diagnostics };
+}
+
+/** The files the plays' tasks read: the sshd config trees they name (default /etc/ssh/sshd_config). */
+export function factRequestFor(plays: readonly Play[]): FactRequest {
+  const configs = new Set<string>([DEFAULT_SSHD_CONFIG]);
+  for (const play of plays) {
+    for (const task of play.tasks) {
+      if (task.kind !== 'sshd' || task.params.type !== 'map') continue;
+      const config = task.params.pairs.find((p) => p.key === 'config')?.value;
+      if (config?.type === 'scalar' && typeof config.value === 'string' && !config.value.includes('{{')) configs.add(config.value);
+    }
+  }
+  return { sshdConfigs: [...configs], files: [], dirs: [] };
+}
+
+/** Runs `work` over `items` with at most `limit` at a time, keeping the input order in the results. */
+export async function runPool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+/** A host's facts, completed with a second round trip when Includes pointed outside what was read. */
+async function factsFor(connection: Connection, work: HostWork, request: FactRequest): Promise<HostFacts> {
+  const facts = await gatherFacts(connection, request, { name: work.host.name, address: work.host.address });
+  const files = new HostFiles(facts);
+  const missingDirs = new Set<string>();
+  for (const config of request.sshdConfigs) {
+    for (const pattern of buildSshdConfigTree(files.snapshot(), config).unresolved) {
+      missingDirs.add(pattern.slice(0, pattern.lastIndexOf('/')) || '/');
+    }
+  }
+  return missingDirs.size > 0 ? gatherMore(connection, facts, [...missingDirs]) : facts;
+}
+
+export interface PlannedHostResult {
+  plan: HostPlan;
+  facts?: HostFacts;
+  /** Left open when the caller asked to keep it (apply goes on with it). */
+  connection?: Connection;
+  validationSpecs: string[];
+  request?: FactRequest;
+}
+
+export interface PlanHostOptions {
+  transport: Transport;
+  cliVars: Readonly<Record<string, PlainValue>>;
+  inventory: Inventory;
+  progress: ProgressReporter;
+  /** Keep the connection open for the caller (apply). */
+  keepOpen: boolean;
+}
+
+/** Classifies an error thrown while working on a host into the plan's terms. */
+export function hostFailure(plan: HostPlan, error: unknown, connected: boolean): HostPlan {
+  if (error instanceof TransportError) {
+    const described = describeTransportError(error);
+    plan.status = connected ? 'failed' : 'unreachable';
+    plan.error = { code: described.code, message: described.message, diagnosis: described.diagnosis };
+  } else if (error instanceof FactError) {
+    plan.status = 'failed';
+    plan.error = { code: error.code, message: error.message, ...(error.diagnosis ? { diagnosis: error.diagnosis } : {}) };
+  } else {
+    plan.status = 'failed';
+    plan.error = {
+      code: 'internal',
+      message: `internal error: ${error instanceof Error ? error.message : String(error)}`,
+      diagnosis: 'This is a bug in sshfix; please report it with the command and this message.',
+    };
+  }
+  return plan;
+}
+
+/** Connects, gathers facts, plans and validates one host. Never throws: failures are in the plan. */
+export async function planOneHost(work: HostWork, options: PlanHostOptions): Promise<PlannedHostResult> {
+  const { host } = work;
+  let connection: Connection | undefined;
+  const request = factRequestFor(work.plays);
+  try {
+    options.progress.stage(host.name, 'connecting');
+    connection = await options.transport.connect(toConnectTarget(options.inventory, host));
+    options.progress.stage(host.name, 'gathering facts');
+    const facts = await factsFor(connection, work, request);
+    const planned = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts });
+    const { plan } = planned;
+    if (planned.sshdChanged && plan.status !== 'failed') {
+      options.progress.stage(host.name, 'validating with sshd -t');
+      for (const config of request.sshdConfigs) {
+        const tree = buildSshdConfigTree(planned.state.snapshot(), config).tree;
+        if (!plan.files.some((f) => tree.files.has(f.path))) continue;
+        const result = await connection.exec('exec sh -s', { stdin: buildCandidateValidation(tree, planned.validationSpecs).script, timeoutMs: 60_000 });
+        const message = result.stdout.toString('utf8').replace(/\r/g, '').trim();
+        plan.validation = result.exitCode === 0 ? { ok: true } : { ok: false, message: message || result.stderr.toString('utf8').trim() };
+        if (result.exitCode !== 0) {
+          plan.status = 'failed';
+          plan.error = {
+            code: 'validation-failed',
+            message: `sshd -t rejects the planned config: ${plan.validation.message ?? ''}`,
+            diagnosis: 'Nothing was changed. The planned edit would not load; adjust the playbook (or report it if the edit is sshfix\'s own).',
+          };
+          break;
+        }
+      }
+    }
+    if (!options.keepOpen) {
+      await connection.close();
+      connection = undefined;
+    }
+    return { plan, facts, validationSpecs: planned.validationSpecs, request, ...(connection ? { connection } : {}) };
+  } catch (error) {
+    if (connection) await connection.close().catch(() => undefined);
+    return { plan: hostFailure(emptyHostPlan(host.name, host.address, 'failed'), error, connection !== undefined), validationSpecs: [] };
+  }
+}
+
+export interface RunPlanOptions extends Omit<PlanHostOptions, 'keepOpen'> {
+  work: readonly HostWork[];
+  forks: number;
+  /** Stop starting hosts (SIGINT): those not started are reported skipped. */
+  signal?: AbortSignal;
+}
+
+/** What plan keeps of each host: the plan, and what a saved plan needs to be applied later. */
+export type PlanRunResult = Pick<PlannedHostResult, 'plan' | 'request' | 'validationSpecs'>;
+
+/** Plans every host of `work`; the order of the result follows `work`. */
+export async function runPlan(options: RunPlanOptions): Promise<PlanRunResult[]> {
+  return runPool(options.work, options.forks, async (work): Promise<PlanRunResult> => {
+    if (options.signal?.aborted) {
+      options.progress.done(work.host.name, 'skipped', 'interrupted');
+      return { plan: emptyHostPlan(work.host.name, work.host.address, 'skipped'), validationSpecs: [] };
+    }
+    const { plan, request, validationSpecs } = await planOneHost(work, { ...options, keepOpen: false });
+    options.progress.done(work.host.name, plan.status, plan.error?.code ?? (plan.status === 'changed' ? `${plan.changes.length} change(s)` : undefined));
+    return { plan, validationSpecs, ...(request ? { request } : {}) };
+  });
+}

@@ -1,0 +1,28 @@
+import type { HostPlan } from '../engine/plan-model.js';
+import type { Diagnostic } from '../util/diagnostics.js';
+import { renderGithubReport } from './github-report.js';
+import { renderHumanReport } from './human-report.js';
+import { renderJsonReport, type HostExtra } from './json-report.js';
+import { renderJunitReport } from './junit-report.js';
+
+export type ReportFormat = 'human' | 'json' | 'junit' | 'github';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['human', 'json', 'junit', 'github'];
+
+/** One place that picks the view for a format: every format shows the same results. */
+export function renderReport(
+  format: ReportFormat,
+  command: 'plan' | 'apply',
+  hosts: readonly (HostPlan & { apply?: HostExtra })[],
+  options: { color: boolean; diagnostics?: readonly Diagnostic[] },
+): string {
+  switch (format) {
+    case 'json':
+      return renderJsonReport({ command, hosts, ...(options.diagnostics ? { diagnostics: options.diagnostics } : {}) });
+    case 'junit':
+      return renderJunitReport(command, hosts);
+    case 'github':
+      return renderGithubReport(command, hosts);
+    case 'human':
+      return renderHumanReport(command, hosts, { color: options.color, diffs: true });
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Planner of `sshd` tasks: the engine's minimal edits (src/config/sshd/edit.ts) applied to the
+ * host's gathered config tree, plus the values apply must find in `sshd -T` afterwards, plus
+ * warnings where the change widens access more than a scoped fix would.
+ */
+import { connectionForCriteria, formatConnectionSpec } from '../../config/sshd/connection-spec.js';
+import { effectiveValue } from '../../config/sshd/effective.js';
+import { editSshdConfigAll, type SshdEdit } from '../../config/sshd/edit.js';
+import { lookupSshdKeyword } from '../../config/sshd/keywords.js';
+import { parseMatchCriteria, type MatchConnection } from '../../config/sshd/match.js';
+import { buildSshdConfigTree } from '../../config/sshd/tree.js';
+import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
+import type { SshdTaskParams } from './schema.js';
+
+/** Algorithms kept only for old peers: SHA-1 key exchange and signatures, CBC and RC4 ciphers, MD5/SHA-1 MACs. */
+const LEGACY_ALGORITHM = /(sha1|^ssh-rsa$|^ssh-dss$|-cbc|^3des|arcfour|md5|-96$|^hmac-sha1)/;
+const ALGORITHM_KEYWORDS = new Set(['kexalgorithms', 'ciphers', 'macs', 'hostkeyalgorithms', 'pubkeyacceptedalgorithms', 'casignaturealgorithms']);
+const EVERY_ADDRESS = /(^|,)\s*(\*|0\.0\.0\.0\/0|::\/0)\s*(,|$)/;
+
+function widenWarnings(params: SshdTaskParams): string[] {
+  const warnings: string[] = [];
+  const criteria = params.match?.criteria ?? [];
+  for (const criterion of criteria) {
+    if (criterion.name.toLowerCase() === 'all') warnings.push('"Match All" applies to every connection: the change is not scoped');
+    if (['address', 'host', 'user'].includes(criterion.name.toLowerCase()) && EVERY_ADDRESS.test(criterion.value ?? '')) {
+      warnings.push(`"Match ${criterion.name} ${criterion.value}" matches everyone: the change is not scoped`);
+    }
+  }
+  const scope = params.match ? `for "Match ${params.match.text}"` : 'for every client (global)';
+  const algorithmValues = [
+    ...params.set.filter((s) => ALGORITHM_KEYWORDS.has(s.keyword.toLowerCase())).map((s) => ({ keyword: s.keyword, values: s.value.replace(/^[+^]/, '').split(',') })),
+    ...params.add.filter((a) => ALGORITHM_KEYWORDS.has(a.keyword.toLowerCase())),
+  ];
+  for (const { keyword, values } of algorithmValues) {
+    const legacy = values.filter((v) => LEGACY_ALGORITHM.test(v));
+    if (legacy.length > 0) warnings.push(`${keyword} enables legacy ${legacy.join(', ')} ${scope}`);
+  }
+  for (const entry of params.add) {
+    if (/^(allow|deny)(users|groups)$/i.test(entry.keyword) && entry.values.some((v) => v === '*' || v.startsWith('*@'))) {
+      warnings.push(`${entry.keyword} ${entry.values.join(' ')} admits every account`);
+    }
+  }
+  return warnings;
+}
+
+function editsOf(params: SshdTaskParams): SshdEdit[] {
+  const match = params.match ? { match: params.match.text } : {};
+  return [
+    ...params.set.map((s): SshdEdit => ({ op: 'set', keyword: s.keyword, value: s.value, ...match })),
+    ...params.unset.map((keyword): SshdEdit => ({ op: 'unset', keyword, ...match })),
+    ...params.add.map((a): SshdEdit => ({ op: 'add', keyword: a.keyword, values: a.values, ...match })),
+    ...params.remove.map((r): SshdEdit => ({ op: 'remove', keyword: r.keyword, values: r.values, ...match })),
+  ];
+}
+
+export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
+  const { params, facts, sshdDefaults } = input;
+  const outcome = emptyOutcome();
+  const version = facts.opensshVersion ?? sshdDefaults.version;
+  const built = buildSshdConfigTree(input.files.snapshot(), params.config);
+  if (built.unresolved.length > 0) {
+    outcome.refusal = {
+      code: 'config-incomplete',
+      message: `cannot read every file ${params.config} includes (${built.unresolved.join(', ')})`,
+      hint: 'an Include argument with quotes or spaces the fact script could not follow; please report it',
+    };
+    return outcome;
+  }
+  if (!input.files.read(params.config)) {
+    outcome.refusal = { code: 'config-missing', message: `${params.config} does not exist on the host`, hint: 'set config: to the main sshd_config path' };
+    return outcome;
+  }
+
+  const result = editSshdConfigAll(built.tree, editsOf(params), { version, defaults: sshdDefaults });
+  const error = result.diagnostics.find((d) => d.severity === 'error');
+  if (error) {
+    outcome.refusal = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+    return outcome;
+  }
+  outcome.warnings.push(...widenWarnings(params), ...result.diagnostics.map((d) => d.message));
+  outcome.edits = result.changes.map((c) => ({ path: c.path, after: c.after }));
+  if (result.changes.length === 0) outcome.note = result.reason ?? 'already as requested';
+
+  // What `sshd -T` must print once the change is live, for the connection the task targets.
+  let connection: MatchConnection | undefined;
+  if (params.match) {
+    const parsed = parseMatchCriteria(params.match.text);
+    connection = 'criteria' in parsed ? connectionForCriteria(parsed.criteria) : undefined;
+    if (!connection) {
+      outcome.warnings.push(`no test connection enters "Match ${params.match.text}": apply checks it with sshd -t only, not sshd -T -C`);
+      return outcome;
+    }
+  }
+  const keywords = new Set([
+    ...params.set.map((s) => s.keyword),
+    ...params.unset,
+    ...params.add.map((a) => a.keyword),
+    ...params.remove.map((r) => r.keyword),
+  ]);
+  for (const keyword of keywords) {
+    const info = lookupSshdKeyword(keyword, version);
+    if (!info?.printed) continue;
+    const value = effectiveValue(result.tree, keyword, connection, { defaults: sshdDefaults, version });
+    if (!value.exact) continue;
+    outcome.expectations.push({
+      keyword: value.dumpName,
+      values: value.values,
+      ...(connection ? { connection: formatConnectionSpec(connection) } : {}),
+    });
+  }
+  if (connection) outcome.matchSpecs.push(formatConnectionSpec(connection));
+  return outcome;
+}
