@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { sshfixVersion } from '../util/version.js';
+import { registerApplyCommand } from './commands/apply.js';
 import { registerInventoryCommand } from './commands/inventory.js';
 import { registerLabCommand } from './commands/lab.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false })
     .enablePositionalOptions();
   registerPlanCommand(program);
+  registerApplyCommand(program);
   registerValidateCommand(program);
   registerInventoryCommand(program);
   registerLabCommand(program);

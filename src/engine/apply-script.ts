@@ -139,7 +139,9 @@ function deadmanScript(backupDir: string, txid: string): string {
   return [
     '#!/bin/sh',
     'sleep "${1:-0}"',
-    `[ -e ${q(`${backupDir}/armed`)} ] || exit 0`,
+    // Claim the transaction atomically: whichever of this and the runner's confirm renames the
+    // marker first wins, so a late confirm can never report a change this switch undid.
+    `mv ${q(`${backupDir}/armed`)} ${q(`${backupDir}/deadman-fired`)} 2>/dev/null || exit 0`,
     `sh ${q(`${backupDir}/restore.sh`)} > ${q(`${backupDir}/deadman.log`)} 2>&1`,
     `command -v logger >/dev/null 2>&1 && logger -t sshfix ${q(`dead-man switch restored the config of transaction ${txid}`)}`,
     'exit 0',
@@ -234,7 +236,7 @@ export function buildConfirmScript(options: { backupRoot: string; txid: string; 
   return [
     ...PRELUDE,
     `B=${q(B)}`,
-    'rm -f "$B/armed"',
+    'mv "$B/armed" "$B/confirmed" 2>/dev/null || { step confirm fail "the dead-man switch already restored the previous config"; exit 1; }',
     `command -v systemctl >/dev/null 2>&1 && systemctl stop ${q(`sshfix-deadman-${options.txid}.timer`)} >/dev/null 2>&1`,
     '[ -s "$B/deadman.pid" ] && { pid=$(cat "$B/deadman.pid"); kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null; }',
     // Transaction ids start with a sortable UTC timestamp, so lexical order is age order.

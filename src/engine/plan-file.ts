@@ -43,6 +43,29 @@ export interface PlanToSave {
 }
 
 
+/** A host's plan in saved form (also how apply hands a confirmed plan to itself). */
+export function toSavedHost(plan: HostPlan, request: FactRequest | undefined, validationSpecs: readonly string[]): SavedHostPlan {
+  return {
+    name: plan.name,
+    address: plan.address,
+    status: plan.status,
+    files_read: plan.filesRead,
+    fact_request: request ?? { sshdConfigs: [], files: [], dirs: [] },
+    files: plan.files.map((f) => ({
+      path: f.path,
+      mode: f.mode,
+      uid: f.uid,
+      gid: f.gid,
+      before_sha256: f.before ? sha256Hex(f.before) : null,
+      after_base64: f.after.toString('base64'),
+    })),
+    expectations: plan.expectations,
+    validation_specs: [...validationSpecs],
+    changes: plan.changes,
+    warnings: plan.warnings,
+  };
+}
+
 /** The JSON text of a saved plan. Holds file contents (configs), never secrets. */
 export function serialisePlan(input: PlanToSave): string {
   const saved: SavedPlan = {
@@ -52,25 +75,7 @@ export function serialisePlan(input: PlanToSave): string {
     sshfix_version: input.version,
     inventory: input.inventory,
     playbooks: [...input.playbooks],
-    hosts: input.hosts.map(({ plan, request, validationSpecs }) => ({
-      name: plan.name,
-      address: plan.address,
-      status: plan.status,
-      files_read: plan.filesRead,
-      fact_request: request ?? { sshdConfigs: [], files: [], dirs: [] },
-      files: plan.files.map((f) => ({
-        path: f.path,
-        mode: f.mode,
-        uid: f.uid,
-        gid: f.gid,
-        before_sha256: f.before ? sha256Hex(f.before) : null,
-        after_base64: f.after.toString('base64'),
-      })),
-      expectations: plan.expectations,
-      validation_specs: [...validationSpecs],
-      changes: plan.changes,
-      warnings: plan.warnings,
-    })),
+    hosts: input.hosts.map((h) => toSavedHost(h.plan, h.request, h.validationSpecs)),
   };
   return JSON.stringify(saved, null, 2) + '\n';
 }

@@ -44,7 +44,7 @@ export const DEFAULT_LAB_DIR = '/var/tmp/sshfix-lab';
 export const LAB_BECOME_PASSWORD_ENV = 'SSHFIX_LAB_BECOME_PASSWORD';
 
 /** Directories each host gets a private copy-on-write view of. */
-const OVERLAID = ['/etc', '/var/log', '/var/lib', '/root', '/home'] as const;
+const OVERLAID = ['/etc', '/var/log', '/var/lib', '/var/backups', '/root', '/home'] as const;
 /** Directories each host gets an empty private tmpfs for. */
 const PRIVATE_TMPFS = [
   { path: '/run', mode: '0755' },

@@ -55,6 +55,7 @@ export function loadRunInputs(
   io: CommandIO,
   playbookFiles: readonly string[],
   options: RunOptions,
+  fromSavedPlan = false,
 ): { inputs: LoadedInputs & { inventory: NonNullable<LoadedInputs['inventory']> }; limit?: HostPattern; warnings: Diagnostic[] } | undefined {
   const inputs = readInputs({
     playbooks: playbookFiles,
@@ -69,7 +70,7 @@ export function loadRunInputs(
     for (const error of parsed.errors) diagnostics.push({ severity: 'error', code: 'bad-pattern', message: `-l ${options.limit}: ${error.message}`, ...(error.hint ? { hint: error.hint } : {}) });
     limit = parsed.pattern;
   }
-  if (playbookFiles.length === 0) {
+  if (playbookFiles.length === 0 && !fromSavedPlan) {
     diagnostics.push({ severity: 'error', code: 'no-playbooks', message: 'no playbooks given and none in ./playbooks', hint: 'name one or more playbook files' });
   }
   if (hasErrors(diagnostics) || !inputs.inventory) {

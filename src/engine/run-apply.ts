@@ -1,0 +1,219 @@
+/**
+ * `apply` across a fleet: rolling batches, each host a transaction (transaction.ts). A host is
+ * planned from fresh facts on the connection that then commits (one connection plus the fresh
+ * login), or, from a saved plan, its files are checked against the plan's digests and exactly the
+ * planned contents are written.
+ */
+import { toConnectTarget } from '../model/connect-target.js';
+import type { Inventory, ResolvedHost } from '../model/inventory.js';
+import type { PlainValue } from '../model/yaml-tree.js';
+import type { ProgressReporter } from '../report/progress.js';
+import type { Connection, Transport } from '../transport/index.js';
+import { batchSizes, exceedsFailPercent, type SerialStep } from './batches.js';
+import { fileDigests, sha256Hex, type ReloadMethod } from './facts.js';
+import { gatherFacts } from './gather-facts.js';
+import { savedFiles, staleFiles, type SavedHostPlan } from './plan-file.js';
+import { emptyHostPlan, type HostPlan, type PlannedFile, type SshdExpectation } from './plan-model.js';
+import { hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
+import { runTransaction, type TransactionOptions, type TransactionRecord } from './transaction.js';
+
+export type AppliedHost = HostPlan & { apply?: Record<string, unknown> };
+
+/** One host to apply: from fresh facts (`work`), or a saved plan's host (`saved`). */
+export type ApplyItem = { host: ResolvedHost; work: HostWork; saved?: undefined } | { host: ResolvedHost; saved: SavedHostPlan; work?: undefined };
+
+export interface RunApplyOptions {
+  items: readonly ApplyItem[];
+  serial: readonly SerialStep[];
+  maxFailPercent?: number;
+  forks: number;
+  transport: Transport;
+  inventory: Inventory;
+  cliVars: Readonly<Record<string, PlainValue>>;
+  progress: ProgressReporter;
+  signal?: AbortSignal;
+  transaction: Pick<TransactionOptions, 'deadmanSeconds' | 'settleMs' | 'backupRoot' | 'keepBackups' | 'now'>;
+}
+
+/** The JSON report's `apply` object for a host. */
+function applyReport(record: TransactionRecord): Record<string, unknown> {
+  return {
+    transaction: record.transaction,
+    ...(record.backupDir ? { backup_dir: record.backupDir } : {}),
+    outcome: record.outcome,
+    validated: record.validated,
+    ...(record.reload ? { reload: record.reload } : {}),
+    ...(record.deadman ? { deadman: record.deadman } : {}),
+    ...(record.loginProof ? { login_proof: record.loginProof } : {}),
+    verification: record.verification.map((v) => ({
+      keyword: v.keyword,
+      ...(v.connection ? { connection: v.connection } : {}),
+      expected: v.expected,
+      actual: v.actual,
+      ok: v.ok,
+    })),
+    rolled_back: record.rolledBack,
+    ...(record.restoredLoginProof ? { restored_login_proof: record.restoredLoginProof } : {}),
+    steps: record.steps.map((s) => ({ step: s.step, ok: s.ok, ...(s.message ? { message: s.message } : {}) })),
+  };
+}
+
+interface CommitRequest {
+  plan: AppliedHost;
+  connection: Connection;
+  files: readonly PlannedFile[];
+  expected: ReadonlyMap<string, string | null>;
+  expectations: readonly SshdExpectation[];
+  validationSpecs: readonly string[];
+  reload: ReloadMethod;
+}
+
+async function commit(request: CommitRequest, host: ResolvedHost, options: RunApplyOptions): Promise<AppliedHost> {
+  const { plan } = request;
+  const target = toConnectTarget(options.inventory, host);
+  const record = await runTransaction(
+    {
+      connection: request.connection,
+      files: request.files,
+      expected: request.expected,
+      expectations: request.expectations,
+      validationSpecs: request.validationSpecs,
+      reload: request.reload,
+    },
+    {
+      ...options.transaction,
+      freshLogin: () => options.transport.connect(target),
+      stage: (text) => options.progress.stage(host.name, text),
+    },
+  );
+  plan.apply = applyReport(record);
+  if (record.outcome === 'applied') {
+    plan.status = 'changed';
+  } else {
+    plan.status = 'failed';
+    if (record.error) plan.error = record.error;
+  }
+  return plan;
+}
+
+async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunApplyOptions): Promise<AppliedHost> {
+  const planned = await planOneHost(item.work, { ...options, keepOpen: true });
+  const plan: AppliedHost = planned.plan;
+  const { connection, facts } = planned;
+  try {
+    if (!connection || !facts || plan.status === 'failed' || plan.status === 'unreachable' || plan.files.length === 0) return plan;
+    return await commit(
+      {
+        plan,
+        connection,
+        files: plan.files,
+        expected: new Map(plan.files.map((f) => [f.path, f.before ? sha256Hex(f.before) : null])),
+        expectations: plan.expectations,
+        validationSpecs: planned.validationSpecs,
+        reload: facts.reload,
+      },
+      item.host,
+      options,
+    );
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: RunApplyOptions): Promise<AppliedHost> {
+  const { host, saved } = item;
+  const plan: AppliedHost = emptyHostPlan(host.name, host.address, 'ok');
+  plan.changes = saved.changes;
+  plan.warnings = [...saved.warnings];
+  if (saved.status === 'failed' || saved.status === 'unreachable' || saved.status === 'skipped') {
+    plan.status = 'failed';
+    plan.error = { code: 'not-in-plan', message: `the saved plan has no changes for this host (it was ${saved.status} when planned)`, diagnosis: 'Plan again once the host is fixed.' };
+    return plan;
+  }
+  if (saved.files.length === 0) return plan;
+  let connection: Connection | undefined;
+  try {
+    options.progress.stage(host.name, 'connecting');
+    connection = await options.transport.connect(toConnectTarget(options.inventory, host));
+    options.progress.stage(host.name, 'checking the plan is current');
+    const facts = await gatherFacts(connection, saved.fact_request, { name: host.name, address: host.address });
+    plan.filesRead = fileDigests(facts);
+    const stale = staleFiles(saved.files_read, plan.filesRead);
+    if (stale.length > 0) {
+      plan.status = 'failed';
+      plan.error = {
+        code: 'stale-plan',
+        message: `files changed since the plan was made: ${stale.join(', ')}`,
+        diagnosis: 'Nothing was changed on this host. Run plan again and review the new diff.',
+      };
+      return plan;
+    }
+    if (!facts.sshd.test.ok) {
+      plan.status = 'failed';
+      plan.error = { code: 'config-invalid', message: `the live sshd config does not pass sshd -t: ${facts.sshd.test.output}` };
+      return plan;
+    }
+    const files = savedFiles(saved).map((f) => {
+      const before = facts.files.get(f.path)?.content;
+      return before ? { ...f, before } : f;
+    });
+    plan.files = files;
+    return await commit(
+      {
+        plan,
+        connection,
+        files,
+        expected: new Map(saved.files.map((f) => [f.path, f.before_sha256])),
+        expectations: saved.expectations,
+        validationSpecs: saved.validation_specs,
+        reload: facts.reload,
+      },
+      host,
+      options,
+    );
+  } catch (error) {
+    return hostFailure(plan, error, connection !== undefined);
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** Applies every item in rolling batches. The result follows the order of `items`. */
+export async function runApply(options: RunApplyOptions): Promise<AppliedHost[]> {
+  const results: AppliedHost[] = new Array(options.items.length);
+  const sizes = batchSizes(options.items.length, options.serial);
+  let offset = 0;
+  let started = 0;
+  let failed = 0;
+  let stopReason: string | undefined;
+  for (const [batchIndex, size] of sizes.entries()) {
+    const batch = options.items.slice(offset, offset + size);
+    if (!stopReason && options.signal?.aborted) stopReason = 'interrupted';
+    if (stopReason) {
+      batch.forEach((item, i) => (results[offset + i] = skippedHost(item.host, stopReason as string, options.progress)));
+      offset += size;
+      continue;
+    }
+    const done = await runPool(batch, options.forks, async (item) => {
+      if (options.signal?.aborted) return skippedHost(item.host, 'interrupted', options.progress);
+      const result = item.saved ? await applySaved(item, options) : await applyFresh(item as ApplyItem & { work: HostWork }, options);
+      options.progress.done(item.host.name, result.status, result.error?.code ?? (result.status === 'changed' ? 'applied' : undefined));
+      return result;
+    });
+    done.forEach((r, i) => (results[offset + i] = r));
+    offset += size;
+    started += done.filter((r) => r.status !== 'skipped').length;
+    failed += done.filter((r) => r.status === 'failed' || r.status === 'unreachable').length;
+    if (exceedsFailPercent(failed, started, options.maxFailPercent) && batchIndex < sizes.length - 1) {
+      stopReason = `rollout stopped after batch ${batchIndex + 1}: ${failed} of ${started} host(s) failed, more than --max-fail-percent ${options.maxFailPercent}`;
+    }
+  }
+  return results;
+}
+
+function skippedHost(host: ResolvedHost, reason: string, progress: ProgressReporter): AppliedHost {
+  const plan: AppliedHost = emptyHostPlan(host.name, host.address, 'skipped');
+  plan.notes.push({ task: 'apply', message: `not started: ${reason}` });
+  progress.done(host.name, 'skipped', reason === 'interrupted' ? 'interrupted' : 'rollout stopped');
+  return plan;
+}
