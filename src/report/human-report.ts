@@ -48,7 +48,7 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly Hos
       if (options.diffs) out.push(indent(options.color ? colorizeDiff(change.diff) : change.diff, '    '));
     }
     for (const note of host.notes) out.push(`  ${paint('90', `· ${note.task}: ${note.message}`)}`);
-    if (host.validation && !host.validation.ok) out.push(`  ${paint('31;1', 'sshd -t rejects the change:')} ${host.validation.message ?? ''}`);
+    if (host.validation && !host.validation.ok && !host.error) out.push(`  ${paint('31;1', 'sshd -t rejects the change:')} ${host.validation.message ?? ''}`);
   }
   const s = summarise(hosts);
   const verb = command === 'plan' ? 'Plan' : 'Apply';

@@ -1,8 +1,10 @@
 /**
  * Minimal, idempotent edits of an sshd config tree. Policy (see EDIT-POLICY.md):
  * - change the occurrence that wins, in the file where it lives (main file or drop-in);
- * - when the keyword is absent, add one line where it applies: in the main file before the first
- *   Match block (or inside the requested Match block, created at the end of the main file);
+ * - when the keyword is absent, add one line where it applies: in the main file after its commented
+ *   default (`#MaxStartups 10:30:100`), else before the first Match block and before a trailing
+ *   commented `#Match` example (or inside the requested Match block, created at the end of the main
+ *   file);
  * - leave exactly one applying occurrence: others are commented out with a note, never deleted;
  * - touch no other line, keep comments and line endings; running the same edit twice changes
  *   nothing the second time, and a no-op says why.
@@ -111,19 +113,65 @@ function formatLine(keyword: SshdKeyword, value: string, indent = ''): string {
   return `${indent}${keyword.name} ${value}`;
 }
 
-/** Where a new global line goes in the main file: before the first Match block and its lead-in comments. */
-function globalInsertionPoint(tree: SshdConfigTree): number {
-  const main = tree.files.get(tree.mainPath)!;
-  const lines = main.lines;
+/**
+ * The directive a comment line would be without its `#` (`#MaxStartups 10:30:100`, `# Port = 22`),
+ * or undefined for prose. Stock files list every default this way.
+ */
+function commentedDirective(line: ConfigLine): ConfigLine | undefined {
+  const lead = line.kind === 'comment' ? /^[ \t\r]*#[ \t]*/.exec(line.text) : null;
+  if (!lead) return undefined;
+  const lexed = lexLine(line.text.slice(lead[0].length), line.line, line.eol);
+  return lexed.kind === 'directive' && !lexed.problem ? lexed : undefined;
+}
+
+/** True when `line` is a commented-out setting of `keyword` with a value sshd would accept. */
+function isCommentedDefault(line: ConfigLine, keyword: SshdKeyword, ctx: SshdValueContext): boolean {
+  const d = commentedDirective(line);
+  if (!d || lookupSshdKeyword(d.keyword ?? '', ctx.version)?.name !== keyword.name) return false;
+  // Headings such as "# Ciphers and keying" read as a keyword too; a real default has a valid value.
+  return 'items' in parseSshdValue(keyword, d.rest ?? '', ctx);
+}
+
+/** True when `line` is a commented-out `Match` line: the start of an example block. */
+function isCommentedMatch(line: ConfigLine): boolean {
+  const d = commentedDirective(line);
+  return d?.keyword?.toLowerCase() === 'match' && 'criteria' in parseMatchCriteria(d.rest ?? '');
+}
+
+/**
+ * Where a new global line goes in the main file (the keyword is set nowhere for all connections):
+ * right after the commented default for the keyword when the global part has one outside a
+ * commented `#Match` example; otherwise before the first Match block, or at the end, and before
+ * the lead-in comments of that block or of a trailing commented example block.
+ */
+function globalInsertionPoint(tree: SshdConfigTree, keyword: SshdKeyword, ctx: SshdValueContext): number {
+  const lines = tree.files.get(tree.mainPath)!.lines;
   const firstMatch = lines.find((l) => l.kind === 'directive' && l.keyword?.toLowerCase() === 'match');
-  if (!firstMatch) {
-    // At the end, but before a trailing run of blank lines so the file keeps its shape.
-    let at = lines.length + 1;
-    while (at > 1 && lines[at - 2]!.kind === 'blank' && lines[at - 2]!.eol !== '') at--;
+  const globalEnd = firstMatch ? firstMatch.line : lines.length + 1;
+  // A commented example runs from its `#Match` line to the next active directive.
+  let exampleStart: number | undefined;
+  let commented: number | undefined;
+  for (let n = 1; n < globalEnd; n++) {
+    const l = lines[n - 1]!;
+    if (l.kind === 'directive') exampleStart = undefined;
+    else if (isCommentedMatch(l)) exampleStart ??= n;
+    else if (exampleStart === undefined && commented === undefined && isCommentedDefault(l, keyword, ctx)) commented = n;
+  }
+  if (commented !== undefined) {
+    // After the whole run (`#ListenAddress 0.0.0.0` then `#ListenAddress ::`), not inside it.
+    let at = commented + 1;
+    while (at < globalEnd && isCommentedDefault(lines[at - 1]!, keyword, ctx)) at++;
     return at;
   }
-  let at = firstMatch.line;
-  while (at > 1 && lines[at - 2]!.kind === 'comment') at--;
+  let at = globalEnd;
+  if (!firstMatch) {
+    // At the end, but before a trailing run of blank lines so the file keeps its shape.
+    while (at > 1 && lines[at - 2]!.kind === 'blank' && lines[at - 2]!.eol !== '') at--;
+  }
+  if (exampleStart !== undefined) at = exampleStart;
+  if (firstMatch || exampleStart !== undefined) {
+    while (at > 1 && lines[at - 2]!.kind === 'comment') at--;
+  }
   return at;
 }
 
@@ -326,7 +374,7 @@ function planSet(tree: SshdConfigTree, keyword: SshdKeyword, value: string, dire
       if (sameValues(current, wanted)) {
         return { buffer, reason: `${keyword.name} is already ${current.join(' ')} (sshd's default) for all connections`, warnings };
       }
-      buffer.insert(tree.mainPath, globalInsertionPoint(tree), formatLine(keyword, value));
+      buffer.insert(tree.mainPath, globalInsertionPoint(tree, keyword, ctx), formatLine(keyword, value));
     } else {
       const winnerWanted = winnerMatches(keyword, winner, wanted, ctx, options);
       if (!winnerWanted) buffer.replace(winner.path, winner.line.line, rewriteValue(winner.line, value));

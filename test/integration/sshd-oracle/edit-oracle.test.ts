@@ -52,6 +52,24 @@ function changedLines(before: string, after: string): string[] {
   return out;
 }
 
+/**
+ * New lines that sit inside a commented `#Match` example: walking back from the line, a `#Match`
+ * comment comes before any active directive. Such a line works but reads as part of the example.
+ */
+function linesInCommentedExample(before: string, after: string, keyword: string): string[] {
+  const old = new Set(before.split(/\r?\n/));
+  const lines = after.split(/\r?\n/);
+  const active = (l: string) => /^\s*[^#\s]/.test(l);
+  const out: string[] = [];
+  lines.forEach((l, i) => {
+    if (old.has(l) || !active(l) || !l.trim().toLowerCase().startsWith(keyword)) return;
+    for (let j = i - 1; j >= 0 && !active(lines[j]!); j--) {
+      if (/^\s*#\s*match\s/i.test(lines[j]!)) return void out.push(l);
+    }
+  });
+  return out;
+}
+
 describe('edits checked by the real sshd', () => {
   before(() => assertOracleAvailable());
 
@@ -75,6 +93,7 @@ describe('edits checked by the real sshd', () => {
             const ok = body === '' || body.toLowerCase().includes(kw) || /^match /i.test(body);
             assert.ok(ok, `${label}: unexpected change in ${ch.path}: ${l}`);
           }
+          if (c.edit.match === undefined) assert.deepEqual(linesInCommentedExample(ch.before, ch.after, kw), [], `${label}: new line inside a commented example in ${ch.path}`);
         }
         const engine = evaluateSshdConfig(r.tree, { connection: c.connection }).values.get(c.dump)?.values ?? [];
         assert.ok(c.wanted(engine), `${label}: engine says ${engine.join(' | ')}`);

@@ -98,7 +98,62 @@ describe('editSshdConfig', () => {
       { op: 'set', keyword: 'TCPKeepAlive', value: 'yes' },
     ]);
     assert.equal(r.changes.length, 1);
-    assert.ok(r.changes[0]!.after.endsWith('#\tForceCommand cvs server\nClientAliveInterval 60\n'));
+    assert.equal(r.changes[0]!.after, r.changes[0]!.before.replace('#ClientAliveInterval 0\n', '#ClientAliveInterval 0\nClientAliveInterval 60\n'));
     assert.deepEqual(editSshdConfigAll(r.tree, [{ op: 'set', keyword: 'ClientAliveInterval', value: '1m' }]).changes, []);
+  });
+
+  describe('a missing global setting in a stock file', () => {
+    const debian = loadSnapshot(join(SSHD_FIXTURES, 'debian-12'));
+    const debianMain = debian.files.get('/etc/ssh/sshd_config')!;
+    const debianTree = (main = debianMain) => buildSshdConfigTree({ ...debian, files: new Map([...debian.files, ['/etc/ssh/sshd_config', main]]) }).tree;
+    const set = (tree: ReturnType<typeof treeOf>, keyword: string, value: string) => editSshdConfig(tree, { op: 'set', keyword, value });
+
+    it('goes right after its commented default on Debian 12, which stays', () => {
+      const max = set(debianTree(), 'MaxStartups', '100:30:500');
+      assert.equal(max.changes.length, 1);
+      assert.equal(max.changes[0]!.after, debianMain.replace('#MaxStartups 10:30:100\n', '#MaxStartups 10:30:100\nMaxStartups 100:30:500\n'));
+      assert.deepEqual(effectiveValue(max.tree, 'MaxStartups').values, ['100:30:500']);
+      assert.deepEqual(set(max.tree, 'MaxStartups', '100:30:500').changes, []);
+      const alive = set(debianTree(), 'ClientAliveInterval', '60');
+      assert.equal(alive.changes[0]!.after, debianMain.replace('#ClientAliveInterval 0\n', '#ClientAliveInterval 0\nClientAliveInterval 60\n'));
+      assert.deepEqual(effectiveValue(alive.tree, 'ClientAliveInterval').values, ['60']);
+    });
+
+    it('keeps CRLF line endings', () => {
+      const crlf = debianMain.replace(/\n/g, '\r\n');
+      const r = set(debianTree(crlf), 'ClientAliveInterval', '60');
+      assert.equal(r.changes[0]!.after, crlf.replace('#ClientAliveInterval 0\r\n', '#ClientAliveInterval 0\r\nClientAliveInterval 60\r\n'));
+      const small = set(treeOf('Port 22\r\n# clientaliveinterval = 0\r\n#ClientAliveCountMax 3\r\n'), 'ClientAliveInterval', '60');
+      assert.equal(small.changes[0]!.after, 'Port 22\r\n# clientaliveinterval = 0\r\nClientAliveInterval 60\r\n#ClientAliveCountMax 3\r\n');
+    });
+
+    it('goes before a trailing commented Match example when there is no commented default', () => {
+      // "# Ciphers and keying" is a heading, not a commented default: its words are no cipher names.
+      const r = editSshdConfig(debianTree(), { op: 'remove', keyword: 'Ciphers', values: ['aes128-ctr'] });
+      const example = '# Example of overriding settings on a per-user basis\n#Match User anoncvs\n';
+      assert.equal(r.changes[0]!.after, debianMain.replace(example, `Ciphers -aes128-ctr\n${example}`));
+      assert.equal(set(treeOf('Port 22\nX11Forwarding no\n\n'), 'ClientAliveInterval', '60').changes[0]!.after, 'Port 22\nX11Forwarding no\nClientAliveInterval 60\n\n');
+    });
+
+    it('ignores a commented default inside a commented Match example', () => {
+      const main = 'Port 22\n\n# Example of overriding settings on a per-user basis\n#Match User anoncvs\n#\tClientAliveInterval 0\n#\tX11Forwarding no\n';
+      assert.equal(
+        set(treeOf(main), 'ClientAliveInterval', '60').changes[0]!.after,
+        'Port 22\n\nClientAliveInterval 60\n# Example of overriding settings on a per-user basis\n#Match User anoncvs\n#\tClientAliveInterval 0\n#\tX11Forwarding no\n',
+      );
+      // The example ends at the next active line; an active Match after it keeps the line before both.
+      const later = 'Port 22\n#Match User x\n#\tX11Forwarding no\nX11Forwarding yes\n#ClientAliveInterval 0\n';
+      assert.equal(set(treeOf(later), 'ClientAliveInterval', '60').changes[0]!.after, `${later}ClientAliveInterval 60\n`);
+      const beforeMatch = 'X11Forwarding no\n\n#Match User example\n#\tForceCommand /bin/false\n\nMatch Group sftp\n\t#ClientAliveInterval 0\n';
+      assert.equal(
+        set(treeOf(beforeMatch), 'ClientAliveInterval', '60').changes[0]!.after,
+        'X11Forwarding no\n\nClientAliveInterval 60\n#Match User example\n#\tForceCommand /bin/false\n\nMatch Group sftp\n\t#ClientAliveInterval 0\n',
+      );
+    });
+
+    it('goes after a whole run of commented lines for the keyword', () => {
+      const r = set(treeOf('#Port 22\n#ListenAddress 0.0.0.0\n#ListenAddress ::\n\nUsePAM yes\n'), 'ListenAddress', '192.0.2.1');
+      assert.equal(r.changes[0]!.after, '#Port 22\n#ListenAddress 0.0.0.0\n#ListenAddress ::\nListenAddress 192.0.2.1\n\nUsePAM yes\n');
+    });
   });
 });
