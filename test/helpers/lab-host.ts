@@ -49,10 +49,13 @@ export function fingerprint(lab: TestLab, name: string, dirs: readonly string[] 
   return out;
 }
 
-/** Successful logins sshd logged on the host so far. */
+/**
+ * Successful logins sshd logged on the host so far: one "Accepted <method> for <user>" line per
+ * login (LogLevel VERBOSE adds "Accepted key ... found at" lines, which are not logins).
+ */
 export function countLogins(lab: TestLab, name: string): number {
   const log = readHostFile(lab, name, '/var/log/auth.log') ?? '';
-  return log.split('\n').filter((l) => l.startsWith('Accepted ')).length;
+  return log.split('\n').filter((l) => /^Accepted (publickey|password|keyboard-interactive\S*|hostbased|gssapi\S*) for /.test(l)).length;
 }
 
 /** Runs a command on a lab host as root with the OpenSSH client. */

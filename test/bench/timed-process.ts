@@ -1,0 +1,90 @@
+/**
+ * Runs one contender as a child process under GNU time, so its CPU and peak memory are the
+ * kernel's own accounting (rusage of the process and every child it waited for), and its wall
+ * time is measured here from spawn to exit.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+
+export const GNU_TIME = '/usr/bin/time';
+
+/** What the kernel and the clock say about one run. */
+export interface ProcessCost {
+  wallSeconds: number;
+  /** User + system CPU of the process and the children it waited for. */
+  cpuSeconds: number;
+  /** Largest resident set of the process or of any one waited-for child (GNU time's %M). */
+  peakRssMb: number;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface TimedCommand {
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Files that receive the child's stdout and stderr. */
+  stdoutFile: string;
+  stderrFile: string;
+  /** Where GNU time writes its figures (removed after reading). */
+  timeFile: string;
+  /** Input file for the child's stdin (default: nothing). */
+  stdinFile?: string;
+}
+
+/** Process groups of the children running now, so an interrupt can stop them. */
+const running = new Set<number>();
+
+/** Stops every contender that runs now (its whole process group: it was started detached). */
+export function stopRunningChildren(): void {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function requireGnuTime(): void {
+  if (!existsSync(GNU_TIME) || spawnSync(GNU_TIME, ['-f', '%e', 'true']).status !== 0) {
+    throw new Error(`${GNU_TIME} (GNU time) is needed to measure CPU and peak memory: apt-get install -y time`);
+  }
+}
+
+function parseTimeFile(text: string): { cpuSeconds: number; peakRssMb: number } {
+  // GNU time writes "Command exited with non-zero status N" before the format line when N != 0.
+  const line = text.trim().split('\n').pop() ?? '';
+  const [user, system, maxRssKb] = line.trim().split(/\s+/).map(Number);
+  if (user === undefined || system === undefined || maxRssKb === undefined || [user, system, maxRssKb].some(Number.isNaN)) {
+    throw new Error(`cannot read GNU time's output: ${JSON.stringify(text)}`);
+  }
+  return { cpuSeconds: user + system, peakRssMb: maxRssKb / 1024 };
+}
+
+export async function runTimed(cmd: TimedCommand): Promise<ProcessCost> {
+  const stdin = cmd.stdinFile ? openSync(cmd.stdinFile, 'r') : 'ignore';
+  const stdout = openSync(cmd.stdoutFile, 'w');
+  const stderr = openSync(cmd.stderrFile, 'w');
+  const started = process.hrtime.bigint();
+  const child = spawn(GNU_TIME, ['-o', cmd.timeFile, '-f', '%U %S %M', cmd.command, ...cmd.args], {
+    cwd: cmd.cwd,
+    env: cmd.env ?? process.env,
+    stdio: [stdin, stdout, stderr],
+    detached: true,
+  });
+  for (const fd of [stdin, stdout, stderr]) if (typeof fd === 'number') closeSync(fd);
+  if (child.pid !== undefined) running.add(child.pid);
+  const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal }));
+  }).finally(() => {
+    if (child.pid !== undefined) running.delete(child.pid);
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (signal !== null) return { wallSeconds, cpuSeconds: Number.NaN, peakRssMb: Number.NaN, exitCode: null, signal };
+  const figures = parseTimeFile(readFileSync(cmd.timeFile, 'utf8'));
+  rmSync(cmd.timeFile, { force: true });
+  return { wallSeconds, ...figures, exitCode: code, signal: null };
+}
