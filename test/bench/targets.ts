@@ -19,6 +19,7 @@ export interface ContenderSummary {
   wallSeconds: number;
   cpuSeconds: number;
   cpuMsPerHost: number;
+  machineCpuSeconds: number;
   peakRssMb: number;
   hostsDone: number;
   hosts: number;
@@ -41,6 +42,7 @@ export function summarise(runs: readonly RunRecord[]): ContenderSummary | undefi
     wallSeconds,
     cpuSeconds,
     cpuMsPerHost: (cpuSeconds * 1000) / first.hosts,
+    machineCpuSeconds: median(runs.map((r) => r.cost.machineCpuSeconds)),
     peakRssMb: Math.max(...runs.map((r) => r.cost.peakRssMb)),
     hostsDone: Math.min(...runs.map((r) => r.hostsDone)),
     hosts: first.hosts,

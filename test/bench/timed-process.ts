@@ -15,6 +15,11 @@ export interface ProcessCost {
   cpuSeconds: number;
   /** Largest resident set of the process or of any one waited-for child (GNU time's %M). */
   peakRssMb: number;
+  /**
+   * CPU the whole machine spent while the command ran (/proc/stat, all processes): the runner,
+   * the lab's sshd sessions and whatever else runs on the machine.
+   */
+  machineCpuSeconds: number;
   exitCode: number | null;
   signal: string | null;
 }
@@ -33,17 +38,35 @@ export interface TimedCommand {
   stdinFile?: string;
 }
 
+/** Busy CPU seconds of the whole machine since boot: every "cpu" column but idle and iowait. */
+function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  // USER_HZ is 100 on every Linux architecture the lab runs on.
+  return (total - idle) / 100;
+}
+
 /** Process groups of the children running now, so an interrupt can stop them. */
 const running = new Set<number>();
 
-/** Stops every contender that runs now (its whole process group: it was started detached). */
+/** How long a stopped contender may take to finish on its own before it is killed. */
+const STOP_GRACE_MS = 3000;
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Stops every contender that runs now: its whole process group (it was started detached). */
 export function stopRunningChildren(): void {
   for (const pid of running) {
-    try {
-      process.kill(-pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
+    signalGroup(pid, 'SIGTERM');
+    setTimeout(() => signalGroup(pid, 'SIGKILL'), STOP_GRACE_MS).unref();
   }
 }
 
@@ -68,6 +91,7 @@ export async function runTimed(cmd: TimedCommand): Promise<ProcessCost> {
   const stdout = openSync(cmd.stdoutFile, 'w');
   const stderr = openSync(cmd.stderrFile, 'w');
   const started = process.hrtime.bigint();
+  const busyBefore = machineBusySeconds();
   const child = spawn(GNU_TIME, ['-o', cmd.timeFile, '-f', '%U %S %M', cmd.command, ...cmd.args], {
     cwd: cmd.cwd,
     env: cmd.env ?? process.env,
@@ -83,8 +107,9 @@ export async function runTimed(cmd: TimedCommand): Promise<ProcessCost> {
     if (child.pid !== undefined) running.delete(child.pid);
   });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (signal !== null) return { wallSeconds, cpuSeconds: Number.NaN, peakRssMb: Number.NaN, exitCode: null, signal };
+  const machineCpuSeconds = machineBusySeconds() - busyBefore;
+  if (signal !== null) return { wallSeconds, cpuSeconds: Number.NaN, peakRssMb: Number.NaN, machineCpuSeconds, exitCode: null, signal };
   const figures = parseTimeFile(readFileSync(cmd.timeFile, 'utf8'));
   rmSync(cmd.timeFile, { force: true });
-  return { wallSeconds, ...figures, exitCode: code, signal: null };
+  return { wallSeconds, ...figures, machineCpuSeconds, exitCode: code, signal: null };
 }

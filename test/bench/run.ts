@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`: DESIGN.md's performance targets, measured side by side on the lab. For each
+ * fleet size, on a fresh lab in the bench's address block: `sshfix plan` of the shipped playbooks,
+ * the OpenSSH floor (one ssh per host running sshfix's fact script), and `ansible-playbook --check
+ * --diff` of the equivalent lineinfile playbook, all with the same forks. Prints a report, writes
+ * build/bench-results.json, and exits 0 whatever the targets say; non-zero only when the bench
+ * itself breaks (1) or is interrupted (130). The lab is stopped in every case.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT, requireLabMachine } from '../helpers/lab-fixture.js';
+import { findAnsible, prepareAnsible, runAnsible, type AnsibleAvailability } from './ansible-contender.js';
+import { startBenchLab, stopBenchLab, stopRunningLabCommand } from './bench-lab.js';
+import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
+import { prepareFloor, runFloor } from './floor-contender.js';
+import { METHOD_NOTES, renderSize, type SizeResult } from './render-bench.js';
+import type { RunContext } from './run-context.js';
+import { CONTENDER_LABELS, type ContenderId, type RunRecord } from './run-record.js';
+import { prepareSshfix, runSshfix } from './sshfix-contender.js';
+import { judgeTargets, summarise } from './targets.js';
+import { requireGnuTime, stopRunningChildren } from './timed-process.js';
+
+export const RESULTS_FILE = join(REPO_ROOT, 'build', 'bench-results.json');
+/** A pause between runs, so one run's sessions have ended before the next starts. */
+const SETTLE_MS = 2000;
+
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+
+class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+const interrupt = new AbortController();
+
+function onInterrupt(sig: NodeJS.Signals): void {
+  if (interrupt.signal.aborted) return;
+  say(`\nbench: ${sig}: stopping the running command, then the lab`);
+  interrupt.abort();
+  stopRunningChildren();
+  stopRunningLabCommand();
+}
+
+interface Contender {
+  id: ContenderId;
+  run(label: string): Promise<RunRecord>;
+}
+
+function contendersFor(ctx: RunContext, ansible: AnsibleAvailability): Contender[] {
+  const floorFiles = prepareFloor(ctx);
+  const inventory = prepareSshfix(ctx);
+  const contenders: Contender[] = [
+    { id: 'floor', run: (label) => runFloor(ctx, floorFiles, label) },
+    { id: 'sshfix', run: (label) => runSshfix(ctx, inventory, label) },
+  ];
+  if (ansible.available) {
+    const ansibleFiles = prepareAnsible(ctx, floorFiles.sshConfig);
+    contenders.push({ id: 'ansible', run: (label) => runAnsible(ctx, ansibleFiles, label) });
+  }
+  return contenders;
+}
+
+/** Hosts that some contender read and another did not make the comparison less than like for like. */
+function likeForLikeNotes(result: SizeResult): string[] {
+  const done = Object.entries(result.summaries).map(([id, s]) => `${CONTENDER_LABELS[id as ContenderId]} ${s.hostsDone}/${s.hosts}`);
+  const counts = new Set(Object.values(result.summaries).map((s) => s.hostsDone));
+  return counts.size > 1 ? [`the contenders did not all read the same number of hosts (${done.join(', ')}): compare with care`] : [];
+}
+
+async function benchSize(options: BenchOptions, index: number, root: string, ansible: AnsibleAvailability): Promise<SizeResult> {
+  const hosts = options.sizes[index] as number;
+  const reps = options.reps[index] as number;
+  const labDir = join(root, `lab-${hosts}`);
+  const workDir = join(root, `work-${hosts}`);
+  mkdirSync(workDir, { recursive: true });
+  const result: SizeResult = { hosts, runs: [], summaries: {}, targets: [], notes: [] };
+  say(`bench: starting a lab of ${hosts} hosts in ${labDir}`);
+  const up = await startBenchLab(labDir, hosts);
+  try {
+    result.labUpSeconds = up.seconds;
+    if (!up.ok) {
+      result.labError = interrupt.signal.aborted
+        ? 'interrupted while the lab started'
+        : `this machine did not start ${hosts} lab hosts: ${up.started} came up in ${up.seconds.toFixed(1)} s before lab up failed (${up.message})`;
+      return result;
+    }
+    const ctx: RunContext = { lab: up.lab, workDir, forks: options.forks, connectTimeoutS: options.connectTimeoutS };
+    const contenders = contendersFor(ctx, ansible);
+    for (let rep = 0; rep < reps; rep++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const contender = contenders[(rep + k) % contenders.length] as Contender;
+        if (interrupt.signal.aborted) throw new Interrupted();
+        say(`bench: ${hosts} hosts, run ${rep + 1}/${reps}: ${CONTENDER_LABELS[contender.id]}`);
+        let record: RunRecord;
+        try {
+          record = await contender.run(`${contender.id}-${rep + 1}`);
+        } catch (error) {
+          if (interrupt.signal.aborted) throw new Interrupted();
+          throw error;
+        }
+        if (interrupt.signal.aborted) throw new Interrupted();
+        say(`bench:   ${record.cost.wallSeconds.toFixed(2)} s, ${record.hostsDone}/${record.hosts} hosts read`);
+        result.runs.push(record);
+        await sleep(SETTLE_MS);
+      }
+    }
+    for (const contender of contenders) {
+      const summary = summarise(result.runs.filter((r) => r.contender === contender.id));
+      if (summary) result.summaries[contender.id] = summary;
+    }
+    result.targets = judgeTargets(hosts, result.summaries);
+    result.notes.push(...likeForLikeNotes(result));
+    return result;
+  } finally {
+    say(`bench: stopping the lab of ${hosts} hosts`);
+    const down = await stopBenchLab(labDir);
+    if (down.status !== 0) say(`bench: WARNING: lab down --dir ${labDir} exited ${down.status}:\n${down.output}`);
+  }
+}
+
+function machineFacts(): Record<string, unknown> {
+  const ssh = spawnSync('ssh', ['-V'], { encoding: 'utf8' });
+  return {
+    cpus: cpus().length,
+    memoryMb: Math.round(totalmem() / 2 ** 20),
+    loadAverageAtStart: loadavg(),
+    node: process.version,
+    openssh: (ssh.stderr || ssh.stdout).trim(),
+  };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseBenchOptions(argv);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    say(`bench: ${error.message}\n${USAGE}`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  requireLabMachine();
+  requireGnuTime();
+  const machine = machineFacts();
+  const ansible: AnsibleAvailability = options.ansible ? findAnsible() : { available: false, reason: 'left out (--no-ansible)' };
+  process.stdout.write(
+    `sshfix bench: sizes ${options.sizes.join(', ')} (runs ${options.reps.join(', ')}), forks ${options.forks} for all contenders, ` +
+      `connect timeout ${options.connectTimeoutS} s; machine: ${String(machine['cpus'])} CPUs, ${String(machine['memoryMb'])} MB, ${String(machine['openssh'])}\n` +
+      `Ansible: ${ansible.available ? ansible.version : `NOT MEASURED: ${ansible.reason}`}\n\n`,
+  );
+
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  // Not under /tmp: every lab host mounts its own /tmp, which would hide the lab's files.
+  const root = mkdtempSync('/var/tmp/sshfix-bench-');
+  const results: SizeResult[] = [];
+  let failure: unknown;
+  try {
+    for (let i = 0; i < options.sizes.length; i++) {
+      const result = await benchSize(options, i, root, ansible);
+      results.push(result);
+      process.stdout.write(`${renderSize(result, options.forks)}\n`);
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    if (options.keep) say(`bench: outputs kept in ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+  process.stdout.write(`how this was measured:\n${METHOD_NOTES.map((n) => `  ${n}`).join('\n')}\n`);
+
+  mkdirSync(join(REPO_ROOT, 'build'), { recursive: true });
+  const interrupted = failure instanceof Interrupted;
+  const document = {
+    format: 1,
+    generatedAt: new Date().toISOString(),
+    complete: failure === undefined,
+    machine,
+    options,
+    ansible,
+    method: METHOD_NOTES,
+    sizes: results,
+  };
+  writeFileSync(RESULTS_FILE, JSON.stringify(document, null, 2) + '\n');
+  process.stdout.write(`results: ${RESULTS_FILE}\n`);
+  if (interrupted) return 130;
+  if (failure !== undefined) {
+    say(`bench: FAILED: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

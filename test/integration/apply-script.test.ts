@@ -1,0 +1,188 @@
+/**
+ * The apply transaction's shell scripts, run for real with sh against files in a scratch
+ * directory (paths with spaces, quotes and `$`), with a stand-in "sshd" process that records the
+ * SIGHUPs it gets. `sshd -t` is the machine's real one (its own valid /etc/ssh), so validation
+ * passes unless a test makes it fail through a bad `-C` spec. Needs root (chown) and sshd.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile } from '../../src/engine/apply-script.js';
+import { sha256Hex } from '../../src/engine/facts.js';
+import { requireLabMachine } from '../helpers/lab-fixture.js';
+
+const runScript = (script: string): { status: number | null; stdout: string; stderr: string } => {
+  const result = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+};
+
+describe('apply transaction scripts', { timeout: 120_000 }, () => {
+  let scratch: string;
+  let dir: string;
+  let backups: string;
+  let pidFile: string;
+  let hupLog: string;
+  let dummy: ChildProcess;
+  let txCounter = 0;
+  const txid = (): string => `20261123T0000${String(10 + txCounter++).padStart(2, '0')}Z-abcd0000`;
+  const hups = (): number => (existsSync(hupLog) ? readFileSync(hupLog, 'utf8').split('\n').filter(Boolean).length : 0);
+
+  before(() => {
+    requireLabMachine();
+    scratch = mkdtempSync('/var/tmp/sshfix-script-test-');
+    dir = join(scratch, `it's a "dir" with $HOME`);
+    spawnSync('mkdir', ['-p', dir]);
+    backups = join(scratch, 'backups');
+    pidFile = join(scratch, 'sshd.pid');
+    hupLog = join(scratch, 'hups');
+    // A process named like sshd (comm "sshd-stand-in") that logs each SIGHUP instead of dying.
+    const shell = join(scratch, 'sshd-stand-in');
+    copyFileSync('/bin/sh', shell);
+    dummy = spawn(shell, ['-c', `trap 'echo hup >> "$0"' HUP; while :; do sleep 0.05; done`, hupLog], { stdio: 'ignore' });
+    writeFileSync(pidFile, `${dummy.pid}\n`);
+  });
+
+  after(() => {
+    dummy?.kill('SIGKILL');
+    spawnSync('pkill', ['-f', scratch]);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const file = (name: string, content: string | undefined, after: string, mode = 0o640): CommitFile => {
+    const path = join(dir, name);
+    if (content !== undefined) {
+      writeFileSync(path, content, { mode: 0o600 });
+    } else {
+      rmSync(path, { force: true });
+    }
+    return { path, content: Buffer.from(after), mode, uid: 0, gid: 4, expectSha256: content === undefined ? null : sha256Hex(content) };
+  };
+
+  const commit = (files: CommitFile[], options: { matchSpecs?: string[]; deadmanSeconds?: number } = {}): { id: string; status: number | null; steps: ReturnType<typeof parseSteps>; stderr: string } => {
+    const id = txid();
+    const script = buildCommitScript({
+      txid: id,
+      backupRoot: backups,
+      files,
+      matchSpecs: options.matchSpecs ?? [],
+      reload: { kind: 'signal', pidFile },
+      deadmanSeconds: options.deadmanSeconds ?? 60,
+    });
+    const result = runScript(script);
+    return { id, status: result.status, steps: parseSteps(result.stdout), stderr: result.stderr };
+  };
+
+  it('writes atomically with the planned mode and owner, backs up, arms, reloads; confirm disarms', async () => {
+    const f = file('main conf', 'Port 22\n', 'Port 22\nMaxStartups 100:30:500\n');
+    const hupsBefore = hups();
+    const result = commit([f]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.steps.map((s) => [s.step, s.ok]), [['stale', true], ['backup', true], ['write', true], ['validate', true], ['arm', true], ['reload', true]]);
+    assert.equal(readFileSync(f.path, 'utf8'), 'Port 22\nMaxStartups 100:30:500\n');
+    const stat = statSync(f.path);
+    assert.equal(stat.mode & 0o7777, 0o640);
+    assert.equal(stat.gid, 4);
+    const txDir = join(backups, result.id);
+    assert.equal(readFileSync(join(txDir, 'files', '0'), 'utf8'), 'Port 22\n', 'the backup holds the old content');
+    assert.equal(statSync(join(txDir, 'files', '0')).mode & 0o7777, 0o600, 'the backup keeps the old mode');
+    assert.ok(existsSync(join(txDir, 'armed')));
+    for (let i = 0; i < 20 && hups() === hupsBefore; i++) await sleep(50);
+    assert.equal(hups(), hupsBefore + 1, 'sshd got exactly one SIGHUP');
+    assert.equal(readdirSync(dir).filter((n) => n.includes('.sshfix-')).length, 0, 'no temporary file left');
+
+    const confirm = runScript(buildConfirmScript({ backupRoot: backups, txid: result.id, keep: 10 }));
+    assert.equal(confirm.status, 0, confirm.stderr);
+    assert.ok(existsSync(join(txDir, 'confirmed')));
+    assert.ok(!existsSync(join(txDir, 'armed')));
+    const deadmanPid = Number(readFileSync(join(txDir, 'deadman.pid'), 'utf8'));
+    // Gone, or a zombie waiting for init to reap it: either way it will never restore anything.
+    const running = (): boolean => {
+      try {
+        const stat = readFileSync(`/proc/${deadmanPid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 20 && running(); i++) await sleep(50);
+    assert.equal(running(), false, 'the dead-man switch process is gone');
+  });
+
+  it('restores byte for byte and never reloads when validation fails', () => {
+    const existing = file('drop in.conf', 'ClientAliveInterval 0\r\n', 'ClientAliveInterval 60\r\n');
+    const created = file('new.conf', undefined, 'X 1\n');
+    const hupsBefore = hups();
+    const result = commit([existing, created], { matchSpecs: ['user=root,nonsense=1'] });
+    assert.equal(result.status, COMMIT_EXIT.validate);
+    const failed = result.steps.find((s) => !s.ok);
+    assert.equal(failed?.step, 'validate');
+    assert.match(failed?.message ?? '', /nonsense/);
+    assert.equal(readFileSync(existing.path, 'utf8'), 'ClientAliveInterval 0\r\n');
+    assert.equal(statSync(existing.path).mode & 0o7777, 0o600);
+    assert.ok(!existsSync(created.path), 'a file the transaction created is removed again');
+    assert.equal(hups(), hupsBefore, 'no reload');
+  });
+
+  it('refuses a file that changed since the plan, before writing or backing up anything', () => {
+    const f = file('stale.conf', 'A 1\n', 'A 2\n');
+    writeFileSync(f.path, 'A 1\n# someone else\n');
+    const result = commit([f]);
+    assert.equal(result.status, COMMIT_EXIT.stale);
+    assert.match(result.steps[0]?.message ?? '', /stale\.conf changed since the plan/);
+    assert.equal(readFileSync(f.path, 'utf8'), 'A 1\n# someone else\n');
+    assert.ok(!existsSync(join(backups, result.id)));
+  });
+
+  it('the dead-man switch restores and reloads when nobody confirms; a late confirm then fails', async () => {
+    const f = file('deadman.conf', 'B 1\n', 'B 2\n');
+    const result = commit([f], { deadmanSeconds: 1 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(readFileSync(f.path, 'utf8'), 'B 2\n');
+    const hupsAfterCommit = hups();
+    const deadline = Date.now() + 10_000;
+    while (readFileSync(f.path, 'utf8') !== 'B 1\n' && Date.now() < deadline) await sleep(100);
+    assert.equal(readFileSync(f.path, 'utf8'), 'B 1\n');
+    for (let i = 0; i < 40 && hups() === hupsAfterCommit; i++) await sleep(50);
+    assert.equal(hups(), hupsAfterCommit + 1, 'the restored config was reloaded');
+    assert.ok(existsSync(join(backups, result.id, 'deadman-fired')));
+    const late = runScript(buildConfirmScript({ backupRoot: backups, txid: result.id, keep: 10 }));
+    assert.notEqual(late.status, 0);
+    assert.match(parseSteps(late.stdout)[0]?.message ?? '', /dead-man switch already restored/);
+  });
+
+  it('rolls back through the restore script and disarms', async () => {
+    const f = file('rollback.conf', 'C 1\n', 'C 2\n');
+    const result = commit([f]);
+    assert.equal(result.status, 0, result.stderr);
+    const rollback = runScript(buildRollbackScript({ backupRoot: backups, txid: result.id }));
+    assert.equal(rollback.status, 0, rollback.stdout + rollback.stderr);
+    assert.equal(readFileSync(f.path, 'utf8'), 'C 1\n');
+    assert.ok(!existsSync(join(backups, result.id, 'armed')));
+  });
+
+  it('keeps only the newest backups on confirm', () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const f = file(`prune-${i}.conf`, 'D 1\n', 'D 2\n');
+      const result = commit([f]);
+      assert.equal(result.status, 0);
+      ids.push(result.id);
+    }
+    const last = ids[ids.length - 1] as string;
+    const confirm = runScript(buildConfirmScript({ backupRoot: backups, txid: last, keep: 2 }));
+    assert.equal(confirm.status, 0, confirm.stderr);
+    const left = readdirSync(backups).sort();
+    assert.equal(left.length, 2);
+    assert.deepEqual(left, [...left].sort());
+    assert.ok(left.includes(last));
+    // Other transactions' dead-man switches would still fire: disarm them for the test's sake.
+    for (const id of ids.slice(0, -1)) runScript(buildConfirmScript({ backupRoot: backups, txid: id, keep: 10 }));
+  });
+
+  it('refuses transaction ids that are not plain names', () => {
+    assert.throws(() => buildCommitScript({ txid: '../x', backupRoot: backups, files: [], matchSpecs: [], reload: { kind: 'signal', pidFile }, deadmanSeconds: 5 }), RangeError);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Planning one host from recorded facts (fact script output captured on lab hosts, under
+ * test/fixtures/facts/): pure, no network.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseFactOutput } from '../../../src/engine/facts-script.js';
+import { interpretFacts, type HostFacts } from '../../../src/engine/facts.js';
+import { planHost } from '../../../src/engine/plan-host.js';
+import { loadPlaybook } from '../../../src/model/playbook.js';
+import { REPO_ROOT } from '../../helpers/lab-fixture.js';
+
+const facts = (scenario: string, overrides: Partial<HostFacts> = {}): HostFacts => ({
+  ...interpretFacts(parseFactOutput(readFileSync(`${REPO_ROOT}/test/fixtures/facts/${scenario}.out`, 'utf8')), {
+    name: 'web-01',
+    address: '192.0.2.10',
+    serverBanner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10',
+  }),
+  ...overrides,
+});
+
+const plays = (yaml: string) => {
+  const loaded = loadPlaybook(yaml, 'test.yaml');
+  assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === 'error'), []);
+  return loaded.playbook.plays;
+};
+
+const host = { name: 'web-01', address: '192.0.2.10', vars: {} };
+
+describe('planning a host from its facts', () => {
+  it('adds MaxStartups after the stock commented default and expects sshd -T to show it', () => {
+    const planned = planHost({ host, plays: plays(readFileSync(`${REPO_ROOT}/playbooks/max-startups.yaml`, 'utf8')), cliVars: {}, facts: facts('debian-cloud') });
+    const { plan } = planned;
+    assert.equal(plan.status, 'changed');
+    assert.equal(plan.changes.length, 1);
+    assert.match(plan.changes[0]?.diff ?? '', /^ #MaxStartups 10:30:100\n\+MaxStartups 100:30:500$/m);
+    assert.equal(plan.files[0]?.path, '/etc/ssh/sshd_config');
+    assert.equal(plan.files[0]?.mode, 0o644);
+    assert.deepEqual(plan.expectations.map((e) => [e.keyword, e.values, e.connection]), [['maxstartups', ['100:30:500'], undefined]]);
+    assert.equal(planned.sshdChanged, true);
+    assert.deepEqual(planned.validationSpecs, [], 'no Match blocks: plain sshd -t is enough');
+    assert.match(plan.filesRead['/etc/ssh/sshd_config'] ?? '', /^[0-9a-f]{64}$/);
+  });
+
+  it('uses --var over playbook vars, and a value already in effect is a no-op with its reason', () => {
+    const { plan } = planHost({
+      host,
+      plays: plays(readFileSync(`${REPO_ROOT}/playbooks/max-startups.yaml`, 'utf8')),
+      cliVars: { max_startups: '10:30:100' },
+      facts: facts('debian-cloud'),
+    });
+    assert.equal(plan.status, 'ok');
+    assert.deepEqual(plan.changes, []);
+    assert.match(plan.notes[0]?.message ?? '', /MaxStartups is already 10:30:100/);
+    assert.deepEqual(plan.expectations, [], 'nothing to verify when nothing changes');
+  });
+
+  it('scopes a Match edit and validates it with a connection that enters the block', () => {
+    const { plan, validationSpecs } = planHost({
+      host,
+      plays: plays('name: x\nhosts: all\ntasks:\n  - sshd:\n      match: "Address 192.0.2.0/24"\n      set: { PubkeyAcceptedAlgorithms: "+ssh-rsa" }\n'),
+      cliVars: {},
+      facts: facts('debian-cloud'),
+    });
+    assert.equal(plan.status, 'changed');
+    assert.match(plan.changes[0]?.diff ?? '', /\+Match Address 192\.0\.2\.0\/24\n\+\s+PubkeyAcceptedAlgorithms \+ssh-rsa/);
+    const expectation = plan.expectations[0];
+    assert.equal(expectation?.connection, 'user=root,host=sshfix-check.invalid,addr=192.0.2.1,laddr=192.0.2.253,lport=22');
+    assert.ok(expectation?.values[0]?.split(',').includes('ssh-rsa'));
+    assert.ok(validationSpecs.includes(expectation?.connection ?? ''));
+    assert.match(plan.warnings.join('\n'), /enables legacy ssh-rsa for "Match Address 192\.0\.2\.0\/24"/);
+  });
+
+  it('warns when a legacy algorithm is enabled for every client', () => {
+    const { plan } = planHost({
+      host,
+      plays: plays('name: x\nhosts: all\ntasks:\n  - sshd:\n      set: { KexAlgorithms: "+diffie-hellman-group14-sha1" }\n'),
+      cliVars: {},
+      facts: facts('debian-cloud'),
+    });
+    assert.match(plan.warnings.join('\n'), /KexAlgorithms enables legacy diffie-hellman-group14-sha1 for every client \(global\)/);
+  });
+
+  it('never adds an AllowUsers line where none exists, and says why', () => {
+    const { plan } = planHost({ host, plays: plays(readFileSync(`${REPO_ROOT}/playbooks/allow-users.yaml`, 'utf8')), cliVars: {}, facts: facts('debian-cloud') });
+    assert.equal(plan.status, 'ok');
+    assert.match(plan.notes.map((n) => n.message).join('\n'), /AllowUsers/);
+  });
+
+  it('skips a task whose when: does not hold, with the condition as the reason', () => {
+    const { plan } = planHost({
+      host,
+      plays: plays('name: x\nhosts: all\ntasks:\n  - name: rhel only\n    when: os.id == "rhel"\n    sshd:\n      set: { MaxAuthTries: 3 }\n'),
+      cliVars: {},
+      facts: facts('debian-cloud'),
+    });
+    assert.equal(plan.status, 'ok');
+    assert.match(plan.notes[0]?.message ?? '', /^skipped: .*os\.id == "rhel"/);
+  });
+
+  it('fails a host whose live config does not validate, changing nothing', () => {
+    const { plan } = planHost({ host, plays: plays(readFileSync(`${REPO_ROOT}/playbooks/max-startups.yaml`, 'utf8')), cliVars: {}, facts: facts('broken-dropin') });
+    assert.equal(plan.status, 'failed');
+    assert.equal(plan.error?.code, 'config-invalid');
+    assert.deepEqual(plan.files, []);
+  });
+
+  it('asks for root when the facts were read as another user', () => {
+    const { plan } = planHost({ host, plays: plays('name: x\nhosts: all\ntasks:\n  - sshd:\n      set: { MaxAuthTries: 3 }\n'), cliVars: {}, facts: facts('debian-cloud', { uid: 1000 }) });
+    assert.equal(plan.error?.code, 'needs-root');
+    assert.match(plan.error?.diagnosis ?? '', /become: sudo/);
+  });
+
+  it('checks asserts against the planned state, and a failed check fails the host', () => {
+    const yaml =
+      'name: x\nhosts: all\ntasks:\n  - sshd:\n      set: { ClientAliveInterval: 2m }\n' +
+      '  - name: keepalive\n    assert:\n      sshd:\n        ClientAliveInterval: { at_least: 60 }\n        PasswordAuthentication: "no"\n';
+    const { plan } = planHost({ host, plays: plays(yaml), cliVars: {}, facts: facts('debian-cloud') });
+    assert.equal(plan.checks.length, 2);
+    assert.equal(plan.checks[0]?.passed, true, plan.checks[0]?.message);
+    assert.match(plan.checks[0]?.message ?? '', /ClientAliveInterval is 120/);
+    assert.equal(plan.checks[1]?.passed, false);
+    assert.match(plan.checks[1]?.message ?? '', /PasswordAuthentication is yes .*50-cloud-init\.conf:1.*expected no/);
+    assert.equal(plan.status, 'failed');
+    assert.equal(plan.error?.code, 'checks-failed');
+  });
+
+  it('refuses an edit sshd would reject, naming the task', () => {
+    const { plan } = planHost({
+      host,
+      plays: plays('name: x\nhosts: all\ntasks:\n  - name: bad\n    sshd:\n      set: { MaxStartups: "{{ ms }}" }\n'),
+      cliVars: { ms: '20:10:5' },
+      facts: facts('debian-cloud'),
+    });
+    assert.equal(plan.status, 'failed');
+    assert.match(plan.error?.message ?? '', /^bad: /);
+  });
+});
