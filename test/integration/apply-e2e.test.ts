@@ -4,7 +4,7 @@
  * address block 127.77.40.x.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -206,5 +206,49 @@ describe('sshfix apply against the lab', { timeout: 300_000 }, () => {
     );
     assert.match(hosts[1]?.notes[0]?.message ?? '', /not started: rollout stopped after batch 1: 1 of 1 host\(s\) failed, more than --max-fail-percent 0/);
     for (const r of rest) assert.deepEqual(fingerprint(lab, r.name), before[r.name], `${r.name} must be untouched`);
+  });
+
+  it('(g) asks on a terminal, applies only after "yes", and exactly what it showed', () => {
+    const target = host('allowusers');
+    const playbook = join(lab.dir, 'interactive.yaml');
+    writeFileSync(playbook, 'name: interactive\nhosts: all\ntasks:\n  - sshd:\n      set: { MaxSessions: 7 }\n');
+    const command = `${process.execPath} ${CLI} apply ${playbook} -i ${inventory} -l ${target.name}`;
+    const before = fingerprint(lab, target.name);
+    // `script` gives the CLI a terminal; what we pipe in is what the user types.
+    const declined = spawnSync('script', ['-q', '-e', '-c', command, '/dev/null'], { input: 'no\n', encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
+    assert.equal(declined.status, 1);
+    assert.match(declined.stdout, /Apply these changes to 1 host\(s\)\?/);
+    assert.match(declined.stdout, /\+MaxSessions 7/);
+    assert.match(declined.stdout, /Apply cancelled\./);
+    assert.deepEqual(fingerprint(lab, target.name), before);
+    const accepted = spawnSync('script', ['-q', '-e', '-c', command, '/dev/null'], { input: 'yes\n', encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
+    assert.equal(accepted.status, 0, accepted.stdout);
+    assert.match(accepted.stdout, /Apply: 1 host\(s\): 1 changed, 0 ok\./);
+    assert.deepEqual(sshdDumpValue(lab, target, 'maxsessions'), ['7']);
+  });
+
+  it('(h) SIGINT lets the host in flight finish and starts no more', async () => {
+    const targets = [host('hardened-match'), host('allowusers'), host('debian-cloud')];
+    const playbook = join(lab.dir, 'interrupt.yaml');
+    writeFileSync(playbook, 'name: interrupt\nhosts: all\ntasks:\n  - sshd:\n      set: { MaxAuthTries: 5 }\n');
+    const ordered = join(lab.dir, 'interrupt-inventory.yaml');
+    writeFileSync(ordered, labInventory(lab, { order: targets.map((t) => t.name) }));
+    const first = targets[0] as { name: string; address: string };
+    const hups = (): number => (readHostFile(lab, first.name, '/var/log/auth.log') ?? '').split('Received SIGHUP').length - 1;
+    const hupsBefore = hups();
+    const child = spawn(process.execPath, [CLI, 'apply', playbook, '-i', ordered, '--yes', '--forks', '1', '--settle', '2s', '--format', 'json'], { cwd: REPO_ROOT });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 30_000;
+    while (hups() === hupsBefore && Date.now() < deadline) await sleep(20);
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 1);
+    const hosts = report(stdout).hosts;
+    assert.deepEqual(hosts.map((h) => [h.name, h.status]), [[first.name, 'changed'], [targets[1]?.name, 'skipped'], [targets[2]?.name, 'skipped']]);
+    assert.equal(hosts[0]?.apply?.outcome, 'applied', 'the host in flight finished its transaction');
+    assert.match(hosts[1]?.notes[0]?.message ?? '', /not started: interrupted/);
+    assert.deepEqual(sshdDumpValue(lab, first, 'maxauthtries'), ['5']);
   });
 });

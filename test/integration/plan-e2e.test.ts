@@ -174,4 +174,25 @@ describe('sshfix plan against the lab', { timeout: 240_000 }, () => {
     for (const digest of Object.values(host?.files_read ?? {})) assert.match(digest ?? '', /^[0-9a-f]{64}$/);
     assert.deepEqual(host?.files.map((f) => f.path), ['/etc/ssh/sshd_config']);
   });
+
+  it('reads facts through sudo as an unprivileged account, keeping the runner address', () => {
+    const sudoInventory = join(lab.dir, 'sudo-inventory.yaml');
+    const first = lab.hosts[0] as { name: string; address: string };
+    writeFileSync(
+      sudoInventory,
+      labInventory(lab, { order: [first.name], hostExtras: { [first.name]: 'user: deploy, become: sudo, become_password_env: LAB_SUDO' } }) +
+        `  as-deploy-without-sudo: { address: ${first.address}, user: deploy }\n`,
+    );
+    const playbook = join(lab.dir, 'runner.yaml');
+    writeFileSync(
+      playbook,
+      'name: runner\nhosts: all\ntasks:\n  - name: the runner may log in\n    assert:\n      connection: { user: root, address: "{{ runner.address }}" }\n      sshd:\n        PubkeyAuthentication: "yes"\n',
+    );
+    const result = runCli(['plan', playbook, '-i', sudoInventory, '--format', 'json'], { env: { LAB_SUDO: lab.becomePassword } });
+    const hosts = (JSON.parse(result.stdout) as JsonReport).hosts;
+    assert.equal(hosts[0]?.status, 'ok', JSON.stringify(hosts[0]));
+    assert.match(hosts[0]?.checks[0]?.message ?? '', /for root from 127\.0\.0\.1/);
+    assert.equal(hosts[1]?.error?.code, 'needs-root');
+    assert.doesNotMatch(result.stdout + result.stderr, new RegExp(lab.becomePassword), 'the sudo password is never printed');
+  });
 });
