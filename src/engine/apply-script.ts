@@ -1,22 +1,36 @@
 /**
- * The shell scripts of the apply transaction, built from typed values (every value quoted), and
- * the parser of what they print. Pure; apply.ts runs them.
+ * The shell scripts of the apply transaction, built from typed values (every value quoted or
+ * base64-encoded), and the parser of what they print. Pure; transaction.ts runs them.
  *
- * One round trip commits: check the files are as planned, back them up, write each atomically,
- * validate with sshd -t, arm the dead-man switch, reload. A failure at any step before the reload
- * restores the backups, so the host ends byte-identical. After the reload the runner proves a fresh
- * login and the values, then confirms (disarms) or rolls back with the restore script that the
- * commit left beside the backups, the same script the dead-man switch runs on its own.
+ * The commit script is one function, so a truncated upload never runs (the shell parses the whole
+ * function before calling it), and it ignores SIGHUP, SIGPIPE, SIGINT and SIGTERM, so once started it
+ * runs to its end whatever happens to the runner or its connection. In order it: takes a host-wide
+ * lock and refuses while an earlier transaction is unconfirmed; checks every file is as planned;
+ * backs them up with a restore script beside them; ARMS the dead-man switch; writes each file
+ * atomically; validates with sshd -t (-f each touched config, -C each Match connection); reloads
+ * (never restarts) and checks sshd is still running. Any failure before the reload restores the
+ * files without reloading and disarms; sshd dying at the reload restores the files and starts sshd
+ * again from its previous command line or service. Afterwards the runner proves a fresh login and
+ * the values, then confirms (disarms) or rolls back.
+ *
+ * Whoever finishes a transaction claims it by renaming its `armed` marker (to `confirmed`,
+ * `rolling-back` or `deadman-fired`), an atomic step only one can win. The restore script is
+ * compare-and-swap: it puts a file back only while it still holds what this transaction wrote, so
+ * a late switch never undoes a newer change.
  *
  * Output: lines `STEP <name> <ok|fail> <message b64>`; the exit code is the failed step's code.
  */
+import { createHash } from 'node:crypto';
 import type { ReloadMethod } from './facts.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 
 const q = quoteShellArg;
 
 export interface CommitFile {
+  /** The path sshd reads. */
   path: string;
+  /** The file to write: the symlink's resolved target when `path` is a link, else `path`. */
+  writePath: string;
   content: Buffer;
   mode: number;
   uid: number;
@@ -26,12 +40,14 @@ export interface CommitFile {
 }
 
 export interface CommitOptions {
-  /** Transaction id: safe characters only ([A-Za-z0-9-]), unique per host and run. */
+  /** Transaction id: safe characters only (see SAFE_TXID), unique per host and run. */
   txid: string;
   /** Where backups go, e.g. /var/backups/sshfix. */
   backupRoot: string;
   files: readonly CommitFile[];
-  /** `sshd -t -C` connection specs to validate besides the plain `sshd -t`. */
+  /** Main sshd config files the change touches (each validated with `sshd -t -f`). */
+  configs: readonly string[];
+  /** `sshd -T -C` connection specs to validate besides the plain `sshd -t`. */
   matchSpecs: readonly string[];
   reload: ReloadMethod;
   /** Seconds after which the host restores itself unless the runner confirms. */
@@ -48,11 +64,35 @@ export const COMMIT_EXIT = {
   arm: 14,
   reload: 15,
   prerequisites: 16,
+  locked: 17,
+  /** sshd stopped after the reload; the files were restored and sshd started again. */
+  stopped: 18,
 } as const;
 
-export type CommitStep = keyof typeof COMMIT_EXIT;
+/** `20261123T200100Z-62a90d33`: a UTC timestamp (so names sort by age) and a random suffix. */
+export const SAFE_TXID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+/** The same, as a shell glob, to find transactions when pruning. */
+const TXID_GLOB = '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]';
 
-const SAFE_TXID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+const sha256 = (content: Buffer): string => createHash('sha256').update(content).digest('hex');
+
+/** Refuses values that could escape their place in a script (the builders quote the rest). */
+function assertSafePath(path: string): void {
+  if (!path.startsWith('/') || /[\0-\x1f\x7f]/.test(path)) throw new RangeError(`unsafe path ${JSON.stringify(path)}`);
+}
+
+function assertCommitOptions(options: CommitOptions): void {
+  if (!SAFE_TXID.test(options.txid)) throw new RangeError(`unsafe transaction id ${JSON.stringify(options.txid)}`);
+  assertSafePath(options.backupRoot);
+  for (const config of options.configs) assertSafePath(config);
+  for (const f of options.files) {
+    assertSafePath(f.path);
+    assertSafePath(f.writePath);
+    if (!Number.isInteger(f.uid) || f.uid < 0 || !Number.isInteger(f.gid) || f.gid < 0) throw new RangeError(`bad owner for ${f.path}`);
+    if (!Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777) throw new RangeError(`bad mode for ${f.path}`);
+    if (f.expectSha256 !== null && !/^[0-9a-f]{64}$/.test(f.expectSha256)) throw new RangeError(`bad sha256 for ${f.path}`);
+  }
+}
 
 /** The command that reloads sshd, per method. Never a restart. */
 export function reloadCommand(method: ReloadMethod): string {
@@ -63,84 +103,136 @@ export function reloadCommand(method: ReloadMethod): string {
       return `rc-service ${q(method.service)} reload`;
     case 'signal':
       // Only signal a pid that really is sshd: a stale PidFile must not HUP an unrelated process.
-      return (
-        `pid=$(cat ${q(method.pidFile)} 2>/dev/null) && [ -n "$pid" ] && ` +
-        `case "$(cat /proc/$pid/comm 2>/dev/null || ps -o comm= -p "$pid" 2>/dev/null)" in sshd*) kill -HUP "$pid";; *) false;; esac`
-      );
+      return `sshd_pid >/dev/null && kill -HUP "$(sshd_pid)"`;
     case 'unknown':
       return `echo ${q(`no way to reload sshd: ${method.reason}`)} >&2; false`;
   }
 }
 
-/** Shell helpers shared by the commit and restore scripts. */
-const PRELUDE = [
-  'set -u',
-  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
-  'LC_ALL=C; export LC_ALL PATH',
-  "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
-  'step() { printf "STEP %s %s %s\\n" "$1" "$2" "$(printf %s "${3:-}" | tr -d "\\r" | b64)"; }',
-  'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
-];
-
-/** Validates the live config tree: plain `sshd -t`, then once per Match connection spec. */
-function validateLines(matchSpecs: readonly string[]): string[] {
-  return [
-    'validate() {',
-    '  out=$("$sshd_bin" -t 2>&1) || { printf %s "$out"; return 1; }',
-    // -C needs test mode -T; the dump itself is not needed here.
-    ...matchSpecs.map((spec) => `  out=$("$sshd_bin" -T -C ${q(spec)} 2>&1 >/dev/null) || { printf %s "$out"; return 1; }`),
+/** Shell functions every transaction script shares, for one reload method. */
+function prelude(method: ReloadMethod): string[] {
+  const pidFile = method.kind === 'signal' ? method.pidFile : '/run/sshd.pid';
+  const lines = [
+    'set -u',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
+    'LC_ALL=C; export LC_ALL PATH',
+    "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
+    'step() { printf "STEP %s %s %s\\n" "$1" "$2" "$(printf %s "${3:-}" | tr -d "\\r" | b64)" 2>/dev/null; }',
+    'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
+    'nap() { sleep 0.2 2>/dev/null || sleep 1; }',
+    'sha() { if [ -e "$1" ]; then sha256sum < "$1" | cut -d" " -f1; else echo absent; fi; }',
+    // The pid of the listening sshd, when the PidFile names a live process called sshd.
+    // (A zombie is dead too: it only waits for its parent to reap it.)
+    `sshd_pid() { p=$(cat ${q(pidFile)} 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && case "$(sed 's/^.*) //' /proc/$p/stat 2>/dev/null)" in Z*) false;; *) true;; esac && case "$(cat /proc/$p/comm 2>/dev/null || ps -o comm= -p "$p" 2>/dev/null)" in sshd*) echo "$p";; *) false;; esac; }`,
+  ];
+  switch (method.kind) {
+    case 'systemctl':
+      lines.push(`sshd_alive() { systemctl is-active --quiet ${q(method.unit)}; }`, `sshd_start() { systemctl start ${q(method.unit)}; }`);
+      break;
+    case 'rc-service':
+      lines.push(`sshd_alive() { rc-service ${q(method.service)} status >/dev/null 2>&1; }`, `sshd_start() { rc-service ${q(method.service)} start; }`);
+      break;
+    case 'signal':
+      lines.push(
+        'sshd_alive() { sshd_pid >/dev/null; }',
+        // From the command line recorded before the reload: sshd's process title
+        // ("sshd: /usr/sbin/sshd -D [listener] ...") or its plain argv.
+        'sshd_start() { [ -s "$B/sshd.cmdline" ] || return 1; line=$(sed -e "s/^sshd: //" -e "s/ \\[listener\\].*$//" "$B/sshd.cmdline"); ' +
+          'if command -v setsid >/dev/null 2>&1; then setsid sh -c "exec $line" </dev/null >/dev/null 2>&1 9>&- & else nohup sh -c "exec $line" </dev/null >/dev/null 2>&1 9>&- & fi; }',
+      );
+      break;
+    case 'unknown':
+      lines.push('sshd_alive() { true; }', 'sshd_start() { false; }');
+      break;
+  }
+  lines.push(
+    `reload_sshd() { ${reloadCommand(method)}; }`,
+    // sshd re-executes on reload and exits if it cannot start (e.g. a ListenAddress it cannot bind).
+    // Alive three checks in a row within two seconds; a re-executing sshd may miss one check (its
+    // PidFile is rewritten), one that could not start stays gone.
+    'still_running() { n=0; for _ in 1 2 3 4 5 6 7 8 9 10; do nap; if sshd_alive; then n=$((n + 1)); [ $n -ge 3 ] && return 0; else n=0; fi; done; return 1; }',
+    // Stop this transaction's dead-man switch (only a process that is really it).
+    'disarm() {',
+    '  command -v systemctl >/dev/null 2>&1 && systemctl stop "sshfix-deadman-$TX.timer" >/dev/null 2>&1',
+    // SIGKILL: the switch was started with SIGTERM ignored (the commit ignores it and children inherit that).
+    '  if [ -s "$B/deadman.pid" ]; then dp=$(cat "$B/deadman.pid"); case "$(tr "\\0" " " < /proc/$dp/cmdline 2>/dev/null)" in *"$B/deadman.sh"*) kill -KILL -- "-$dp" 2>/dev/null || kill -KILL "$dp" 2>/dev/null;; esac; fi',
     '  return 0',
     '}',
-  ];
+  );
+  return lines;
 }
 
+/** Validation of the whole tree sshd will load, for each touched main config. */
+function validateFunction(configs: readonly string[], matchSpecs: readonly string[]): string[] {
+  const lines = ['validate() {'];
+  for (const config of configs) {
+    lines.push(`  out=$("$sshd_bin" -t -f ${q(config)} 2>&1) || { printf %s "$out"; return 1; }`);
+    // -C needs test mode -T; the dump itself is not needed here.
+    for (const spec of matchSpecs) lines.push(`  out=$("$sshd_bin" -T -f ${q(config)} -C ${q(spec)} 2>&1 >/dev/null) || { printf '%s (for the connection %s)' "$out" ${q(spec)}; return 1; }`);
+  }
+  lines.push('  return 0', '}');
+  return lines;
+}
+
+/** A file written from base64 embedded in the script (so no content can end a here-document). */
+const writeEmbedded = (target: string, content: Buffer | string, marker: string, onFailure = ''): string =>
+  `base64 -d > ${target} <<'${marker}'${onFailure ? ` || ${onFailure}` : ''}\n${Buffer.from(content).toString('base64').replace(/.{1,76}/g, '$&\n')}${marker}`;
+
 /**
- * The restore script left in the backup directory: puts every backed-up file back (atomically),
- * removes files the transaction created, and reloads sshd if the restored config validates.
- * Used by the runner's rollback and by the dead-man switch alike; running it twice is harmless.
+ * The restore script left in the backup directory. Compare-and-swap per file: put back only a
+ * file that still holds what this transaction wrote (created files are removed under the same
+ * rule); a file changed since is left alone and named. Then, if sshd was reloaded with the new
+ * config, validate and reload again, and start sshd if it is not running. `--no-reload` only
+ * restores (the commit's undo before anything went live). Running it twice is harmless.
  */
-export function buildRestoreScript(options: { backupDir: string; files: readonly { path: string; existed: boolean }[]; reload: ReloadMethod }): string {
+export function buildRestoreScript(options: { txid: string; backupDir: string; files: readonly CommitFile[]; configs: readonly string[]; reload: ReloadMethod }): string {
   const lines = [
     '#!/bin/sh',
-    '# Written by sshfix apply: restores the files below from this directory and reloads sshd.',
-    ...PRELUDE,
+    '# Written by sshfix apply: restores the files of this transaction (see the paths file).',
+    ...prelude(options.reload),
     `B=${q(options.backupDir)}`,
+    `TX=${q(options.txid)}`,
+    ...validateFunction(options.configs, []),
     'failed=0',
+    'kept=',
   ];
   options.files.forEach((file, index) => {
-    const tmp = `${file.path}.sshfix-restore`;
-    if (file.existed) {
+    const wp = q(file.writePath);
+    const written = sha256(file.content);
+    lines.push(`cur=$(sha ${wp})`);
+    if (file.expectSha256 !== null) {
       lines.push(
-        `if ! cmp -s "$B/files/${index}" ${q(file.path)} 2>/dev/null; then`,
-        `  cp -a "$B/files/${index}" ${q(tmp)} && mv -f ${q(tmp)} ${q(file.path)} || failed=1`,
-        'fi',
+        `if [ "$cur" = ${q(file.expectSha256)} ]; then :`,
+        `elif [ "$cur" = ${q(written)} ]; then cp -a "$B/files/${index}" ${wp}.sshfix-restore-$$ && mv -f ${wp}.sshfix-restore-$$ ${wp} || { rm -f ${wp}.sshfix-restore-$$; failed=1; }`,
+        `else kept="$kept ${file.writePath.replace(/[\\"$`]/g, '')}"; fi`,
       );
     } else {
-      lines.push(`rm -f ${q(file.path)} || failed=1`);
+      lines.push(`if [ "$cur" = ${q(written)} ]; then rm -f ${wp} || failed=1; elif [ "$cur" != absent ]; then kept="$kept ${file.writePath.replace(/[\\"$`]/g, '')}"; fi`);
     }
   });
   lines.push(
     'sync 2>/dev/null',
-    // Undoing a write that never went live needs no reload (and the old config may not even validate).
-    'if [ "${1:-}" = --no-reload ]; then [ $failed -eq 0 ] && step restore ok "restored"; exit $failed; fi',
-    'if out=$("$sshd_bin" -t 2>&1); then',
-    `  if ${reloadCommand(options.reload)}; then step restore ok "restored and reloaded"; else step restore fail "restored, but the reload failed"; failed=1; fi`,
-    'else',
-    '  step restore fail "restored files do not validate: $out"; failed=1',
+    'note=; [ -n "$kept" ] && note=" (left as they are, changed since this transaction:$kept)"',
+    'if [ "${1:-}" = --no-reload ] || [ ! -e "$B/reloading" ]; then',
+    '  if [ $failed -eq 0 ]; then step restore ok "restored$note"; else step restore fail "could not restore every file$note"; fi',
+    '  exit $failed',
     'fi',
-    'rm -f "$B/armed"',
+    'if msg=$(validate); then',
+    '  reload_sshd >/dev/null 2>&1; still_running || sshd_start >/dev/null 2>&1',
+    '  if sshd_alive; then [ $failed -eq 0 ] && step restore ok "restored and reloaded$note"; else step restore fail "restored, but sshd is not running and could not be started$note"; failed=1; fi',
+    'else',
+    '  step restore fail "the restored config does not validate: $msg"; failed=1',
+    'fi',
     'exit $failed',
   );
   return lines.join('\n') + '\n';
 }
 
-/** The dead-man switch: after `$1` seconds, restore unless the runner removed the armed marker. */
 function deadmanScript(backupDir: string, txid: string): string {
   return [
     '#!/bin/sh',
     'sleep "${1:-0}"',
-    // Claim the transaction atomically: whichever of this and the runner's confirm renames the
-    // marker first wins, so a late confirm can never report a change this switch undid.
+    // Claim the transaction: whichever of this and the runner renames the marker first wins.
     `mv ${q(`${backupDir}/armed`)} ${q(`${backupDir}/deadman-fired`)} 2>/dev/null || exit 0`,
     `sh ${q(`${backupDir}/restore.sh`)} > ${q(`${backupDir}/deadman.log`)} 2>&1`,
     `command -v logger >/dev/null 2>&1 && logger -t sshfix ${q(`dead-man switch restored the config of transaction ${txid}`)}`,
@@ -148,116 +240,143 @@ function deadmanScript(backupDir: string, txid: string): string {
   ].join('\n') + '\n';
 }
 
-const heredoc = (content: Buffer, marker: string): string => {
-  const b64 = content.toString('base64').replace(/.{1,76}/g, '$&\n');
-  return `<<'${marker}'\n${b64}${marker}`;
-};
-
 /** The commit script (see the file comment). Runs as root, reads nothing from stdin. */
 export function buildCommitScript(options: CommitOptions): string {
-  if (!SAFE_TXID.test(options.txid)) throw new RangeError(`unsafe transaction id ${JSON.stringify(options.txid)}`);
-  const B = `${options.backupRoot.replace(/\/+$/, '')}/${options.txid}`;
-  const restore = buildRestoreScript({
-    backupDir: B,
-    files: options.files.map((f) => ({ path: f.path, existed: f.expectSha256 !== null })),
-    reload: options.reload,
-  });
-  const lines = [
-    ...PRELUDE,
+  assertCommitOptions(options);
+  const root = options.backupRoot.replace(/\/+$/, '');
+  const B = `${root}/${options.txid}`;
+  const seconds = Math.max(1, Math.round(options.deadmanSeconds));
+  const E = COMMIT_EXIT;
+  const restore = buildRestoreScript({ txid: options.txid, backupDir: B, files: options.files, configs: options.configs, reload: options.reload });
+  const body = [
+    // Run to the end whatever happens to the runner: the dead-man switch covers the rest.
+    "trap '' HUP PIPE INT TERM",
+    `ROOT=${q(root)}`,
     `B=${q(B)}`,
-    ...validateLines(options.matchSpecs),
-    'need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || { step prerequisites fail "missing command: $c"; exit ' +
-      COMMIT_EXIT.prerequisites +
-      '; }; done; }',
-    'need base64 sha256sum cp mv mkdir chmod chown cmp',
-    // 1. Stale check: every file must be exactly what the plan read.
-    ...options.files.map((f) =>
-      f.expectSha256 === null
-        ? `[ -e ${q(f.path)} ] && { step stale fail ${q(`${f.path} appeared since the plan`)}; exit ${COMMIT_EXIT.stale}; }`
-        : `[ "$(sha256sum < ${q(f.path)} 2>/dev/null | cut -d' ' -f1)" = ${q(f.expectSha256)} ] || { step stale fail ${q(`${f.path} changed since the plan`)}; exit ${COMMIT_EXIT.stale}; }`,
-    ),
-    'step stale ok',
-    // 2. Backups, plus the restore script that undoes this transaction.
+    `TX=${q(options.txid)}`,
+    'for c in base64 sha256sum cp mv mkdir chmod chown cut; do command -v "$c" >/dev/null 2>&1 || { step prerequisites fail "missing command: $c"; return ' + E.prerequisites + '; }; done',
     'umask 077',
-    `mkdir -p "$B/files" || { step backup fail "cannot create $B"; exit ${COMMIT_EXIT.backup}; }`,
+    `mkdir -p "$ROOT" || { step backup fail "cannot create $ROOT"; return ${E.backup}; }`,
+    // One transaction per host at a time; an unconfirmed one must be finished first.
+    'if command -v flock >/dev/null 2>&1; then exec 9>>"$ROOT/.lock" && flock -n 9 || { step lock fail "another sshfix transaction is running on this host"; return ' + E.locked + '; }; fi',
+    `for d in "$ROOT"/${TXID_GLOB}; do if [ -e "$d/armed" ]; then step lock fail "transaction \${d##*/} on this host was never confirmed nor restored (runner and host interrupted?): check it, then run sh $d/restore.sh or remove $d/armed"; return ${E.locked}; fi; done`,
+    // 1. Stale check: every file must be exactly what the plan read, where the plan read it.
+    ...options.files.flatMap((f) => [
+      ...(f.writePath !== f.path
+        ? [`[ "$(readlink -f ${q(f.path)})" = ${q(f.writePath)} ] || { step stale fail ${q(`${f.path} no longer points to ${f.writePath}`)}; return ${E.stale}; }`]
+        : [`[ -L ${q(f.path)} ] && { step stale fail ${q(`${f.path} became a symbolic link since the plan`)}; return ${E.stale}; }`]),
+      `[ "$(sha ${q(f.writePath)})" = ${q(f.expectSha256 ?? 'absent')} ] || { step stale fail ${q(`${f.path} changed since the plan`)}; return ${E.stale}; }`,
+    ]),
+    'step stale ok',
+    // 2. Backups and the restore and dead-man scripts beside them.
+    `mkdir -p "$B/files" || { step backup fail "cannot create $B"; return ${E.backup}; }`,
     ...options.files.flatMap((f, i) =>
-      f.expectSha256 === null ? [] : [`cp -a ${q(f.path)} "$B/files/${i}" || { step backup fail ${q(`cannot back up ${f.path}`)}; exit ${COMMIT_EXIT.backup}; }`],
+      f.expectSha256 === null ? [] : [`cp -a ${q(f.writePath)} "$B/files/${i}" || { step backup fail ${q(`cannot back up ${f.writePath}`)}; return ${E.backup}; }`],
     ),
-    `cat > "$B/restore.sh" <<'SSHFIX_RESTORE_EOF'\n${restore}SSHFIX_RESTORE_EOF`,
-    `printf '%s\\n' ${options.files.map((f) => q(f.path)).join(' ')} > "$B/paths"`,
+    writeEmbedded('"$B/restore.sh"', restore, 'SSHFIX_RESTORE_EOF'),
+    writeEmbedded('"$B/deadman.sh"', deadmanScript(B, options.txid), 'SSHFIX_DEADMAN_EOF'),
+    writeEmbedded('"$B/paths"', options.files.map((f) => `${f.writePath}\n`).join(''), 'SSHFIX_PATHS_EOF'),
+    `[ -s "$B/restore.sh" ] && [ -s "$B/deadman.sh" ] || { step backup fail "cannot write the restore script"; return ${E.backup}; }`,
     'step backup ok "$B"',
     'undo() { sh "$B/restore.sh" --no-reload >/dev/null 2>&1; }',
-    // 3. Atomic writes: temp file in the same directory, owner/mode/SELinux label, fsync, rename.
+    'abort() { mv "$B/armed" "$B/aborted" 2>/dev/null; disarm; }',
+    // 3. Arm the dead-man switch BEFORE writing: from here on, whatever happens, the host restores itself.
+    ': > "$B/armed" || { step arm fail "cannot write $B/armed"; return ' + E.arm + '; }',
+    'armed=',
+    `if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && systemd-run --quiet --unit="sshfix-deadman-$TX" --on-active=${seconds} /bin/sh "$B/deadman.sh" 0 >/dev/null 2>&1; then armed=systemd; fi`,
+    'if [ -z "$armed" ]; then',
+    // 9>&-: the switch must not hold the transaction lock for its whole life.
+    `  if command -v setsid >/dev/null 2>&1; then setsid nohup sh "$B/deadman.sh" ${seconds} >/dev/null 2>&1 </dev/null 9>&- & else nohup sh "$B/deadman.sh" ${seconds} >/dev/null 2>&1 </dev/null 9>&- & fi`,
+    '  echo $! > "$B/deadman.pid"; armed=process',
+    'fi',
+    'step arm ok "$armed"',
+    // 4. Atomic writes: temporary file in the same directory, owner/mode/SELinux label, fsync, rename.
     'umask 022',
     ...options.files.flatMap((f, i) => {
-      const tmp = `${f.path}.sshfix-${options.txid}`;
+      const tmp = q(`${f.writePath.slice(0, f.writePath.lastIndexOf('/') + 1)}.sshfix-${options.txid}-${i}`);
+      const fail = `{ rm -f ${tmp}; undo; abort; step write fail ${q(`cannot write ${f.writePath}`)}; return ${E.write}; }`;
       return [
-        `mkdir -p "$(dirname -- ${q(f.path)})" &&`,
-        `base64 -d > ${q(tmp)} ${heredoc(f.content, `SSHFIX_FILE_${i}_EOF`)}`,
-        `[ $? -eq 0 ] && chown ${f.uid}:${f.gid} ${q(tmp)} && chmod ${(f.mode & 0o7777).toString(8)} ${q(tmp)} || { rm -f ${q(tmp)}; undo; step write fail ${q(`cannot write ${f.path}`)}; exit ${COMMIT_EXIT.write}; }`,
-        ...(f.expectSha256 !== null
-          ? [`command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled && chcon --reference=${q(f.path)} ${q(tmp)} 2>/dev/null`]
-          : []),
-        `sync ${q(tmp)} 2>/dev/null || sync`,
-        `mv -f ${q(tmp)} ${q(f.path)} || { rm -f ${q(tmp)}; undo; step write fail ${q(`cannot rename into ${f.path}`)}; exit ${COMMIT_EXIT.write}; }`,
+        `mkdir -p "$(dirname -- ${q(f.writePath)})" || ${fail}`,
+        writeEmbedded(tmp, f.content, `SSHFIX_FILE_${i}_EOF`, fail),
+        `chown ${f.uid}:${f.gid} ${tmp} && chmod ${(f.mode & 0o7777).toString(8)} ${tmp} || ${fail}`,
+        f.expectSha256 !== null
+          ? `command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled && chcon --reference=${q(f.writePath)} ${tmp} 2>/dev/null`
+          : ':',
+        `sync ${tmp} 2>/dev/null || sync`,
+        `mv -f ${tmp} ${q(f.writePath)} || ${fail}`,
+        f.expectSha256 === null ? `command -v restorecon >/dev/null 2>&1 && restorecon ${q(f.writePath)} 2>/dev/null` : ':',
       ];
     }),
     'sync',
     'step write ok',
-    // 4. Validate the whole tree sshd will load; undo on failure, so nothing invalid stays written.
-    `if ! msg=$(validate); then undo; step validate fail "$msg"; exit ${COMMIT_EXIT.validate}; fi`,
+    // 5. Validate the whole tree sshd will load; undo on failure, so nothing invalid stays written.
+    `if ! msg=$(validate); then undo; abort; step validate fail "$msg"; return ${E.validate}; fi`,
     'step validate ok',
-  ];
-  const seconds = Math.max(1, Math.round(options.deadmanSeconds));
-  lines.push(
-    // 5. Dead-man switch: survives the runner and its connection (own session, or a systemd timer).
-    `cat > "$B/deadman.sh" <<'SSHFIX_DEADMAN_EOF'\n${deadmanScript(B, options.txid)}SSHFIX_DEADMAN_EOF`,
-    ': > "$B/armed"',
-    'armed=',
-    `if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && systemd-run --quiet --unit=${q(`sshfix-deadman-${options.txid}`)} --on-active=${seconds} /bin/sh "$B/deadman.sh" 0 >/dev/null 2>&1; then armed=systemd; fi`,
-    'if [ -z "$armed" ]; then',
-    `  if command -v setsid >/dev/null 2>&1; then setsid nohup sh "$B/deadman.sh" ${seconds} >/dev/null 2>&1 </dev/null & else nohup sh "$B/deadman.sh" ${seconds} >/dev/null 2>&1 </dev/null & fi`,
-    '  echo $! > "$B/deadman.pid"; armed=process',
-    'fi',
-    `[ -n "$armed" ] || { undo; step arm fail "could not start the dead-man switch"; exit ${COMMIT_EXIT.arm}; }`,
-    'step arm ok "$armed"',
-    // 6. Reload (validated config only; never a restart).
-    `if ! out=$(${reloadCommand(options.reload)} 2>&1); then undo; step reload fail "$out"; exit ${COMMIT_EXIT.reload}; fi`,
+    // 6. Reload (validated config only; never a restart), and make sure sshd survived it.
+    ...(options.reload.kind === 'signal' ? ['p=$(sshd_pid) && tr "\\0" " " < "/proc/$p/cmdline" > "$B/sshd.cmdline"'] : []),
+    ': > "$B/reloading"',
+    `if ! out=$(reload_sshd 2>&1); then rm -f "$B/reloading"; undo; sshd_alive || sshd_start >/dev/null 2>&1; abort; step reload fail "$out"; return ${E.reload}; fi`,
+    `if ! still_running; then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail "sshd stopped after the reload with the new config; the previous config was restored and sshd started again"; return ${E.stopped}; fi`,
+    ': > "$B/reloaded"',
     'step reload ok',
-    'exit 0',
-  );
-  return lines.join('\n') + '\n';
+    'return 0',
+  ];
+  return [
+    ...prelude(options.reload),
+    ...validateFunction(options.configs, options.matchSpecs),
+    // One function: the shell reads all of it before running any of it.
+    'commit() {',
+    ...body.map((l) => `  ${l}`),
+    '}',
+    'commit',
+    'exit $?',
+  ].join('\n') + '\n';
 }
 
-/** Confirms a transaction: disarm the dead-man switch and keep only the newest `keep` backups. */
-export function buildConfirmScript(options: { backupRoot: string; txid: string; keep: number }): string {
+const finisher = (options: { backupRoot: string; txid: string; reload: ReloadMethod }): string[] => {
+  if (!SAFE_TXID.test(options.txid)) throw new RangeError(`unsafe transaction id ${JSON.stringify(options.txid)}`);
+  assertSafePath(options.backupRoot);
   const root = options.backupRoot.replace(/\/+$/, '');
-  const B = `${root}/${options.txid}`;
+  return [...prelude(options.reload), "trap '' HUP PIPE INT TERM", `ROOT=${q(root)}`, `B=${q(`${root}/${options.txid}`)}`, `TX=${q(options.txid)}`];
+};
+
+/** Confirms a transaction (claims it, disarms), then keeps only the newest `keep` finished backups. */
+export function buildConfirmScript(options: { backupRoot: string; txid: string; keep: number; reload: ReloadMethod }): string {
   return [
-    ...PRELUDE,
-    `B=${q(B)}`,
-    'mv "$B/armed" "$B/confirmed" 2>/dev/null || { step confirm fail "the dead-man switch already restored the previous config"; exit 1; }',
-    `command -v systemctl >/dev/null 2>&1 && systemctl stop ${q(`sshfix-deadman-${options.txid}.timer`)} >/dev/null 2>&1`,
-    '[ -s "$B/deadman.pid" ] && { pid=$(cat "$B/deadman.pid"); kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null; }',
-    // Transaction ids start with a sortable UTC timestamp, so lexical order is age order.
-    `ls -1d ${q(root)}/*/ 2>/dev/null | sort | head -n -${Math.max(1, options.keep)} | while IFS= read -r old; do rm -rf -- "$old"; done`,
+    ...finisher(options),
+    'if ! mv "$B/armed" "$B/confirmed" 2>/dev/null; then',
+    '  if [ -e "$B/deadman-fired" ]; then step confirm fail "the dead-man switch already restored the previous config"; else step confirm fail "the transaction is not armed"; fi',
+    '  exit 1',
+    'fi',
+    'disarm',
+    // Only sshfix's own, finished transactions (never one still armed, never a symlink), oldest first.
+    `find "$ROOT" -mindepth 1 -maxdepth 1 -type d -name ${q(TXID_GLOB)} 2>/dev/null | sort | while IFS= read -r d; do [ -e "$d/armed" ] || echo "$d"; done | ` +
+      `awk -v keep=${Math.max(1, Math.floor(options.keep))} '{ a[NR] = $0 } END { for (i = 1; i <= NR - keep; i++) print a[i] }' | while IFS= read -r old; do rm -rf -- "$old"; done`,
     'step confirm ok "$B"',
     'exit 0',
   ].join('\n') + '\n';
 }
 
-/** Rolls a transaction back through the restore script, then disarms. */
-export function buildRollbackScript(options: { backupRoot: string; txid: string }): string {
-  const B = `${options.backupRoot.replace(/\/+$/, '')}/${options.txid}`;
+/** Rolls a transaction back: claims it, disarms, and runs its restore script. */
+export function buildRollbackScript(options: { backupRoot: string; txid: string; reload: ReloadMethod }): string {
   return [
-    ...PRELUDE,
-    `B=${q(B)}`,
+    ...finisher(options),
     '[ -f "$B/restore.sh" ] || { step restore fail "no restore script in $B"; exit 1; }',
+    'if ! mv "$B/armed" "$B/rolling-back" 2>/dev/null; then',
+    '  if [ -e "$B/deadman-fired" ]; then step restore fail "the dead-man switch is restoring the previous config: $(cat "$B/deadman.log" 2>/dev/null)"; exit 2; fi',
+    '  step restore fail "the transaction is not armed"; exit 1',
+    'fi',
+    'disarm',
     'sh "$B/restore.sh"; rc=$?',
-    `command -v systemctl >/dev/null 2>&1 && systemctl stop ${q(`sshfix-deadman-${options.txid}.timer`)} >/dev/null 2>&1`,
-    '[ -s "$B/deadman.pid" ] && { pid=$(cat "$B/deadman.pid"); kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null; }',
     'exit $rc',
   ].join('\n') + '\n';
+}
+
+/** Which markers a transaction's directory holds (how it ended), for when the runner lost track. */
+export function buildStatusScript(options: { backupRoot: string; txid: string }): string {
+  if (!SAFE_TXID.test(options.txid)) throw new RangeError(`unsafe transaction id ${JSON.stringify(options.txid)}`);
+  const B = q(`${options.backupRoot.replace(/\/+$/, '')}/${options.txid}`);
+  return `for m in armed confirmed rolling-back deadman-fired aborted reloaded; do [ -e ${B}/$m ] && echo "$m"; done; exit 0\n`;
 }
 
 export interface StepRecord {

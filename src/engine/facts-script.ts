@@ -12,6 +12,7 @@
  *     U <path b64>                                      a path that exists but is not a readable file
  *     D <dir b64> <names b64>                           a directory's entries, newline-separated
  *     I <pattern b64>                                   an Include pattern the script found
+ *     L <path b64> <target b64>                         a symbolic link and the file it resolves to
  */
 import { quoteShellArg } from '../util/shell-quote.js';
 
@@ -43,8 +44,9 @@ const PRELUDE = [
     'enc() { printf %s "$1" | b64; }',
     'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; b64 <"$t/o"; printf " "; b64 <"$t/e"; printf "\\n"; }',
     'rf() {',
-    '  if [ -f "$1" ] && [ -r "$1" ]; then',
-    '    printf "F %s %s " "$(enc "$1")" "$(stat -L -c "%a %u %g" "$1" 2>/dev/null || echo "644 0 0")"; b64 <"$1"; printf "\\n"',
+    '  [ -L "$1" ] && printf "L %s %s\\n" "$(enc "$1")" "$(enc "$(readlink -f "$1")")"',
+    '  if [ -f "$1" ] && [ -r "$1" ] && st=$(stat -L -c "%a %u %g" "$1" 2>/dev/null); then',
+    '    printf "F %s %s " "$(enc "$1")" "$st"; b64 <"$1"; printf "\\n"',
     '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U %s\\n" "$(enc "$1")"',
     '  else printf "M %s\\n" "$(enc "$1")"; fi',
     '}',
@@ -154,6 +156,8 @@ export interface RawFacts {
   dirs: Map<string, string[]>;
   /** Include patterns seen while walking sshd's config tree, in order. */
   includes: string[];
+  /** Symbolic links among the files read, and what each resolves to. */
+  symlinks: Map<string, string>;
 }
 
 export class FactOutputError extends Error {
@@ -171,6 +175,7 @@ export function parseFactOutput(stdout: string): RawFacts {
     unreadable: new Set(),
     dirs: new Map(),
     includes: [],
+    symlinks: new Map(),
   };
   for (const line of stdout.split('\n')) {
     if (line === '') continue;
@@ -210,6 +215,9 @@ export function parseFactOutput(stdout: string): RawFacts {
         break;
       case 'I':
         raw.includes.push(path());
+        break;
+      case 'L':
+        raw.symlinks.set(path(), decode(parts[2]).toString('utf8'));
         break;
       default:
         throw new FactOutputError(`unexpected line in fact output: ${JSON.stringify(line.slice(0, 80))}`);

@@ -49,6 +49,8 @@ export interface HostFacts {
   missing: ReadonlySet<string>;
   unreadable: ReadonlySet<string>;
   dirs: ReadonlyMap<string, readonly string[]>;
+  /** Symbolic links among the files read, and the file each resolves to. */
+  symlinks: ReadonlyMap<string, string>;
 }
 
 export function sha256Hex(content: Buffer | string): string {
@@ -161,6 +163,7 @@ export function interpretFacts(raw: RawFacts, options: InterpretOptions): HostFa
     missing: raw.missing,
     unreadable: raw.unreadable,
     dirs: raw.dirs,
+    symlinks: raw.symlinks,
   };
 }
 

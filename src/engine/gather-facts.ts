@@ -71,5 +71,6 @@ export async function gatherMore(connection: Connection, facts: HostFacts, dirs:
     missing: new Set([...facts.missing, ...extra.missing]),
     unreadable: new Set([...facts.unreadable, ...extra.unreadable]),
     dirs: new Map([...facts.dirs, ...extra.dirs]),
+    symlinks: new Map([...facts.symlinks, ...extra.symlinks]),
   };
 }

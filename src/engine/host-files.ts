@@ -23,6 +23,7 @@ export class HostFiles implements PlanFiles {
   private readonly original = new Map<string, { text: string; encoding: TextEncoding }>();
   private readonly current = new Map<string, string>();
   private readonly listed: Set<string>;
+  private readonly entries: ReadonlyMap<string, readonly string[]>;
 
   constructor(facts: HostFacts) {
     for (const [path, file] of facts.files) {
@@ -32,6 +33,7 @@ export class HostFiles implements PlanFiles {
     }
     // A path known to be missing counts as an empty listed directory: globs under it match nothing.
     this.listed = new Set([...facts.dirs.keys(), ...facts.missing]);
+    this.entries = facts.dirs;
   }
 
   read(path: string): string | undefined {
@@ -56,6 +58,6 @@ export class HostFiles implements PlanFiles {
   }
 
   snapshot(): FileSnapshot {
-    return { files: new Map(this.current), listedDirs: new Set(this.listed) };
+    return { files: new Map(this.current), listedDirs: new Set(this.listed), entries: this.entries };
   }
 }

@@ -17,8 +17,10 @@ export interface SavedHostPlan {
   status: HostPlan['status'];
   files_read: Record<string, string | null>;
   fact_request: FactRequest;
-  files: { path: string; mode: number; uid: number; gid: number; before_sha256: string | null; after_base64: string }[];
+  files: { path: string; write_path: string; mode: number; uid: number; gid: number; before_sha256: string | null; after_base64: string }[];
   expectations: SshdExpectation[];
+  /** Main sshd configs the change touches (validated with sshd -t -f at commit). */
+  configs: string[];
   validation_specs: string[];
   changes: HostPlan['changes'];
   warnings: string[];
@@ -53,6 +55,7 @@ export function toSavedHost(plan: HostPlan, request: FactRequest | undefined, va
     fact_request: request ?? { sshdConfigs: [], files: [], dirs: [] },
     files: plan.files.map((f) => ({
       path: f.path,
+      write_path: f.writePath,
       mode: f.mode,
       uid: f.uid,
       gid: f.gid,
@@ -60,6 +63,7 @@ export function toSavedHost(plan: HostPlan, request: FactRequest | undefined, va
       after_base64: f.after.toString('base64'),
     })),
     expectations: plan.expectations,
+    configs: plan.configs,
     validation_specs: [...validationSpecs],
     changes: plan.changes,
     warnings: plan.warnings,
@@ -86,7 +90,64 @@ export class PlanFileError extends Error {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Reads a saved plan, refusing anything that is not one (or a version this build cannot apply). */
+const SHA256 = /^[0-9a-f]{64}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** An absolute path with no control characters: nothing in it can escape its place in a script. */
+const isSafePath = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/') && !/[\0-\x1f\x7f]/.test(v);
+const isSpec = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_.:,=@%/*?!+-]*$/.test(v);
+const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+
+/** Every problem with one saved host, so a hand-edited or damaged plan never reaches a script. */
+function checkSavedHost(host: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (typeof host['name'] !== 'string') problems.push('name');
+  const read = host['files_read'];
+  if (!isRecord(read) || !Object.entries(read).every(([path, digest]) => isSafePath(path) && (digest === null || (typeof digest === 'string' && SHA256.test(digest))))) {
+    problems.push('files_read');
+  }
+  const request = host['fact_request'];
+  if (!isRecord(request) || !['sshdConfigs', 'files', 'dirs'].every((k) => Array.isArray(request[k]) && (request[k] as unknown[]).every(isSafePath))) problems.push('fact_request');
+  const files = host['files'];
+  if (!Array.isArray(files)) problems.push('files');
+  else {
+    files.forEach((f: unknown, i) => {
+      if (
+        !isRecord(f) ||
+        !isSafePath(f['path']) ||
+        !isSafePath(f['write_path']) ||
+        !isUint(f['mode'], 0o7777) ||
+        !isUint(f['uid'], 2 ** 32 - 1) ||
+        !isUint(f['gid'], 2 ** 32 - 1) ||
+        !(f['before_sha256'] === null || (typeof f['before_sha256'] === 'string' && SHA256.test(f['before_sha256']))) ||
+        typeof f['after_base64'] !== 'string' ||
+        !BASE64.test(f['after_base64'])
+      ) {
+        problems.push(`files[${i}]`);
+      }
+    });
+  }
+  const expectations = host['expectations'];
+  if (
+    !Array.isArray(expectations) ||
+    !expectations.every(
+      (e: unknown) =>
+        isRecord(e) &&
+        typeof e['keyword'] === 'string' &&
+        /^[a-z0-9]+$/.test(e['keyword']) &&
+        Array.isArray(e['values']) &&
+        (e['values'] as unknown[]).every((v) => typeof v === 'string') &&
+        (e['connection'] === undefined || isSpec(e['connection'])) &&
+        (e['config'] === undefined || isSafePath(e['config'])),
+    )
+  ) {
+    problems.push('expectations');
+  }
+  if (!Array.isArray(host['configs']) || !(host['configs'] as unknown[]).every(isSafePath)) problems.push('configs');
+  if (!Array.isArray(host['validation_specs']) || !(host['validation_specs'] as unknown[]).every(isSpec)) problems.push('validation_specs');
+  return problems;
+}
+
+/** Reads a saved plan, refusing anything that is not exactly one (or a version this build cannot apply). */
 export function parseSavedPlan(text: string, file: string): SavedPlan {
   let data: unknown;
   try {
@@ -99,10 +160,9 @@ export function parseSavedPlan(text: string, file: string): SavedPlan {
     throw new PlanFileError(`${file} is a version ${String(data['format_version'])} plan; this sshfix applies version ${PLAN_FILE_VERSION}: run plan again`);
   }
   if (!Array.isArray(data['hosts'])) throw new PlanFileError(`${file}: "hosts" is missing`);
-  for (const host of data['hosts'] as unknown[]) {
-    if (!isRecord(host) || typeof host['name'] !== 'string' || !isRecord(host['files_read']) || !Array.isArray(host['files'])) {
-      throw new PlanFileError(`${file}: a host entry is malformed`);
-    }
+  for (const [index, host] of (data['hosts'] as unknown[]).entries()) {
+    const problems = isRecord(host) ? checkSavedHost(host) : ['the entry'];
+    if (problems.length > 0) throw new PlanFileError(`${file}: host ${index + 1} is malformed (${problems.join(', ')}): make the plan again rather than editing it`);
   }
   return data as unknown as SavedPlan;
 }
@@ -111,6 +171,7 @@ export function parseSavedPlan(text: string, file: string): SavedPlan {
 export function savedFiles(host: SavedHostPlan): PlannedFile[] {
   return host.files.map((f) => ({
     path: f.path,
+    writePath: f.write_path,
     after: Buffer.from(f.after_base64, 'base64'),
     mode: f.mode,
     uid: f.uid,

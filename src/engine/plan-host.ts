@@ -152,8 +152,21 @@ export function planHost(input: HostPlanInput): PlannedHost {
     const existing = facts.files.get(path);
     const text = files.read(path) as string;
     const after = encodeText(text, files.encodingOf(path));
+    // Write through a symbolic link only to a file under /etc: a target elsewhere belongs to a
+    // package (RHEL's crypto-policies back-ends), whose tools would silently put it back.
+    const target = facts.symlinks.get(path);
+    if (target !== undefined && !target.startsWith('/etc/')) {
+      return failed(
+        plan,
+        files,
+        'symlink-target',
+        `${path} is a symbolic link to ${target}, outside /etc: sshfix does not edit package-owned files`,
+        'set the keyword in a file read before it (e.g. a drop-in that sorts earlier), where it wins',
+      );
+    }
     plan.files.push({
       path,
+      writePath: target ?? path,
       ...(existing ? { before: existing.content } : {}),
       after,
       mode: existing?.mode ?? 0o644,
@@ -162,9 +175,13 @@ export function planHost(input: HostPlanInput): PlannedHost {
       service: 'sshd',
     });
   }
+  if (plan.files.length > 0 && facts.reload.kind === 'unknown') {
+    return failed(plan, files, 'cannot-reload', `no way to reload sshd on this host (${facts.reload.reason})`, 'sshfix only writes a config it can load and prove; reload support for this init system is missing');
+  }
   // Expectations only matter for what changes; a no-op host has nothing to verify.
   plan.expectations = plan.files.length > 0 ? [...expectations.values()] : [];
   const sshdChanged = configsTouched.size > 0;
+  plan.configs = [...configsTouched];
   if (sshdChanged) {
     for (const config of configsTouched) {
       const tree = buildSshdConfigTree(files.snapshot(), config).tree;

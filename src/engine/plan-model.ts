@@ -39,11 +39,16 @@ export interface SshdExpectation {
   values: string[];
   /** Connection spec for `sshd -T -C`, when the setting is Match-scoped. */
   connection?: string;
+  /** The main config to read with `-f`, when not the default /etc/ssh/sshd_config. */
+  config?: string;
 }
 
 /** A file as it will be written: the result of all tasks of a host, in order. */
 export interface PlannedFile {
+  /** The path sshd reads. */
   path: string;
+  /** Where the bytes go: the resolved target when `path` is a symbolic link (always under /etc). */
+  writePath: string;
   /** Contents read from the host; undefined when the file does not exist. */
   before?: Buffer;
   after: Buffer;
@@ -85,6 +90,8 @@ export interface HostPlan {
   /** Final contents per file, for apply and saved plans (not in the JSON report). */
   files: PlannedFile[];
   expectations: SshdExpectation[];
+  /** Main sshd configs the change touches: validated with `sshd -t -f` at commit. */
+  configs: string[];
   validation?: ValidationResult;
   facts?: HostFactSummary;
 }
@@ -124,5 +131,5 @@ export function summarise(hosts: readonly HostPlan[]): PlanSummary {
 }
 
 export function emptyHostPlan(name: string, address: string, status: HostStatus): HostPlan {
-  return { name, address, status, changes: [], checks: [], notes: [], warnings: [], filesRead: {}, files: [], expectations: [] };
+  return { name, address, status, changes: [], checks: [], notes: [], warnings: [], filesRead: {}, files: [], expectations: [], configs: [] };
 }

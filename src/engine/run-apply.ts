@@ -11,10 +11,9 @@ import type { ProgressReporter } from '../report/progress.js';
 import type { Connection, Transport } from '../transport/index.js';
 import { batchSizes, exceedsFailPercent, type SerialStep } from './batches.js';
 import { fileDigests, sha256Hex, type ReloadMethod } from './facts.js';
-import { gatherFacts } from './gather-facts.js';
 import { savedFiles, staleFiles, type SavedHostPlan } from './plan-file.js';
 import { emptyHostPlan, type HostPlan, type PlannedFile, type SshdExpectation } from './plan-model.js';
-import { hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
+import { factsFor, hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
 import { runTransaction, type TransactionOptions, type TransactionRecord } from './transaction.js';
 
 export type AppliedHost = HostPlan & { apply?: Record<string, unknown> };
@@ -64,6 +63,7 @@ interface CommitRequest {
   files: readonly PlannedFile[];
   expected: ReadonlyMap<string, string | null>;
   expectations: readonly SshdExpectation[];
+  configs: readonly string[];
   validationSpecs: readonly string[];
   reload: ReloadMethod;
 }
@@ -77,6 +77,7 @@ async function commit(request: CommitRequest, host: ResolvedHost, options: RunAp
       files: request.files,
       expected: request.expected,
       expectations: request.expectations,
+      configs: request.configs,
       validationSpecs: request.validationSpecs,
       reload: request.reload,
     },
@@ -109,6 +110,7 @@ async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunAppl
         files: plan.files,
         expected: new Map(plan.files.map((f) => [f.path, f.before ? sha256Hex(f.before) : null])),
         expectations: plan.expectations,
+        configs: plan.configs,
         validationSpecs: planned.validationSpecs,
         reload: facts.reload,
       },
@@ -136,9 +138,11 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
     options.progress.stage(host.name, 'connecting');
     connection = await options.transport.connect(toConnectTarget(options.inventory, host));
     options.progress.stage(host.name, 'checking the plan is current');
-    const facts = await gatherFacts(connection, saved.fact_request, { name: host.name, address: host.address });
+    const facts = await factsFor(connection, host, saved.fact_request);
     plan.filesRead = fileDigests(facts);
-    const stale = staleFiles(saved.files_read, plan.filesRead);
+    // Only files the plan read (and that still are what it read, where it read them) are written.
+    const moved = saved.files.filter((f) => (facts.symlinks.get(f.path) ?? f.path) !== f.write_path || !(f.path in saved.files_read)).map((f) => f.path);
+    const stale = [...new Set([...staleFiles(saved.files_read, plan.filesRead), ...moved])].sort();
     if (stale.length > 0) {
       plan.status = 'failed';
       plan.error = {
@@ -158,6 +162,7 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
       return before ? { ...f, before } : f;
     });
     plan.files = files;
+    plan.configs = saved.configs;
     return await commit(
       {
         plan,
@@ -165,6 +170,7 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
         files,
         expected: new Map(saved.files.map((f) => [f.path, f.before_sha256])),
         expectations: saved.expectations,
+        configs: saved.configs,
         validationSpecs: saved.validation_specs,
         reload: facts.reload,
       },
@@ -196,7 +202,13 @@ export async function runApply(options: RunApplyOptions): Promise<AppliedHost[]>
     }
     const done = await runPool(batch, options.forks, async (item) => {
       if (options.signal?.aborted) return skippedHost(item.host, 'interrupted', options.progress);
-      const result = item.saved ? await applySaved(item, options) : await applyFresh(item as ApplyItem & { work: HostWork }, options);
+      let result: AppliedHost;
+      try {
+        result = item.saved ? await applySaved(item, options) : await applyFresh(item as ApplyItem & { work: HostWork }, options);
+      } catch (error) {
+        // One host's trouble never reaches the others' transactions.
+        result = hostFailure(emptyHostPlan(item.host.name, item.host.address, 'failed'), error, true);
+      }
       options.progress.done(item.host.name, result.status, result.error?.code ?? (result.status === 'changed' ? 'applied' : undefined));
       return result;
     });

@@ -74,8 +74,8 @@ export async function runPool<T, R>(items: readonly T[], limit: number, work: (i
 }
 
 /** A host's facts, completed with a second round trip when Includes pointed outside what was read. */
-async function factsFor(connection: Connection, work: HostWork, request: FactRequest): Promise<HostFacts> {
-  const facts = await gatherFacts(connection, request, { name: work.host.name, address: work.host.address });
+export async function factsFor(connection: Connection, host: { name: string; address: string }, request: FactRequest): Promise<HostFacts> {
+  const facts = await gatherFacts(connection, request, { name: host.name, address: host.address });
   const files = new HostFiles(facts);
   const missingDirs = new Set<string>();
   for (const config of request.sshdConfigs) {
@@ -133,7 +133,7 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
     options.progress.stage(host.name, 'connecting');
     connection = await options.transport.connect(toConnectTarget(options.inventory, host));
     options.progress.stage(host.name, 'gathering facts');
-    const facts = await factsFor(connection, work, request);
+    const facts = await factsFor(connection, work.host, request);
     const planned = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts });
     const { plan } = planned;
     if (planned.sshdChanged && plan.status !== 'failed') {

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeTransportError, TransportError, type Connection } from '../transport/index.js';
 import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile, type StepRecord } from './apply-script.js';
+import { DEFAULT_SSHD_CONFIG } from './facts-script.js';
+import { shellCommand } from '../util/shell-quote.js';
 import { parseSshdDump, sha256Hex, type ReloadMethod } from './facts.js';
 import type { PlannedFile, SshdExpectation } from './plan-model.js';
 
@@ -34,6 +36,8 @@ export interface TransactionInput {
   /** sha256 each file must have right now (null: must not exist). */
   expected: ReadonlyMap<string, string | null>;
   expectations: readonly SshdExpectation[];
+  /** Main configs the change touches (validated with sshd -t -f). */
+  configs: readonly string[];
   validationSpecs: readonly string[];
   reload: ReloadMethod;
 }
@@ -88,22 +92,31 @@ const REFUSAL_CODES: Record<number, { code: string; diagnosis: string }> = {
   [COMMIT_EXIT.backup]: { code: 'backup-failed', diagnosis: 'Nothing was written. Check free space and permissions of the backup directory.' },
   [COMMIT_EXIT.write]: { code: 'write-failed', diagnosis: 'The files were restored from the backup; the host is as before.' },
   [COMMIT_EXIT.validate]: { code: 'validation-failed', diagnosis: 'sshd -t rejected the new config, so it was never loaded; the files were restored and the host is byte-identical to before.' },
-  [COMMIT_EXIT.arm]: { code: 'deadman-failed', diagnosis: 'The dead-man switch could not be started, so sshfix did not reload; the files were restored.' },
+  [COMMIT_EXIT.arm]: { code: 'deadman-failed', diagnosis: 'The dead-man switch could not be armed, so nothing was written.' },
   [COMMIT_EXIT.reload]: { code: 'reload-failed', diagnosis: 'The reload command failed; the files were restored and sshd keeps running its old config.' },
   [COMMIT_EXIT.prerequisites]: { code: 'missing-tools', diagnosis: 'The host lacks a command the transaction needs; nothing was written.' },
+  [COMMIT_EXIT.locked]: { code: 'transaction-in-progress', diagnosis: 'Nothing was written. Another sshfix transaction holds this host, or an earlier one was never confirmed nor restored.' },
+  [COMMIT_EXIT.stopped]: {
+    code: 'sshd-stopped',
+    diagnosis: 'sshd accepted the config (sshd -t) but exited when it loaded it (e.g. an address it cannot bind); the previous config was restored and sshd started again.',
+  },
 };
 
-/** Runs `sshd -T` (and `-T -C` per connection) over `connection` and compares with the expectations. */
+/** The PATH the transaction scripts use, so verification runs the same sshd binary they validated with. */
+const SCRIPT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH';
+
+/** Runs `sshd -T` (and `-T -C` per connection, `-f` per config) over `connection` and compares with the expectations. */
 async function verifyValues(connection: Connection, expectations: readonly SshdExpectation[]): Promise<VerifiedValue[]> {
-  const specs = [...new Set(expectations.map((e) => e.connection ?? ''))];
+  const key = (e: SshdExpectation): string => `${e.config ?? ''}\n${e.connection ?? ''}`;
   const dumps = new Map<string, Map<string, string[]>>();
-  for (const spec of specs) {
-    const command = spec === '' ? 'sshd -T' : `sshd -T -C '${spec.replace(/'/g, `'\\''`)}'`;
-    const result = await connection.exec(`PATH=/usr/sbin:/sbin:$PATH ${command}`, { timeoutMs: 30_000 });
-    dumps.set(spec, result.exitCode === 0 ? parseSshdDump(result.stdout.toString('utf8')) : new Map());
+  for (const e of expectations) {
+    if (dumps.has(key(e))) continue;
+    const args = ['-T', ...(e.config ? ['-f', e.config] : []), ...(e.connection ? ['-C', e.connection] : [])];
+    const result = await connection.exec(`${SCRIPT_PATH} ${shellCommand('sshd', ...args)}`, { timeoutMs: 30_000 });
+    dumps.set(key(e), result.exitCode === 0 ? parseSshdDump(result.stdout.toString('utf8')) : new Map());
   }
   return expectations.map((e) => {
-    const actual = dumps.get(e.connection ?? '')?.get(e.keyword) ?? [];
+    const actual = dumps.get(key(e))?.get(e.keyword) ?? [];
     return {
       keyword: e.keyword,
       ...(e.connection ? { connection: e.connection } : {}),
@@ -135,38 +148,89 @@ async function proveLogin(open: () => Promise<Connection>, attempts = 5): Promis
   return { error: last };
 }
 
-/** Runs the transaction on one host. Never throws for host problems: the record says what happened. */
+/** Runs a finishing script over `connection`, or over a fresh login when that one is gone. */
+async function runFinisher(
+  connection: Connection,
+  freshLogin: () => Promise<Connection>,
+  script: string,
+): Promise<{ exitCode: number | null; steps: StepRecord[] } | { lost: string }> {
+  const attempt = async (c: Connection): Promise<{ exitCode: number | null; steps: StepRecord[] }> => {
+    const result = await c.exec('exec sh -s', { stdin: script, timeoutMs: 120_000 });
+    return { exitCode: result.timedOut ? null : result.exitCode, steps: parseSteps(result.stdout.toString('utf8')) };
+  };
+  try {
+    return await attempt(connection);
+  } catch (first) {
+    const fresh = await proveLogin(freshLogin, 2);
+    if (!fresh.connection) return { lost: `${describeTransportError(first).message}; a new login failed too (${fresh.error ?? ''})` };
+    try {
+      return await attempt(fresh.connection);
+    } catch (second) {
+      return { lost: describeTransportError(second).message };
+    } finally {
+      await fresh.connection.close().catch(() => undefined);
+    }
+  }
+}
+
+/** Runs the transaction on one host. Never throws: the record says what happened. */
 export async function runTransaction(input: TransactionInput, options: TransactionOptions): Promise<TransactionRecord> {
   const txid = newTransactionId(options.now());
-  const record: TransactionRecord = {
-    transaction: txid,
-    steps: [],
-    validated: false,
-    verification: [],
-    rolledBack: false,
-    outcome: 'refused',
-  };
+  const record: TransactionRecord = { transaction: txid, steps: [], validated: false, verification: [], rolledBack: false, outcome: 'refused' };
+  try {
+    return await transact(input, options, record);
+  } catch (error) {
+    record.outcome = 'left-to-deadman';
+    record.error = {
+      code: 'transaction-interrupted',
+      message: `the transaction stopped unexpectedly: ${describeTransportError(error).message}`,
+      diagnosis: `If it got as far as reloading, the host's dead-man switch restores the previous config within ${options.deadmanSeconds} s; check ${options.backupRoot}/${txid} on the host.`,
+    };
+    return record;
+  }
+}
+
+async function transact(input: TransactionInput, options: TransactionOptions, record: TransactionRecord): Promise<TransactionRecord> {
+  const txid = record.transaction;
   const files: CommitFile[] = input.files.map((f) => ({
     path: f.path,
+    writePath: f.writePath,
     content: f.after,
     mode: f.mode,
     uid: f.uid,
     gid: f.gid,
-    expectSha256: input.expected.get(f.path) ?? (f.before ? sha256Hex(f.before) : null),
+    expectSha256: input.expected.has(f.path) ? (input.expected.get(f.path) ?? null) : f.before ? sha256Hex(f.before) : null,
   }));
+  const finishing = { backupRoot: options.backupRoot, txid, reload: input.reload };
+  const lostDuringCommit = (why: string): TransactionRecord => {
+    record.outcome = 'left-to-deadman';
+    record.error = {
+      code: 'commit-interrupted',
+      message: `the connection was lost during the commit (${why})`,
+      diagnosis: `The host finishes the commit on its own. If it reloaded, its dead-man switch restores the previous config within ${options.deadmanSeconds} s because sshfix cannot confirm; plan again afterwards.`,
+    };
+    return record;
+  };
 
   options.stage('writing, validating, reloading');
-  const commit = await input.connection.exec('exec sh -s', {
-    stdin: buildCommitScript({
-      txid,
-      backupRoot: options.backupRoot,
-      files,
-      matchSpecs: input.validationSpecs,
-      reload: input.reload,
-      deadmanSeconds: options.deadmanSeconds,
-    }),
-    timeoutMs: 120_000,
-  });
+  let commit;
+  try {
+    commit = await input.connection.exec('exec sh -s', {
+      stdin: buildCommitScript({
+        txid,
+        backupRoot: options.backupRoot,
+        files,
+        configs: input.configs.length > 0 ? input.configs : [DEFAULT_SSHD_CONFIG],
+        matchSpecs: input.validationSpecs,
+        reload: input.reload,
+        deadmanSeconds: options.deadmanSeconds,
+      }),
+      timeoutMs: 180_000,
+    });
+  } catch (error) {
+    return lostDuringCommit(describeTransportError(error).message);
+  }
+  if (commit.timedOut) return lostDuringCommit('it took longer than 180 s');
   record.steps = parseSteps(commit.stdout.toString('utf8'));
   record.backupDir = record.steps.find((s) => s.step === 'backup' && s.ok)?.message;
   record.validated = record.steps.some((s) => s.step === 'validate' && s.ok);
@@ -174,10 +238,12 @@ export async function runTransaction(input: TransactionInput, options: Transacti
   if (commit.exitCode !== 0) {
     const failedStep = record.steps.find((s) => !s.ok);
     const known = REFUSAL_CODES[commit.exitCode ?? -1];
+    record.outcome = commit.exitCode === COMMIT_EXIT.stopped ? 'rolled-back' : 'refused';
+    record.rolledBack = commit.exitCode === COMMIT_EXIT.stopped;
     record.error = {
       code: known?.code ?? 'commit-failed',
       message: failedStep ? `${failedStep.step}: ${failedStep.message}` : `the commit script exited ${commit.exitCode ?? commit.signal}: ${commit.stderr.toString('utf8').trim()}`,
-      diagnosis: known?.diagnosis ?? 'The transaction stopped before reloading; its restore step ran. Check the host.',
+      diagnosis: known?.diagnosis ?? `The commit stopped before reloading. Check ${options.backupRoot}/${txid} on the host.`,
     };
     return record;
   }
@@ -199,6 +265,8 @@ export async function runTransaction(input: TransactionInput, options: Transacti
           .map((v) => `${v.keyword}${v.connection ? ` (${v.connection})` : ''} is ${v.actual.join(', ') || '(unset)'}, expected ${v.expected.join(', ') || '(unset)'}`)
           .join('; ')}`;
       }
+    } catch (error) {
+      failure = `reading sshd -T over the fresh login failed (${describeTransportError(error).message})`;
     } finally {
       await proof.connection.close().catch(() => undefined);
     }
@@ -209,47 +277,48 @@ export async function runTransaction(input: TransactionInput, options: Transacti
 
   if (failure === undefined) {
     options.stage('confirming');
-    const confirm = await input.connection.exec('exec sh -s', {
-      stdin: buildConfirmScript({ backupRoot: options.backupRoot, txid, keep: options.keepBackups }),
-      timeoutMs: 60_000,
-    });
-    record.steps.push(...parseSteps(confirm.stdout.toString('utf8')));
+    const confirm = await runFinisher(input.connection, options.freshLogin, buildConfirmScript({ ...finishing, keep: options.keepBackups }));
+    if ('lost' in confirm) {
+      record.outcome = 'left-to-deadman';
+      record.error = {
+        code: 'confirm-unknown',
+        message: `the change works, but confirming it failed (${confirm.lost})`,
+        diagnosis: `Unless confirmed, the host's dead-man switch restores the previous config within ${options.deadmanSeconds} s of the reload. Plan again to see where it stands.`,
+      };
+      return record;
+    }
+    record.steps.push(...confirm.steps);
     if (confirm.exitCode === 0) {
       record.outcome = 'applied';
       return record;
     }
-    record.rolledBack = true;
-    record.outcome = 'rolled-back';
-    record.error = {
-      code: 'deadman-fired',
-      message: `the dead-man switch restored the previous config before sshfix could confirm (after ${options.deadmanSeconds} s)`,
-      diagnosis: 'Nothing of this change remains. Raise --confirm-timeout if the host needs longer to prove the change.',
-    };
+    const said = confirm.steps.find((s) => s.step === 'confirm' && !s.ok)?.message ?? '';
+    record.rolledBack = /dead-man switch already restored/.test(said);
+    record.outcome = record.rolledBack ? 'rolled-back' : 'left-to-deadman';
+    record.error = record.rolledBack
+      ? {
+          code: 'deadman-fired',
+          message: `the dead-man switch restored the previous config before sshfix could confirm (after ${options.deadmanSeconds} s)`,
+          diagnosis: 'Nothing of this change remains. Raise --confirm-timeout if the host needs longer to prove the change.',
+        }
+      : { code: 'confirm-failed', message: `confirming failed: ${said || `exit ${confirm.exitCode}`}`, diagnosis: `Check ${options.backupRoot}/${txid} on the host.` };
     return record;
   }
 
   options.stage('rolling back');
   record.rolledBack = true;
-  let rollbackError: string | undefined;
-  try {
-    const rollback = await input.connection.exec('exec sh -s', {
-      stdin: buildRollbackScript({ backupRoot: options.backupRoot, txid }),
-      timeoutMs: 120_000,
-    });
-    record.steps.push(...parseSteps(rollback.stdout.toString('utf8')));
-    if (rollback.exitCode !== 0) rollbackError = `the restore script exited ${rollback.exitCode ?? rollback.signal}`;
-  } catch (error) {
-    rollbackError = describeTransportError(error).message;
-  }
-  if (rollbackError !== undefined) {
+  const rollback = await runFinisher(input.connection, options.freshLogin, buildRollbackScript(finishing));
+  if ('lost' in rollback || (rollback.exitCode !== 0 && rollback.exitCode !== 2)) {
+    if (!('lost' in rollback)) record.steps.push(...rollback.steps);
     record.outcome = 'left-to-deadman';
     record.error = {
       code: 'rollback-failed',
-      message: `${failure}; rolling back over the open session failed too (${rollbackError})`,
+      message: `${failure}; rolling back failed too (${'lost' in rollback ? rollback.lost : rollback.steps.find((s) => !s.ok)?.message ?? `exit ${rollback.exitCode}`})`,
       diagnosis: `The host's dead-man switch restores the previous config within ${options.deadmanSeconds} s of the reload (${record.backupDir ?? 'backup directory'}).`,
     };
     return record;
   }
+  record.steps.push(...rollback.steps);
   const restored = await proveLogin(options.freshLogin);
   if (restored.connection) {
     await restored.connection.close().catch(() => undefined);
@@ -266,7 +335,7 @@ export async function runTransaction(input: TransactionInput, options: Transacti
     record.error = {
       code: 'rollback-unproven',
       message: `rolled back, but a fresh login still fails (${record.restoredLoginProof}); ${failure}`,
-      diagnosis: 'The previous files are back and sshd was reloaded with them. Check the host from the console or an open session.',
+      diagnosis: 'The previous files are back and sshd was reloaded (or started) with them. Check the host from the console or an open session.',
     };
   }
   return record;

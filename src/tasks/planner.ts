@@ -30,6 +30,8 @@ export interface PlannedExpectation {
   keyword: string;
   values: string[];
   connection?: string;
+  /** Main config to read with `sshd -T -f`, when not the default. */
+  config?: string;
 }
 
 /** A planner's answer. When `refusal` is set nothing else counts: the host fails with it. */

@@ -130,21 +130,29 @@ describe('sshfix apply against the lab', { timeout: 300_000 }, () => {
   it('(d) the host restores itself when the runner is killed right after a locking-out reload', async () => {
     const target = host('rhel-layout');
     const before = fingerprint(lab, target.name);
+    const root = hostRoot(lab, target.name);
+    const armed = (): boolean =>
+      existsSync(`${root}/var/backups/sshfix`) && readdirSync(`${root}/var/backups/sshfix`).some((d) => existsSync(`${root}/var/backups/sshfix/${d}/armed`));
     const hups = (): number => (readHostFile(lab, target.name, '/var/log/auth.log') ?? '').split('Received SIGHUP').length - 1;
     const hupsBefore = hups();
-    // A long settle keeps the runner between the reload and its fresh login, where it is killed.
-    const child = spawn(process.execPath, [CLI, 'apply', lockout, '-i', inventory, '-l', target.name, '--yes', '--confirm-timeout', '5s', '--settle', '60s'], {
+    const child = spawn(process.execPath, [CLI, 'apply', lockout, '-i', inventory, '-l', target.name, '--yes', '--confirm-timeout', '10s', '--settle', '0s'], {
       cwd: REPO_ROOT,
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child.on('exit', resolve));
+    // Freeze the runner as soon as the host has armed its switch: the commit, which no longer needs
+    // the runner, goes on to write and reload; then the runner dies without confirming.
     const deadline = Date.now() + 30_000;
+    while (!armed() && Date.now() < deadline) await sleep(5);
+    assert.ok(armed(), 'the transaction armed its dead-man switch');
+    child.kill('SIGSTOP');
     while (hups() === hupsBefore && Date.now() < deadline) await sleep(20);
-    assert.ok(hups() > hupsBefore, 'the runner reloaded sshd');
+    assert.ok(hups() > hupsBefore, 'the host reloaded sshd without waiting for the runner');
     child.kill('SIGKILL');
     await exited;
     assert.notDeepEqual(fingerprint(lab, target.name), before, 'the locking-out config is live once the runner is gone');
-    const restoreDeadline = Date.now() + 20_000;
+    assert.notEqual(sshRoot(lab, target, 'true').status, 0, 'and it does lock key logins out');
+    const restoreDeadline = Date.now() + 25_000;
     while (JSON.stringify(fingerprint(lab, target.name)) !== JSON.stringify(before) && Date.now() < restoreDeadline) await sleep(200);
     assert.deepEqual(fingerprint(lab, target.name), before, 'the dead-man switch restored the files');
     // ...and reloaded sshd with them: a fresh login works again.
@@ -154,11 +162,8 @@ describe('sshfix apply against the lab', { timeout: 300_000 }, () => {
       login = sshRoot(lab, target, 'echo back');
     }
     assert.equal(login.stdout.trim(), 'back', login.stderr);
-    const backups = readdirSync(`${hostRoot(lab, target.name)}/var/backups/sshfix`);
-    assert.ok(
-      backups.some((b) => existsSync(`${hostRoot(lab, target.name)}/var/backups/sshfix/${b}/deadman-fired`)),
-      'the switch recorded that it fired',
-    );
+    const backups = readdirSync(`${root}/var/backups/sshfix`);
+    assert.ok(backups.some((b) => existsSync(`${root}/var/backups/sshfix/${b}/deadman-fired`)), 'the switch recorded that it fired');
   });
 
   it('(e) refuses a stale saved plan, and applies exactly the planned contents otherwise', () => {

@@ -26,8 +26,10 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
   let pidFile: string;
   let hupLog: string;
   let dummy: ChildProcess;
+  let standIn: { shell: string; script: string };
   let txCounter = 0;
   const txid = (): string => `20261123T0000${String(10 + txCounter++).padStart(2, '0')}Z-abcd0000`;
+  let reload: { kind: 'signal'; pidFile: string };
   const hups = (): number => (existsSync(hupLog) ? readFileSync(hupLog, 'utf8').split('\n').filter(Boolean).length : 0);
 
   before(() => {
@@ -41,8 +43,11 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     // A process named like sshd (comm "sshd-stand-in") that logs each SIGHUP instead of dying.
     const shell = join(scratch, 'sshd-stand-in');
     copyFileSync('/bin/sh', shell);
-    dummy = spawn(shell, ['-c', `trap 'echo hup >> "$0"' HUP; while :; do sleep 0.05; done`, hupLog], { stdio: 'ignore' });
-    writeFileSync(pidFile, `${dummy.pid}\n`);
+    standIn = { shell, script: join(scratch, 'stand-in.sh') };
+    writeFileSync(standIn.script, 'trap \'echo hup >> "$1"\' HUP\necho "$$" > "$2"\nwhile :; do sleep 0.05; done\n');
+    dummy = spawn(shell, [standIn.script, hupLog, pidFile], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) spawnSync('sleep', ['0.02']);
+    reload = { kind: 'signal', pidFile };
   });
 
   after(() => {
@@ -58,7 +63,7 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     } else {
       rmSync(path, { force: true });
     }
-    return { path, content: Buffer.from(after), mode, uid: 0, gid: 4, expectSha256: content === undefined ? null : sha256Hex(content) };
+    return { path, writePath: path, content: Buffer.from(after), mode, uid: 0, gid: 4, expectSha256: content === undefined ? null : sha256Hex(content) };
   };
 
   const commit = (files: CommitFile[], options: { matchSpecs?: string[]; deadmanSeconds?: number } = {}): { id: string; status: number | null; steps: ReturnType<typeof parseSteps>; stderr: string } => {
@@ -67,6 +72,7 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
       txid: id,
       backupRoot: backups,
       files,
+      configs: ['/etc/ssh/sshd_config'],
       matchSpecs: options.matchSpecs ?? [],
       reload: { kind: 'signal', pidFile },
       deadmanSeconds: options.deadmanSeconds ?? 60,
@@ -80,7 +86,7 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     const hupsBefore = hups();
     const result = commit([f]);
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(result.steps.map((s) => [s.step, s.ok]), [['stale', true], ['backup', true], ['write', true], ['validate', true], ['arm', true], ['reload', true]]);
+    assert.deepEqual(result.steps.map((s) => [s.step, s.ok]), [['stale', true], ['backup', true], ['arm', true], ['write', true], ['validate', true], ['reload', true]]);
     assert.equal(readFileSync(f.path, 'utf8'), 'Port 22\nMaxStartups 100:30:500\n');
     const stat = statSync(f.path);
     assert.equal(stat.mode & 0o7777, 0o640);
@@ -93,7 +99,7 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     assert.equal(hups(), hupsBefore + 1, 'sshd got exactly one SIGHUP');
     assert.equal(readdirSync(dir).filter((n) => n.includes('.sshfix-')).length, 0, 'no temporary file left');
 
-    const confirm = runScript(buildConfirmScript({ backupRoot: backups, txid: result.id, keep: 10 }));
+    const confirm = runScript(buildConfirmScript({ backupRoot: backups, txid: result.id, keep: 10, reload }));
     assert.equal(confirm.status, 0, confirm.stderr);
     assert.ok(existsSync(join(txDir, 'confirmed')));
     assert.ok(!existsSync(join(txDir, 'armed')));
@@ -138,7 +144,7 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
 
   it('the dead-man switch restores and reloads when nobody confirms; a late confirm then fails', async () => {
     const f = file('deadman.conf', 'B 1\n', 'B 2\n');
-    const result = commit([f], { deadmanSeconds: 1 });
+    const result = commit([f], { deadmanSeconds: 3 });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(readFileSync(f.path, 'utf8'), 'B 2\n');
     const hupsAfterCommit = hups();
@@ -148,7 +154,7 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     for (let i = 0; i < 40 && hups() === hupsAfterCommit; i++) await sleep(50);
     assert.equal(hups(), hupsAfterCommit + 1, 'the restored config was reloaded');
     assert.ok(existsSync(join(backups, result.id, 'deadman-fired')));
-    const late = runScript(buildConfirmScript({ backupRoot: backups, txid: result.id, keep: 10 }));
+    const late = runScript(buildConfirmScript({ backupRoot: backups, txid: result.id, keep: 10, reload }));
     assert.notEqual(late.status, 0);
     assert.match(parseSteps(late.stdout)[0]?.message ?? '', /dead-man switch already restored/);
   });
@@ -157,32 +163,70 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     const f = file('rollback.conf', 'C 1\n', 'C 2\n');
     const result = commit([f]);
     assert.equal(result.status, 0, result.stderr);
-    const rollback = runScript(buildRollbackScript({ backupRoot: backups, txid: result.id }));
+    const rollback = runScript(buildRollbackScript({ backupRoot: backups, txid: result.id, reload }));
     assert.equal(rollback.status, 0, rollback.stdout + rollback.stderr);
     assert.equal(readFileSync(f.path, 'utf8'), 'C 1\n');
     assert.ok(!existsSync(join(backups, result.id, 'armed')));
   });
 
-  it('keeps only the newest backups on confirm', () => {
+  it('keeps only the newest finished backups on confirm, never an armed one or anything else', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const f = file(`prune-${i}.conf`, 'D 1\n', 'D 2\n');
-      const result = commit([f]);
-      assert.equal(result.status, 0);
+      const result = commit([file(`prune-${i}.conf`, 'D 1\n', 'D 2\n')]);
+      assert.equal(result.status, 0, result.stderr);
       ids.push(result.id);
+      if (i < 2) assert.equal(runScript(buildConfirmScript({ backupRoot: backups, txid: result.id, keep: 100, reload })).status, 0);
     }
+    spawnSync('mkdir', ['-p', join(backups, 'not-a-transaction')]);
     const last = ids[ids.length - 1] as string;
-    const confirm = runScript(buildConfirmScript({ backupRoot: backups, txid: last, keep: 2 }));
+    const confirm = runScript(buildConfirmScript({ backupRoot: backups, txid: last, keep: 2, reload }));
     assert.equal(confirm.status, 0, confirm.stderr);
-    const left = readdirSync(backups).sort();
-    assert.equal(left.length, 2);
-    assert.deepEqual(left, [...left].sort());
-    assert.ok(left.includes(last));
-    // Other transactions' dead-man switches would still fire: disarm them for the test's sake.
-    for (const id of ids.slice(0, -1)) runScript(buildConfirmScript({ backupRoot: backups, txid: id, keep: 10 }));
+    const left = readdirSync(backups).filter((n) => !n.startsWith('.')).sort();
+    assert.ok(left.includes('not-a-transaction'), 'a directory sshfix did not make is never removed');
+    assert.deepEqual(left.filter((n) => n !== 'not-a-transaction'), [...ids.slice(-2)].sort());
   });
 
   it('refuses transaction ids that are not plain names', () => {
-    assert.throws(() => buildCommitScript({ txid: '../x', backupRoot: backups, files: [], matchSpecs: [], reload: { kind: 'signal', pidFile }, deadmanSeconds: 5 }), RangeError);
+    assert.throws(() => buildCommitScript({ txid: '../x', backupRoot: backups, files: [], configs: [], matchSpecs: [], reload, deadmanSeconds: 5 }), RangeError);
+  });
+
+  it('refuses a new transaction while an earlier one is unconfirmed, and names it', () => {
+    const first = commit([file('lock-a.conf', 'E 1\n', 'E 2\n')]);
+    assert.equal(first.status, 0, first.stderr);
+    const second = commit([file('lock-b.conf', 'F 1\n', 'F 2\n')]);
+    assert.equal(second.status, COMMIT_EXIT.locked);
+    assert.match(second.steps[0]?.message ?? '', new RegExp(`transaction ${first.id} on this host was never confirmed`));
+    assert.equal(readFileSync(join(dir, 'lock-b.conf'), 'utf8'), 'F 1\n');
+    runScript(buildConfirmScript({ backupRoot: backups, txid: first.id, keep: 10, reload }));
+  });
+
+  it('restores compare-and-swap: a file changed after the transaction is left alone', () => {
+    const f = file('cas.conf', 'G 1\n', 'G 2\n');
+    const result = commit([f]);
+    assert.equal(result.status, 0, result.stderr);
+    writeFileSync(f.path, 'G 3 (a newer change)\n');
+    const rollback = runScript(buildRollbackScript({ backupRoot: backups, txid: result.id, reload }));
+    assert.equal(readFileSync(f.path, 'utf8'), 'G 3 (a newer change)\n');
+    assert.match(parseSteps(rollback.stdout).map((s) => s.message).join('\n'), /left as they are, changed since this transaction: .*cas\.conf/);
+  });
+
+  it('when sshd exits at the reload, restores the files and starts sshd again from its command line', async () => {
+    const f = file('stop.conf', 'H 1\n', 'H 2\n');
+    // This time the stand-in dies of the SIGHUP, as sshd does when it cannot load what it validated.
+    dummy.kill('SIGKILL');
+    rmSync(pidFile, { force: true });
+    const mortal = join(scratch, 'mortal.sh');
+    writeFileSync(mortal, 'echo "$$" > "$1"\necho started >> "$2"\nwhile :; do sleep 0.05; done\n');
+    const starts = join(scratch, 'starts');
+    dummy = spawn(standIn.shell, [mortal, pidFile, starts], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(20);
+    const result = commit([f]);
+    assert.equal(result.status, COMMIT_EXIT.stopped, result.stderr);
+    assert.match(result.steps.find((s) => !s.ok)?.message ?? '', /sshd stopped after the reload/);
+    assert.equal(readFileSync(f.path, 'utf8'), 'H 1\n');
+    assert.equal(readFileSync(starts, 'utf8').split('\n').filter(Boolean).length, 2, 'started again');
+    assert.ok(existsSync(join(backups, result.id, 'aborted')), 'and disarmed');
+    const revived = Number(readFileSync(pidFile, 'utf8'));
+    process.kill(revived, 'SIGKILL');
   });
 });

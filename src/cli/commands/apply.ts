@@ -19,6 +19,9 @@ import { ExitCode } from '../exit-codes.js';
 import { processIO, progressModeFor, wantsColor, type CommandIO } from '../io.js';
 import { addRunOptions, defaultPlaybooks, exitCodeFor, interruptController, loadRunInputs, type RunOptions } from './plan.js';
 
+/** What a fresh login and the sshd -T checks need at least, before the dead-man switch may fire. */
+const MIN_PROOF_MS = 10_000;
+
 interface ApplyOptions extends RunOptions {
   plan?: string;
   yes?: boolean;
@@ -58,6 +61,9 @@ async function confirm(io: CommandIO, question: string): Promise<boolean> {
   try {
     const answer = await rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
     return answer.trim() === 'yes';
+  } catch {
+    // Ctrl-C or Ctrl-D at the prompt: a no.
+    return false;
   } finally {
     rl.close();
     io.stderr('\n');
@@ -67,6 +73,12 @@ async function confirm(io: CommandIO, question: string): Promise<boolean> {
 export async function runApplyCommand(io: CommandIO, playbookArgs: readonly string[], options: ApplyOptions): Promise<number> {
   if (options.plan !== undefined && playbookArgs.length > 0) {
     io.stderr('sshfix apply: give either playbooks or --plan PLANFILE, not both\n');
+    return ExitCode.Failure;
+  }
+  if (options.confirmTimeout < options.settle + MIN_PROOF_MS) {
+    io.stderr(
+      `sshfix apply: --confirm-timeout must leave time to prove the change: at least --settle plus ${MIN_PROOF_MS / 1000}s (here ${Math.ceil((options.settle + MIN_PROOF_MS) / 1000)}s)\n`,
+    );
     return ExitCode.Failure;
   }
   const interactive = io.stdinIsTTY && io.stderrIsTTY;
@@ -186,6 +198,7 @@ function savedAsPlan(saved: SavedHostPlan): HostPlan {
     filesRead: saved.files_read,
     files: [],
     expectations: saved.expectations,
+    configs: saved.configs,
   };
 }
 

@@ -12,6 +12,11 @@
 export interface FileSnapshot {
   files: ReadonlyMap<string, string>;
   listedDirs: ReadonlySet<string>;
+  /**
+   * Names a listed directory holds besides the files read (subdirectories, files no glob asked
+   * for): without them a subdirectory nobody listed would look absent instead of unknown.
+   */
+  entries?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Result of one glob: matches in order, or `unresolved` when the snapshot cannot tell. */
@@ -63,6 +68,7 @@ export function snapshotEntries(snapshot: FileSnapshot, dir: string): Set<string
   };
   for (const p of snapshot.files.keys()) add(p);
   for (const p of snapshot.listedDirs) add(p);
+  for (const name of snapshot.entries?.get(dir.endsWith('/') && dir !== '/' ? dir.slice(0, -1) : dir) ?? []) out.add(name);
   return out;
 }
 

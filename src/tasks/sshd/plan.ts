@@ -8,7 +8,7 @@ import { effectiveValue } from '../../config/sshd/effective.js';
 import { editSshdConfigAll, type SshdEdit } from '../../config/sshd/edit.js';
 import { lookupSshdKeyword } from '../../config/sshd/keywords.js';
 import { parseMatchCriteria, type MatchConnection } from '../../config/sshd/match.js';
-import { buildSshdConfigTree } from '../../config/sshd/tree.js';
+import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
 import type { SshdTaskParams } from './schema.js';
 
@@ -53,9 +53,27 @@ function editsOf(params: SshdTaskParams): SshdEdit[] {
   ];
 }
 
+/** Keywords that move where sshd listens: sshd may fail to bind, and socket activation ignores them. */
+const LISTEN_KEYWORDS = new Set(['port', 'listenaddress', 'addressfamily']);
+
 export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
   const { params, facts, sshdDefaults } = input;
   const outcome = emptyOutcome();
+  const touched = [...params.set.map((s) => s.keyword), ...params.unset, ...params.add.map((a) => a.keyword), ...params.remove.map((r) => r.keyword)];
+  const listen = touched.filter((k) => LISTEN_KEYWORDS.has(k.toLowerCase()));
+  if (listen.length > 0 && facts.socketActivated) {
+    outcome.refusal = {
+      code: 'socket-activated',
+      message: `${listen.join(', ')}: sshd is socket-activated here (ssh.socket), so a reload would not move where it listens`,
+      hint: 'change ListenStream in ssh.socket (systemctl edit ssh.socket) instead; sshfix does not restart sockets',
+    };
+    return outcome;
+  }
+  if (listen.length > 0) {
+    outcome.warnings.push(
+      `${listen.join(', ')} changes where sshd listens: sshfix proves the fresh login on the inventory's address and port, and restarts sshd from its previous config if it cannot bind`,
+    );
+  }
   const version = facts.opensshVersion ?? sshdDefaults.version;
   const built = buildSshdConfigTree(input.files.snapshot(), params.config);
   if (built.unresolved.length > 0) {
@@ -106,6 +124,7 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
       keyword: value.dumpName,
       values: value.values,
       ...(connection ? { connection: formatConnectionSpec(connection) } : {}),
+      ...(params.config !== SSHD_MAIN_CONFIG ? { config: params.config } : {}),
     });
   }
   if (connection) outcome.matchSpecs.push(formatConnectionSpec(connection));

@@ -8,7 +8,7 @@ describe('saved plans', () => {
     const plan = emptyHostPlan('web-01', '192.0.2.1', 'changed');
     plan.filesRead = { '/etc/ssh/sshd_config': 'a'.repeat(64), '/etc/ssh/sshd_config.d/x.conf': null };
     const after = Buffer.from('Port 22\r\n\u00e9\0', 'latin1');
-    plan.files = [{ path: '/etc/ssh/sshd_config', before: Buffer.from('old'), after, mode: 0o600, uid: 0, gid: 0, service: 'sshd' }];
+    plan.files = [{ path: '/etc/ssh/sshd_config', writePath: '/etc/ssh/sshd_config', before: Buffer.from('old'), after, mode: 0o600, uid: 0, gid: 0, service: 'sshd' }];
     const text = serialisePlan({ createdAt: new Date(0), version: '1.2.3', inventory: 'inv.yaml', playbooks: ['p.yaml'], hosts: [{ plan, validationSpecs: ['user=root'] }] });
     const saved = parseSavedPlan(text, 'plan.json');
     const host = saved.hosts[0];
