@@ -11,7 +11,7 @@ import { loginsSince, markAuthLogs } from './auth-log.js';
 import { renderAnsibleConfig, renderAnsibleInventory, renderAnsiblePlaybook } from './fleet-files.js';
 import { countBy, perHost, type RunRecord } from './run-record.js';
 import { runFiles, type RunContext } from './run-context.js';
-import { runTimed } from './timed-process.js';
+import { runTimed, type ProcessCost } from './timed-process.js';
 
 export type AnsibleAvailability = { available: true; version: string } | { available: false; reason: string };
 
@@ -113,7 +113,7 @@ export async function stopControlMasters(controlDir: string): Promise<void> {
 export async function runAnsible(ctx: RunContext, prepared: AnsibleFiles, label: string): Promise<RunRecord> {
   const files = runFiles(ctx, label);
   const marks = markAuthLogs(ctx.lab.hosts);
-  let cost;
+  let cost: ProcessCost;
   try {
     cost = await runTimed({
       command: 'ansible-playbook',

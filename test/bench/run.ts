@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, requireLabMachine } from '../helpers/lab-fixture.js';
 import { findAnsible, prepareAnsible, runAnsible, type AnsibleAvailability } from './ansible-contender.js';
-import { startBenchLab, stopBenchLab, stopRunningLabCommand } from './bench-lab.js';
+import { startBenchLab, stopBenchLab } from './bench-lab.js';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { prepareFloor, runFloor } from './floor-contender.js';
 import { METHOD_NOTES, renderSize, type SizeResult } from './render-bench.js';
@@ -37,10 +37,9 @@ const interrupt = new AbortController();
 
 function onInterrupt(sig: NodeJS.Signals): void {
   if (interrupt.signal.aborted) return;
-  say(`\nbench: ${sig}: stopping the running command, then the lab`);
+  say(`\nbench: ${sig}: stopping the running contender, then the lab (a lab being started is let finish first)`);
   interrupt.abort();
   stopRunningChildren();
-  stopRunningLabCommand();
 }
 
 interface Contender {
@@ -62,6 +61,22 @@ function contendersFor(ctx: RunContext, ansible: AnsibleAvailability): Contender
   return contenders;
 }
 
+/**
+ * The lab's hosts and the runner share this machine's CPUs. When a run keeps them all busy, its
+ * wall time is the total CPU work (runner plus every host's sshd sessions) divided by the CPUs,
+ * not network latency as on a real fleet: say so next to the numbers.
+ */
+function cpuBoundNotes(result: SizeResult, machineCpus: number): string[] {
+  const bound = Object.entries(result.summaries).filter(([, s]) => s.machineCpuSeconds / s.wallSeconds >= 0.85 * machineCpus);
+  if (bound.length === 0) return [];
+  const names = bound.map(([id, s]) => `${CONTENDER_LABELS[id as ContenderId]} ${(s.machineCpuSeconds / s.wallSeconds).toFixed(1)}`);
+  return [
+    `CPU-bound: CPUs busy on average during the runs (of ${machineCpus}): ${names.join(', ')}. ` +
+      'The lab hosts and the runner share these CPUs, so wall time here is total CPU work (runner plus every sshd session) ' +
+      'divided by the CPUs, not network latency as on a real fleet; server-side work per host counts in full.',
+  ];
+}
+
 /** Hosts that some contender read and another did not make the comparison less than like for like. */
 function likeForLikeNotes(result: SizeResult): string[] {
   const done = Object.entries(result.summaries).map(([id, s]) => `${CONTENDER_LABELS[id as ContenderId]} ${s.hostsDone}/${s.hosts}`);
@@ -80,10 +95,9 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
   const up = await startBenchLab(labDir, hosts);
   try {
     result.labUpSeconds = up.seconds;
+    if (interrupt.signal.aborted) throw new Interrupted();
     if (!up.ok) {
-      result.labError = interrupt.signal.aborted
-        ? 'interrupted while the lab started'
-        : `this machine did not start ${hosts} lab hosts: ${up.started} came up in ${up.seconds.toFixed(1)} s before lab up failed (${up.message})`;
+      result.labError = `the lab of ${hosts} hosts did not start: ${up.started} came up in ${up.seconds.toFixed(1)} s before it failed (${up.message})`;
       return result;
     }
     const ctx: RunContext = { lab: up.lab, workDir, forks: options.forks, connectTimeoutS: options.connectTimeoutS };
@@ -111,7 +125,7 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
       if (summary) result.summaries[contender.id] = summary;
     }
     result.targets = judgeTargets(hosts, result.summaries);
-    result.notes.push(...likeForLikeNotes(result));
+    result.notes.push(...likeForLikeNotes(result), ...cpuBoundNotes(result, cpus().length));
     return result;
   } finally {
     say(`bench: stopping the lab of ${hosts} hosts`);
@@ -163,6 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     for (let i = 0; i < options.sizes.length; i++) {
       const result = await benchSize(options, i, root, ansible);
+      if (interrupt.signal.aborted) throw new Interrupted();
       results.push(result);
       process.stdout.write(`${renderSize(result, options.forks)}\n`);
     }

@@ -4,7 +4,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CLI, REPO_ROOT } from '../helpers/lab-fixture.js';
 import { loginsSince, markAuthLogs } from './auth-log.js';
 import { BENCH_PLAYBOOKS, renderSshfixInventory } from './fleet-files.js';
@@ -13,7 +12,7 @@ import { runFiles, type RunContext } from './run-context.js';
 import { CENSUS_FILE_ENV, readCensus } from './ssh2-census.js';
 import { runTimed } from './timed-process.js';
 
-const HOOK = pathToFileURL(join(REPO_ROOT, 'build', 'test', 'bench', 'ssh2-census-hook.js')).href;
+const HOOK = new URL('./ssh2-census-hook.js', import.meta.url).href;
 
 interface PlanReport {
   hosts: { name: string; address: string; status: string; error?: { code: string } }[];

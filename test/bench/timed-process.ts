@@ -34,8 +34,6 @@ export interface TimedCommand {
   stderrFile: string;
   /** Where GNU time writes its figures (removed after reading). */
   timeFile: string;
-  /** Input file for the child's stdin (default: nothing). */
-  stdinFile?: string;
 }
 
 /** Busy CPU seconds of the whole machine since boot: every "cpu" column but idle and iowait. */
@@ -87,7 +85,6 @@ function parseTimeFile(text: string): { cpuSeconds: number; peakRssMb: number } 
 }
 
 export async function runTimed(cmd: TimedCommand): Promise<ProcessCost> {
-  const stdin = cmd.stdinFile ? openSync(cmd.stdinFile, 'r') : 'ignore';
   const stdout = openSync(cmd.stdoutFile, 'w');
   const stderr = openSync(cmd.stderrFile, 'w');
   const started = process.hrtime.bigint();
@@ -95,10 +92,11 @@ export async function runTimed(cmd: TimedCommand): Promise<ProcessCost> {
   const child = spawn(GNU_TIME, ['-o', cmd.timeFile, '-f', '%U %S %M', cmd.command, ...cmd.args], {
     cwd: cmd.cwd,
     env: cmd.env ?? process.env,
-    stdio: [stdin, stdout, stderr],
+    stdio: ['ignore', stdout, stderr],
     detached: true,
   });
-  for (const fd of [stdin, stdout, stderr]) if (typeof fd === 'number') closeSync(fd);
+  closeSync(stdout);
+  closeSync(stderr);
   if (child.pid !== undefined) running.add(child.pid);
   const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
     child.on('error', reject);
