@@ -21,7 +21,6 @@ import {
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import ssh2 from 'ssh2';
 import { quoteShellArg } from '../util/shell-quote.js';
 import {
   LAB_ACCOUNTS,
@@ -35,6 +34,7 @@ import {
   isSameProcess,
   mountNamespaceOf,
   processesInNamespace,
+  processesWithMount,
   stopProcesses,
   type ProcessIdentity,
 } from './processes.js';
@@ -79,6 +79,8 @@ export interface LabPaths {
   knownHosts: string;
   secrets: string;
   hostsDir: string;
+  /** Lower layers of /root and /home (see ensureSkeleton). */
+  skeleton: string;
 }
 
 export function labPaths(dir: string): LabPaths {
@@ -91,6 +93,7 @@ export function labPaths(dir: string): LabPaths {
     knownHosts: join(abs, 'known_hosts'),
     secrets: join(abs, 'secrets.env'),
     hostsDir: join(abs, 'hosts'),
+    skeleton: join(abs, 'skeleton'),
   };
 }
 
@@ -192,13 +195,40 @@ export function probeBanner(address: string, port: number, timeoutMs: number): P
   });
 }
 
-function ensureUserKey(paths: LabPaths): string {
-  if (!existsSync(paths.identityFile) || !existsSync(`${paths.identityFile}.pub`)) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'sshfix-lab' });
-    writeFileAtomic(paths.identityFile, pair.private, 0o600);
-    writeFileAtomic(`${paths.identityFile}.pub`, `${pair.public}\n`, 0o644);
+/**
+ * A new key pair in `file` and `file.pub`, made by OpenSSH's ssh-keygen (ssh2's generator drops
+ * leading zero bytes of ed25519 public keys, making about one key in 256 unusable: mscdex/ssh2#1390).
+ */
+function keygen(type: 'ed25519' | 'ecdsa', file: string, comment: string): void {
+  rmSync(file, { force: true });
+  rmSync(`${file}.pub`, { force: true });
+  const result = spawnSync('ssh-keygen', ['-q', '-t', type, ...(type === 'ecdsa' ? ['-b', '256'] : []), '-N', '', '-C', comment, '-f', file], { encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new LabError(`ssh-keygen failed (${(result.stderr || String(result.error ?? '')).trim()}): apt-get install -y openssh-client`);
   }
+}
+
+function ensureUserKey(paths: LabPaths): string {
+  if (!existsSync(paths.identityFile) || !existsSync(`${paths.identityFile}.pub`)) keygen('ed25519', paths.identityFile, 'sshfix-lab');
   return readFileSync(`${paths.identityFile}.pub`, 'utf8').trim();
+}
+
+/**
+ * What each host's /root and /home start from: a fresh root home as Debian's base-files makes it,
+ * and no home directories. Not the machine's own: its dotfiles (pyenv hooks, tokens) are not a
+ * lab host's business, and they made every login several times slower.
+ */
+function ensureSkeleton(paths: LabPaths): void {
+  const rootSkel = join(paths.skeleton, 'root');
+  mkdirSync(rootSkel, { recursive: true, mode: 0o700 });
+  chmodSync(rootSkel, 0o700);
+  mkdirSync(join(paths.skeleton, 'home'), { recursive: true, mode: 0o755 });
+  for (const [from, to, fallback] of [
+    ['/usr/share/base-files/dot.bashrc', '.bashrc', '# ~/.bashrc: executed by bash(1) for non-login shells.\n'],
+    ['/usr/share/base-files/dot.profile', '.profile', '# ~/.profile: executed by Bourne-compatible login shells.\n'],
+  ] as const) {
+    writeFileSync(join(rootSkel, to), existsSync(from) ? readFileSync(from) : fallback, { mode: 0o644 });
+  }
 }
 
 function ensureSecrets(paths: LabPaths): string {
@@ -231,6 +261,8 @@ function groupId(name: string): number | undefined {
 }
 
 interface HostFileWriter {
+  /** Where a path of the host lives in its overlay upper layer. */
+  pathOf(path: string): string;
   /** Writes `file` into the overlay upper layer of the directory that holds it. */
   write(file: SeedFile, owner?: { uid: number; gid: number }): void;
   mkdir(path: string, mode: number, owner?: { uid: number; gid: number }): void;
@@ -243,6 +275,7 @@ function upperWriter(root: string): HostFileWriter {
     return join(root, base.slice(1).replace(/\//g, '-'), 'upper', path.slice(base.length));
   };
   return {
+    pathOf: upperPath,
     write(file, owner) {
       const target = upperPath(file.path);
       mkdirSync(dirname(target), { recursive: true });
@@ -317,11 +350,11 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
   // Host keys of its own, so host-key checks tell lab hosts apart.
   const keyTypes = ['ed25519', 'ecdsa'] as const;
   let hostPublicKey = '';
+  writer.mkdir('/etc/ssh', 0o755);
   for (const type of keyTypes) {
-    const pair = ssh2.utils.generateKeyPairSync(type, type === 'ecdsa' ? { bits: 256, comment: `root@${spec.name}` } : { comment: `root@${spec.name}` });
-    writer.write({ path: `/etc/ssh/ssh_host_${type}_key`, content: pair.private, mode: 0o600 });
-    writer.write({ path: `/etc/ssh/ssh_host_${type}_key.pub`, content: `${pair.public}\n` });
-    if (type === 'ed25519') hostPublicKey = pair.public;
+    const file = writer.pathOf(`/etc/ssh/ssh_host_${type}_key`);
+    keygen(type, file, `root@${spec.name}`);
+    if (type === 'ed25519') hostPublicKey = readFileSync(`${file}.pub`, 'utf8').trim();
   }
 
   writer.mkdir('/root/.ssh', 0o700);
@@ -355,7 +388,8 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
     'set -eu',
     ...OVERLAID.map((dir) => {
       const slug = dir.slice(1).replace(/\//g, '-');
-      const opts = `lowerdir=${dir},upperdir=${join(root, slug, 'upper')},workdir=${join(root, slug, 'work')}`;
+      const lower = dir === '/root' || dir === '/home' ? join(paths.skeleton, slug) : dir;
+      const opts = `lowerdir=${lower},upperdir=${join(root, slug, 'upper')},workdir=${join(root, slug, 'work')}`;
       return `mount -t overlay sshfix-lab -o ${q(opts)} ${q(dir)}`;
     }),
     ...PRIVATE_TMPFS.map((t) => `mount -t tmpfs -o mode=${t.mode} sshfix-lab ${q(t.path)}`),
@@ -369,7 +403,12 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
   return { spec, bootScript, hostPublicKey };
 }
 
-async function bootHost(paths: LabPaths, tools: LabTools, prepared: PreparedHost): Promise<LabHostState> {
+async function bootHost(
+  paths: LabPaths,
+  tools: LabTools,
+  prepared: PreparedHost,
+  onStarted: (state: LabHostState) => void,
+): Promise<LabHostState> {
   const { spec } = prepared;
   const root = hostDir(paths, spec.name);
   const logPath = join(root, 'boot.log');
@@ -387,6 +426,21 @@ async function bootHost(paths: LabPaths, tools: LabTools, prepared: PreparedHost
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new LabError(`could not start ${tools.unshare} for ${spec.name}`);
+  // Record the host at once, then again with its namespace, before it answers: if `lab up` is
+  // stopped now, `lab down` still finds it.
+  const record = (mountNamespace: string): void => {
+    const started = identify(pid);
+    if (started) onStarted({ name: spec.name, address: spec.address, scenario: spec.scenario.name, sshd: started, mountNamespace });
+  };
+  record('');
+  const ours = mountNamespaceOf(process.pid);
+  const nsDeadline = Date.now() + 5_000;
+  let namespace = mountNamespaceOf(pid);
+  while (namespace === ours && exited === undefined && Date.now() < nsDeadline) {
+    await sleep(2);
+    namespace = mountNamespaceOf(pid);
+  }
+  if (namespace && namespace !== ours) record(namespace);
 
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -406,8 +460,7 @@ async function bootHost(paths: LabPaths, tools: LabTools, prepared: PreparedHost
     await sleep(25);
   }
   const identity = identify(pid);
-  const namespace = mountNamespaceOf(pid);
-  if (!identity || !namespace) throw new LabError(`${spec.name}: sshd (pid ${pid}) vanished right after starting`);
+  if (!identity || !namespace || namespace === ours) throw new LabError(`${spec.name}: sshd (pid ${pid}) vanished right after starting`);
 
   // Written through the host's own mount namespace: the files land in its /etc overlay.
   for (const file of spec.scenario.filesAfterStart ?? []) {
@@ -419,7 +472,11 @@ async function bootHost(paths: LabPaths, tools: LabTools, prepared: PreparedHost
 
 /** Stops every process of one lab host (sshd, its sessions, daemons started inside). */
 async function stopHost(paths: LabPaths, host: LabHostState): Promise<void> {
-  const pids = processesInNamespace(host.mountNamespace, hostMarker(paths, host.name));
+  const pids = host.mountNamespace
+    ? processesInNamespace(host.mountNamespace, hostMarker(paths, host.name))
+    : isSameProcess(host.sshd)
+      ? [host.sshd.pid]
+      : [];
   await stopProcesses(pids);
   rmSync(hostDir(paths, host.name), { recursive: true, force: true });
 }
@@ -498,11 +555,15 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
   const passwordHash = hashPassword(ensureSecrets(paths));
   const toStart = specs.filter((s) => !kept.some((k) => k.name === s.name));
   const states = [...kept];
+  ensureSkeleton(paths);
   await inBatches(toStart, 16, async (spec) => {
     const prepared = prepareHost(paths, tools, spec, userKey, passwordHash);
-    const state = await bootHost(paths, tools, prepared);
-    states.push(state);
-    writeState(paths, { format: 1, hosts: states });
+    const state = await bootHost(paths, tools, prepared, (booting) => {
+      const at = states.findIndex((h) => h.name === booting.name);
+      if (at >= 0) states[at] = booting;
+      else states.push(booting);
+      writeState(paths, { format: 1, hosts: states });
+    });
     say(`${spec.name} ${spec.address} started (${spec.scenario.name}: ${spec.scenario.summary})`);
     return state;
   });
@@ -548,6 +609,9 @@ export async function labDown(dir: string, onEvent?: (line: string) => void): Pr
     stopped.push(host.name);
     onEvent?.(`${host.name} ${host.address} stopped`);
   });
+  // Anything else of this lab's hosts (one caught between its start and its record): every process
+  // whose mounts show this lab's layers.
+  await stopProcesses(processesWithMount(`${paths.hostsDir}/`));
   rmSync(paths.state, { force: true });
   return { paths, stopped: stopped.sort() };
 }

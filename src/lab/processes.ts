@@ -40,16 +40,14 @@ export function mountNamespaceOf(pid: number): string | undefined {
   }
 }
 
-/**
- * Every process in mount namespace `namespace` whose mount table shows `marker` (a path only that
- * lab host mounts). The marker guards against a namespace id reused after the lab host died.
- */
-export function processesInNamespace(namespace: string, marker: string): number[] {
+/** Processes whose mount namespace passes `keep` and whose mount table shows `marker`. */
+function scanProcesses(keep: (namespace: string) => boolean, marker: string): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (pid === process.pid || mountNamespaceOf(pid) !== namespace) continue;
+    const namespace = mountNamespaceOf(pid);
+    if (pid === process.pid || namespace === undefined || !keep(namespace)) continue;
     try {
       if (readFileSync(`/proc/${pid}/mountinfo`, 'utf8').includes(marker)) found.push(pid);
     } catch {
@@ -57,6 +55,20 @@ export function processesInNamespace(namespace: string, marker: string): number[
     }
   }
   return found;
+}
+
+/**
+ * Every process in mount namespace `namespace` whose mount table shows `marker` (a path only that
+ * lab host mounts). The marker guards against a namespace id reused after the lab host died.
+ */
+export function processesInNamespace(namespace: string, marker: string): number[] {
+  return scanProcesses((ns) => ns === namespace, marker);
+}
+
+/** Every process outside our own mount namespace whose mount table shows `marker`. */
+export function processesWithMount(marker: string): number[] {
+  const ours = mountNamespaceOf(process.pid);
+  return scanProcesses((ns) => ns !== ours, marker);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

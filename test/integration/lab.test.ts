@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import { probeBanner } from '../../src/lab/lab.js';
@@ -106,6 +107,13 @@ describe('sshfix lab', { timeout: 120_000 }, () => {
     assert.equal(existsSync(marker), false, 'the machine\'s own /etc must be untouched');
   });
 
+  it('gives root a fresh home of its own, not the machine\'s dotfiles', async () => {
+    const host = lab.hosts[0];
+    assert.ok(host);
+    assert.deepEqual((await viaSsh2(lab, host.address, 'ls -A /root')).trim().split('\n'), ['.bashrc', '.profile', '.ssh']);
+    assert.deepEqual((await viaSsh2(lab, host.address, 'ls -A /home')).trim().split('\n'), ['backup', 'deploy']);
+  });
+
   it('seeds each scenario the way sshd itself reads it', async () => {
     const [debian, hardened, rhel] = lab.hosts;
     assert.ok(debian && hardened && rhel);
@@ -204,5 +212,22 @@ describe('sshfix lab refuses what it cannot do', () => {
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stderr, /the lab needs root/);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('leaves nothing running when lab up itself is killed part-way: lab down finds every host it started', async () => {
+    const dir = '/var/tmp/sshfix-lab-killed-up';
+    rmSync(dir, { recursive: true, force: true });
+    const child = spawn(process.execPath, [CLI, 'lab', 'up', '--hosts', '20', '--dir', dir, '--first-address', '127.77.11.1'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(`${dir}/lab.json`) && Date.now() < deadline) await sleep(5);
+    await sleep(50);
+    child.kill('SIGKILL');
+    await exited;
+    const down = runCli(['lab', 'down', '--dir', dir]);
+    assert.equal(down.status, 0, down.stderr);
+    const left = spawnSync('pgrep', ['-af', 'ListenAddress=127.77.11.'], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '', 'no sshd of that lab still runs');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
