@@ -41,6 +41,15 @@ function sampleFromPatterns(list: string, kind: 'name' | 'address' | 'port'): st
   return undefined;
 }
 
+/** Which connection field a Match attribute tests, and what kind of value fills it (none: cannot be made up). */
+const FIELD_FOR: Partial<Record<MatchCriterion['attribute'], { key: 'user' | 'host' | 'addr' | 'laddr' | 'lport'; kind: 'name' | 'address' | 'port' }>> = {
+  user: { key: 'user', kind: 'name' },
+  host: { key: 'host', kind: 'name' },
+  address: { key: 'addr', kind: 'address' },
+  localaddress: { key: 'laddr', kind: 'address' },
+  localport: { key: 'lport', kind: 'port' },
+};
+
 /**
  * A connection that satisfies every criterion of one Match line, or undefined when it cannot be
  * made up (Group needs a user known to be in the group; RDomain is Linux VRF-specific).
@@ -48,44 +57,13 @@ function sampleFromPatterns(list: string, kind: 'name' | 'address' | 'port'): st
 export function connectionForCriteria(criteria: readonly MatchCriterion[]): MatchConnection | undefined {
   const connection: MatchConnection = { ...NEUTRAL_CONNECTION };
   for (const criterion of criteria) {
-    const value = criterion.value ?? '';
-    switch (criterion.attribute) {
-      case 'all':
-        break;
-      case 'user': {
-        const user = sampleFromPatterns(value, 'name');
-        if (!user) return undefined;
-        connection.user = user;
-        break;
-      }
-      case 'host': {
-        const host = sampleFromPatterns(value, 'name');
-        if (!host) return undefined;
-        connection.host = host;
-        break;
-      }
-      case 'address': {
-        const addr = sampleFromPatterns(value, 'address');
-        if (!addr) return undefined;
-        connection.addr = addr;
-        break;
-      }
-      case 'localaddress': {
-        const laddr = sampleFromPatterns(value, 'address');
-        if (!laddr) return undefined;
-        connection.laddr = laddr;
-        break;
-      }
-      case 'localport': {
-        const port = sampleFromPatterns(value, 'port');
-        if (!port) return undefined;
-        connection.lport = Number(port);
-        break;
-      }
-      case 'group':
-      case 'rdomain':
-        return undefined;
-    }
+    if (criterion.attribute === 'all') continue;
+    const field = FIELD_FOR[criterion.attribute];
+    if (!field) return undefined;
+    const sample = sampleFromPatterns(criterion.value ?? '', field.kind);
+    if (!sample) return undefined;
+    if (field.key === 'lport') connection.lport = Number(sample);
+    else connection[field.key] = sample;
   }
   return evaluateMatch(criteria, connection).matches ? connection : undefined;
 }

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { formatConnectionSpec } from '../../../src/config/sshd/connection-spec.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -150,13 +151,7 @@ function prepare(base: string, cases: readonly OracleCase[]): string {
 
 /** The -C spec for a connection, with every field sshd's Match can test. */
 export function connectionSpec(c: { user?: string; host?: string; addr?: string; laddr?: string; lport?: number }): string {
-  const parts: string[] = [];
-  if (c.user !== undefined) parts.push(`user=${c.user}`);
-  if (c.host !== undefined) parts.push(`host=${c.host}`);
-  if (c.addr !== undefined) parts.push(`addr=${c.addr}`);
-  if (c.laddr !== undefined) parts.push(`laddr=${c.laddr}`);
-  if (c.lport !== undefined) parts.push(`lport=${c.lport}`);
-  return parts.join(',');
+  return formatConnectionSpec(c);
 }
 
 /** Lines only one side has (order differences reported once). Empty when equal. */
