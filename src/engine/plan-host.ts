@@ -28,6 +28,14 @@ const QUERY_FOR_FAMILY: Partial<Record<SshdAlgorithmFamily, string>> = {
   sig: 'sig',
 };
 
+/**
+ * Defaults per sshd build, keyed by everything they are made from. A fleet runs a few builds:
+ * sharing one defaults object per build spares rebuilding it per host, and lets the engine's
+ * caches keyed by defaults (expanded algorithm lists, evaluations) serve every host of a build.
+ */
+const defaultsByBuild = new Map<string, SshdDefaults>();
+const DEFAULTS_BY_BUILD_LIMIT = 32;
+
 /** This host's sshd defaults: its own build's output when the facts have it, else Debian 12's. */
 export function hostSshdDefaults(facts: HostFacts): SshdDefaults {
   if (!facts.sshd.defaultsDump) return DEBIAN_12_DEFAULTS;
@@ -36,11 +44,15 @@ export function hostSshdDefaults(facts: HostFacts): SshdDefaults {
     const list = facts.sshd.supported[query];
     if (list && list.length > 0) supported[family] = list;
   }
-  return sshdDefaultsFromDump({
-    emptyConfigDump: facts.sshd.defaultsDump,
-    supported,
-    ...(facts.opensshVersion ? { version: facts.opensshVersion.replace(/p\d+$/, '') } : {}),
-  });
+  const version = facts.opensshVersion ? facts.opensshVersion.replace(/p\d+$/, '') : undefined;
+  const key = JSON.stringify([facts.sshd.defaultsDump, supported, version ?? null]);
+  let defaults = defaultsByBuild.get(key);
+  if (!defaults) {
+    defaults = sshdDefaultsFromDump({ emptyConfigDump: facts.sshd.defaultsDump, supported, ...(version !== undefined ? { version } : {}) });
+    if (defaultsByBuild.size >= DEFAULTS_BY_BUILD_LIMIT) defaultsByBuild.delete(defaultsByBuild.keys().next().value!);
+    defaultsByBuild.set(key, defaults);
+  }
+  return defaults;
 }
 
 export interface HostPlanInput {

@@ -198,9 +198,42 @@ export function lexLine(text: string, line: number, eol: LineEnding): ConfigLine
   return out;
 }
 
-/** Reads a whole file into lines. `linesToText(lexText(x))` is `x`, byte for byte. */
+/**
+ * Files lexed recently, by text, least recently used first: planning rebuilds a host's config
+ * tree after every edit with most files unchanged, and the hosts of a fleet mostly share their
+ * files. Lines are never changed after lexing (edits make new ones), so calls can share them.
+ * The budget (in characters of text; the lines take a few times that) bounds the memory when
+ * every host differs.
+ */
+const lexedFiles = new Map<string, readonly ConfigLine[]>();
+const LEXED_CHARS_BUDGET = 1 << 20;
+let lexedChars = 0;
+
+function rememberLexed(text: string, lines: readonly ConfigLine[]): void {
+  if (text.length > LEXED_CHARS_BUDGET / 16) return;
+  lexedFiles.set(text, lines);
+  lexedChars += text.length;
+  for (const old of lexedFiles.keys()) {
+    if (lexedChars <= LEXED_CHARS_BUDGET) break;
+    lexedFiles.delete(old);
+    lexedChars -= old.length;
+  }
+}
+
+/**
+ * Reads a whole file into lines. `linesToText(lexText(x))` is `x`, byte for byte. The array is
+ * the caller's; the line objects may be shared with other calls and must not be modified.
+ */
 export function lexText(text: string): ConfigLine[] {
-  return splitLines(text).map((l, i) => lexLine(l.text, i + 1, l.eol));
+  const known = lexedFiles.get(text);
+  if (known) {
+    lexedFiles.delete(text);
+    lexedFiles.set(text, known);
+    return [...known];
+  }
+  const lines = splitLines(text).map((l, i) => lexLine(l.text, i + 1, l.eol));
+  rememberLexed(text, lines);
+  return [...lines];
 }
 
 /** Rebuilds the file text from its lines. */

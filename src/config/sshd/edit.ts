@@ -14,7 +14,7 @@ import type { Diagnostic } from '../../util/diagnostics.js';
 import { lexLine, linesToText, quoteArgument, splitArguments, type ConfigLine } from '../openssh/lexer.js';
 import type { SshdDefaults } from './defaults.js';
 import { listSshdDirectives, type SshdDirective, type SshdMatchBlock } from './directives.js';
-import { assembleAlgorithms, evaluateSshdConfig } from './effective.js';
+import { assembleAlgorithms, evaluateSshdConfigShared } from './effective.js';
 import { DEFAULT_OPENSSH_VERSION, lookupSshdKeyword, suggestSshdKeyword, type SshdKeyword } from './keywords.js';
 import { formatMatchCriteria, parseMatchCriteria, sameMatchCriteria, type MatchCriterion } from './match.js';
 import { buildSshdConfigTree, type SshdConfigTree } from './tree.js';
@@ -113,15 +113,23 @@ function formatLine(keyword: SshdKeyword, value: string, indent = ''): string {
   return `${indent}${keyword.name} ${value}`;
 }
 
+/** What `commentedDirective` found for each comment line (null: prose). */
+const commentedDirectives = new WeakMap<ConfigLine, ConfigLine | null>();
+
 /**
  * The directive a comment line would be without its `#` (`#MaxStartups 10:30:100`, `# Port = 22`),
  * or undefined for prose. Stock files list every default this way.
  */
 function commentedDirective(line: ConfigLine): ConfigLine | undefined {
-  const lead = line.kind === 'comment' ? /^[ \t\r]*#[ \t]*/.exec(line.text) : null;
-  if (!lead) return undefined;
-  const lexed = lexLine(line.text.slice(lead[0].length), line.line, line.eol);
-  return lexed.kind === 'directive' && !lexed.problem ? lexed : undefined;
+  if (line.kind !== 'comment') return undefined;
+  // Every edit looks through the comments of the main file; lines are shared between trees.
+  const known = commentedDirectives.get(line);
+  if (known !== undefined) return known ?? undefined;
+  const lead = /^[ \t\r]*#[ \t]*/.exec(line.text);
+  const lexed = lead ? lexLine(line.text.slice(lead[0].length), line.line, line.eol) : undefined;
+  const directive = lexed?.kind === 'directive' && !lexed.problem ? lexed : undefined;
+  commentedDirectives.set(line, directive ?? null);
+  return directive;
 }
 
 /** True when `line` is a commented-out setting of `keyword` with a value sshd would accept. */
@@ -347,7 +355,7 @@ type Plan = { buffer: EditBuffer; reason?: string; warnings: Diagnostic[] };
 
 /** The values every connection sees for the keyword, as `sshd -T` prints them. */
 function currentValues(tree: SshdConfigTree, keyword: SshdKeyword, options: SshdEditOptions): string[] {
-  return evaluateSshdConfig(tree, options.defaults ? { defaults: options.defaults } : {}).values.get(keyword.dumpName)?.values ?? [];
+  return evaluateSshdConfigShared(tree, options.defaults ? { defaults: options.defaults } : {}).values.get(keyword.dumpName)?.values ?? [];
 }
 
 /** What `value` would print as, for comparison with the current effective value. */
@@ -477,7 +485,7 @@ function planListChange(
       return { buffer, warnings };
     }
     // Absent in scope. In a Match block the block's list replaces the global one, so start from it.
-    const base = scope.blocks === 'global' ? [] : evaluateSshdConfig(tree, options.defaults ? { defaults: options.defaults } : {}).values.get(keyword.dumpName)?.values ?? [];
+    const base = scope.blocks === 'global' ? [] : evaluateSshdConfigShared(tree, options.defaults ? { defaults: options.defaults } : {}).values.get(keyword.dumpName)?.values ?? [];
     if (isAllow && base.length === 0) {
       return { buffer, reason: `${keyword.name} is not set ${scope.label}: every ${keyword.dumpName === 'allowusers' ? 'user' : 'group'} is already allowed (adding one would shut out all others)`, warnings };
     }

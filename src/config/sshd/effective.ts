@@ -276,9 +276,31 @@ function catNames(a: readonly string[], b: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * Expanded algorithm lists, per build's lists and spec: every evaluation of a tree expands the
+ * same few specs (the crypto-policies file of RHEL names dozens of patterns) against the same
+ * lists, and a fleet shares its builds.
+ */
+const assembled = new WeakMap<AlgorithmLists, Map<string, readonly string[]>>();
+const ASSEMBLED_PER_LISTS_LIMIT = 256;
+
 /** Expands a configured algorithm list (`+x`, `-x`, `^x`, patterns) against the build's lists. */
 export function assembleAlgorithms(spec: string | undefined, lists: AlgorithmLists): string[] {
   if (spec === undefined || spec === '') return [...lists.default];
+  let perLists = assembled.get(lists);
+  if (!perLists) {
+    perLists = new Map();
+    assembled.set(lists, perLists);
+  }
+  let out = perLists.get(spec);
+  if (!out) {
+    out = expandAlgorithms(spec, lists);
+    remember(perLists, spec, out, ASSEMBLED_PER_LISTS_LIMIT);
+  }
+  return [...out];
+}
+
+function expandAlgorithms(spec: string, lists: AlgorithmLists): string[] {
   const body = spec.slice(1);
   if (spec.startsWith('-')) return lists.default.filter((n) => matchPatternList(n, body) !== 1);
   const wanted = spec.startsWith('+') ? catNames(lists.default, body.split(',')) : spec.startsWith('^') ? catNames(body.split(','), lists.default) : spec.split(',');
@@ -288,6 +310,12 @@ export function assembleAlgorithms(spec: string | undefined, lists: AlgorithmLis
     out = catNames(out, matching);
   }
   return out;
+}
+
+/** Adds to a bounded cache, forgetting the oldest entry when it is full. */
+function remember<K, V>(cache: Map<K, V>, key: K, value: V, limit: number): void {
+  if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
 }
 
 const ONE_LINE = new Set(['authorizedkeysfile', 'authenticationmethods', 'logverbose', 'channeltimeout', 'permitopen', 'permitlisten', 'pubkeyauthoptions', 'ipqos']);
@@ -383,9 +411,7 @@ export function evaluateSshdConfig(tree: SshdConfigTree, options: EvaluateSshdOp
   }
   const values = new Map<string, EffectiveSshdValue>();
   const dump: string[] = [];
-  for (const base of SSHD_KEYWORDS) {
-    const keyword = lookupSshdKeyword(base.name, version);
-    if (!keyword || values.has(keyword.dumpName)) continue;
+  for (const keyword of printOrder(version)) {
     const final = keyword.printed ? finalValue(keyword, store, defaults) : { values: [...(store.get(keyword.dumpName)?.items ?? [])] };
     const sources = slotSources(keyword, store);
     const v: EffectiveSshdValue = { dumpName: keyword.dumpName, values: final.values, sources, exact: final.exact ?? true };
@@ -396,7 +422,67 @@ export function evaluateSshdConfig(tree: SshdConfigTree, options: EvaluateSshdOp
   return { values, dump, diagnostics };
 }
 
-const cache = new WeakMap<SshdConfigTree, Map<string, EffectiveSshdConfig>>();
+/** The keywords each version knows, one per dump name, in `sshd -T` order: every evaluation walks them. */
+const printOrders = new Map<string, readonly SshdKeyword[]>();
+const PRINT_ORDERS_LIMIT = 64;
+
+function printOrder(version: string): readonly SshdKeyword[] {
+  let order = printOrders.get(version);
+  if (!order) {
+    const seen = new Set<string>();
+    const list: SshdKeyword[] = [];
+    for (const base of SSHD_KEYWORDS) {
+      const keyword = lookupSshdKeyword(base.name, version);
+      if (!keyword || seen.has(keyword.dumpName)) continue;
+      seen.add(keyword.dumpName);
+      list.push(keyword);
+    }
+    order = list;
+    remember(printOrders, version, order, PRINT_ORDERS_LIMIT);
+  }
+  return order;
+}
+
+/**
+ * Evaluations per tree, then per everything else that decides the result (connection, defaults
+ * by identity, version, paths): planning asks about the same tree many times (each edit, each
+ * expectation, each assert). Trees and defaults are immutable, so a result stays valid.
+ */
+const evaluations = new WeakMap<SshdConfigTree, Map<string, EffectiveSshdConfig>>();
+/** Evaluations kept per tree: a tree is asked about a handful of connections, not thousands. */
+const EVALUATIONS_PER_TREE_LIMIT = 64;
+const defaultsIds = new WeakMap<SshdDefaults, number>();
+let nextDefaultsId = 0;
+
+function evaluationKey(options: EvaluateSshdOptions): string {
+  const defaults = options.defaults ?? DEBIAN_12_DEFAULTS;
+  let id = defaultsIds.get(defaults);
+  if (id === undefined) {
+    id = nextDefaultsId++;
+    defaultsIds.set(defaults, id);
+  }
+  const version = options.version ?? defaults.version ?? DEFAULT_OPENSSH_VERSION;
+  return [id, version, options.cwd ?? '/', options.home ?? '/root', JSON.stringify(options.connection ?? null)].join('\0');
+}
+
+/**
+ * `evaluateSshdConfig`, computed once per tree and options and then shared: callers must treat
+ * the result as read-only.
+ */
+export function evaluateSshdConfigShared(tree: SshdConfigTree, options: EvaluateSshdOptions = {}): EffectiveSshdConfig {
+  let perTree = evaluations.get(tree);
+  if (!perTree) {
+    perTree = new Map();
+    evaluations.set(tree, perTree);
+  }
+  const key = evaluationKey(options);
+  let result = perTree.get(key);
+  if (!result) {
+    result = evaluateSshdConfig(tree, options);
+    remember(perTree, key, result, EVALUATIONS_PER_TREE_LIMIT);
+  }
+  return result;
+}
 
 /**
  * The effective value of one keyword (any spelling), as `sshd -T [-C ...]` prints it, and the
@@ -411,17 +497,9 @@ export function effectiveValue(
   const version = options.version ?? options.defaults?.version ?? DEFAULT_OPENSSH_VERSION;
   const kw = lookupSshdKeyword(keyword, version);
   if (!kw) return { dumpName: keyword.toLowerCase(), values: [], sources: [], exact: true };
-  let perTree = cache.get(tree);
-  if (!perTree) {
-    perTree = new Map();
-    cache.set(tree, perTree);
-  }
-  const cacheable = Object.keys(options).length === 0;
-  const key = JSON.stringify(connection ?? null);
-  let result = cacheable ? perTree.get(key) : undefined;
-  if (!result) {
-    result = evaluateSshdConfig(tree, connection ? { ...options, connection } : options);
-    if (cacheable) perTree.set(key, result);
-  }
-  return result.values.get(kw.dumpName) ?? { dumpName: kw.dumpName, values: [], sources: [], exact: true };
+  const result = evaluateSshdConfigShared(tree, connection ? { ...options, connection } : options);
+  const value = result.values.get(kw.dumpName);
+  if (!value) return { dumpName: kw.dumpName, values: [], sources: [], exact: true };
+  // A copy: the evaluation is shared with every other caller.
+  return { ...value, values: [...value.values], sources: [...value.sources] };
 }

@@ -195,11 +195,30 @@ function knownNames(family: SshdAlgorithmFamily, ctx: SshdValueContext): readonl
   return ctx.knownAlgorithms?.[family] ?? DEBIAN_12_DEFAULTS.algorithms[family].all;
 }
 
+/**
+ * Compiled wildcard patterns. Planning matches the same few dozen patterns (algorithm lists,
+ * Match criteria) against every name many times over; the cap only guards against unbounded
+ * input, past it the oldest pattern is compiled again when next needed.
+ */
+const WILDCARD_CACHE_LIMIT = 4096;
+const compiledWildcards = new Map<string, RegExp>();
+
+function compileWildcard(pattern: string): RegExp {
+  const cached = compiledWildcards.get(pattern);
+  if (cached) return cached;
+  let source = '^';
+  for (const ch of pattern) source += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`${source}$`, 's');
+  if (compiledWildcards.size >= WILDCARD_CACHE_LIMIT) compiledWildcards.delete(compiledWildcards.keys().next().value!);
+  compiledWildcards.set(pattern, re);
+  return re;
+}
+
 /** Shell-style wildcard match (`*`, `?`), as OpenSSH's match_pattern. */
 export function matchWildcard(s: string, pattern: string): boolean {
-  let re = '^';
-  for (const ch of pattern) re += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`${re}$`, 's').test(s);
+  // Most patterns are plain names, which match only themselves.
+  if (!pattern.includes('*') && !pattern.includes('?')) return s === pattern;
+  return compileWildcard(pattern).test(s);
 }
 
 function checkAlgorithms(keyword: SshdKeyword, spec: string, ctx: SshdValueContext): SshdValueProblem | undefined {
