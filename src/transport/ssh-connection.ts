@@ -17,6 +17,9 @@ export const DEFAULT_CHANNELS_PER_CONNECTION = 8;
 /** How long close() waits for the server to acknowledge before dropping the socket. */
 const CLOSE_GRACE_MS = 2_000;
 
+/** Waits before asking again for a channel sshd refused (about 3 s in all). */
+const OPEN_RETRY_DELAYS_MS = [25, 50, 100, 200, 400, 800, 1_200];
+
 export interface SshConnectionOptions {
   becomePassword?: string;
   channelsPerConnection?: number;
@@ -28,6 +31,8 @@ export class SshConnection implements Connection {
   private lost: TransportError | undefined;
   private closed = false;
   private readonly channels: Semaphore;
+  /** Session channels open right now (opened and not yet closed). */
+  private openChannels = 0;
   private readonly closedPromise: Promise<void>;
 
   constructor(
@@ -100,7 +105,29 @@ export class SshConnection implements Connection {
     return ctx;
   }
 
-  private openChannel(command: string): Promise<ClientChannel> {
+  /**
+   * Opens a session channel for `command`. sshd refuses a channel while MaxSessions sessions are
+   * open, and it counts a session until it has cleaned the channel up, which can lag behind the
+   * close sshfix has already seen: a refusal is retried with backoff, and the channel limit of
+   * this connection drops to what sshd was holding, so waiting commands queue here instead.
+   */
+  private async openChannel(command: string): Promise<ClientChannel> {
+    for (let attempt = 0; ; attempt++) {
+      const held = this.openChannels;
+      try {
+        const channel = await this.openChannelOnce(command);
+        this.openChannels++;
+        channel.once('close', () => this.openChannels--);
+        return channel;
+      } catch (err) {
+        if (this.unusable() || attempt >= OPEN_RETRY_DELAYS_MS.length) throw err;
+        if (held > 0) this.channels.lower(held);
+        await new Promise((resolve) => setTimeout(resolve, OPEN_RETRY_DELAYS_MS[attempt]));
+      }
+    }
+  }
+
+  private openChannelOnce(command: string): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       const failed = (err: Error): void =>
         reject(

@@ -147,6 +147,32 @@ describe('transport against the lab', { timeout: 120_000 }, () => {
       assert.deepEqual(results.map((r) => r.stdout.toString().trim()), Array.from({ length: 25 }, (_, i) => String(i)));
     });
 
+    it('queues commands under a MaxSessions lower than its own channel limit, instead of failing them', async () => {
+      // backup on host 1 may hold two sessions; sshfix opens up to eight channels at once.
+      const reload = async (edit: string, user: string): Promise<Connection> => {
+        await root1.exec(`${edit} && sshd -t && kill -HUP "$(cat /run/sshd.pid)"`);
+        // sshd re-executes itself on SIGHUP and listens again a moment later.
+        for (let i = 0; ; i++) {
+          try {
+            return await shared.connect(target(address(1), { user }));
+          } catch (err) {
+            if (i >= 50) throw err;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      };
+      const backup = await reload(`printf '\\nMatch User backup\\n    MaxSessions 2\\n' >> /etc/ssh/sshd_config`, 'backup');
+      try {
+        const started = Date.now();
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) => backup.exec(`sleep 0.2; echo ${i}`)));
+        assert.deepEqual(results.map((r) => r.stdout.toString().trim()), Array.from({ length: 12 }, (_, i) => String(i)));
+        // sshd really held it to two at a time: twelve 0.2 s commands took at least six rounds.
+        assert.ok(Date.now() - started >= 1_150, `took ${Date.now() - started} ms: was MaxSessions 2 in effect?`);
+      } finally {
+        await reload(`sed -i '/^Match User backup$/,$d' /etc/ssh/sshd_config`, 'root');
+      }
+    });
+
     it('connects one host on its own with connectSsh and closes everything it opened', async () => {
       const conn = await connectSsh(target(address(1)), { env, prompt: null });
       assert.equal((await conn.exec('hostname')).stdout.toString().trim(), 'lab-01');

@@ -81,4 +81,28 @@ describe('semaphore', () => {
     await assert.rejects(sem.run(async () => Promise.reject(new Error('x'))));
     assert.equal(await sem.run(async () => 1), 1);
   });
+
+  it('lowers its limit while in use: holders above it finish, then waiters run at the new limit', async () => {
+    const sem = new Semaphore(4);
+    let running = 0;
+    const peaks: number[] = [];
+    const task = (ms: number) =>
+      sem.run(async () => {
+        running++;
+        peaks.push(running);
+        await new Promise((r) => setTimeout(r, ms));
+        running--;
+      });
+    const first = Array.from({ length: 4 }, () => task(20));
+    sem.lower(2);
+    sem.lower(3);
+    assert.equal(sem.limit, 2, 'lower never raises the limit');
+    const rest = Array.from({ length: 6 }, () => task(5));
+    await Promise.all([...first, ...rest]);
+    assert.deepEqual(peaks.slice(0, 4), [1, 2, 3, 4]);
+    assert.ok(Math.max(...peaks.slice(4)) <= 2, `waiters ran ${Math.max(...peaks.slice(4))} at once`);
+    assert.equal(sem.inUse, 0);
+    sem.lower(0);
+    assert.equal(sem.limit, 1);
+  });
 });
