@@ -22,6 +22,8 @@ export interface CheckResult {
   task: string;
   passed: boolean;
   message: string;
+  /** What was checked within the task (an sshd keyword), to tell a task's checks apart. */
+  subject?: string;
 }
 
 /** Why a task changed nothing, e.g. "MaxStartups already 100:30:500 in /etc/ssh/sshd_config:3". */

@@ -35,7 +35,9 @@ export function renderJunitReport(command: 'plan' | 'apply', hosts: readonly Hos
     if (out) body.push(`<system-out>${xmlEscape(out)}</system-out>`);
     cases.push(body.length ? `  <testcase ${attrs}>\n    ${body.join('\n    ')}\n  </testcase>` : `  <testcase ${attrs}/>`);
     for (const check of host.checks) {
-      const checkAttrs = `name="${xmlEscape(`${host.name}: ${check.task}`)}" classname="sshfix.${command}.checks"`;
+      // Test case names must differ: dashboards merge cases of the same name.
+      const name = check.subject ? `${host.name}: ${check.task}: ${check.subject}` : `${host.name}: ${check.task}`;
+      const checkAttrs = `name="${xmlEscape(name)}" classname="sshfix.${command}.checks"`;
       if (check.passed) {
         cases.push(`  <testcase ${checkAttrs}/>`);
       } else {

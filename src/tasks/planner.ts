@@ -38,7 +38,7 @@ export interface PlannedExpectation {
 export interface PlanOutcome {
   /** New full contents per file (only files that change). */
   edits: { path: string; after: string }[];
-  checks: { passed: boolean; message: string }[];
+  checks: { passed: boolean; message: string; subject?: string }[];
   /** Why nothing changed, when nothing did. */
   note?: string;
   warnings: string[];

@@ -79,6 +79,7 @@ export function planAssertTask(input: PlanInput<AssertTaskParams>): PlanOutcome 
     const { passed, expectation } = evaluate(assertion, value.values, version);
     outcome.checks.push({
       passed,
+      subject: assertion.keyword,
       message: passed
         ? `${assertion.keyword} is ${shown}${scope} (${where})`
         : `${assertion.keyword} is ${shown}${scope} (${where}), ${expectation}${input.params.message ? `: ${input.params.message}` : ''}`,
