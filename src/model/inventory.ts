@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { Diagnostic, SourceRange } from '../util/diagnostics.js';
+import { hasErrors, type Diagnostic, type SourceRange } from '../util/diagnostics.js';
 import { parseDuration } from './duration.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
 import { matchTerm, parseHostPattern, selectHosts, type PatternUniverse } from './host-pattern.js';
@@ -157,7 +157,7 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
   const empty: Inventory = { file, hosts: [], groups: [], vars: {} };
   const root = parsed.root;
   if (!root) {
-    if (!diagnostics.some((d) => d.severity === 'error')) {
+    if (!hasErrors(diagnostics)) {
       diagnostics.push({ severity: 'error', code: 'empty-file', message: 'the inventory is empty', range: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, hint: 'see inventory.example.yaml', file });
     }
     return { inventory: empty, diagnostics };
@@ -188,7 +188,7 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
       });
     }
   }
-  if (hostNames.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
+  if (hostNames.length === 0 && !hasErrors(diagnostics)) {
     report({ severity: 'warning', code: 'no-hosts', message: 'the inventory has no hosts', range: root.range });
   }
 
@@ -228,7 +228,7 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
 
   resolveJumps(hosts, jumpNodes, hostNameSet, report);
   // With errors the settings are incomplete, and "no credentials" would only add noise.
-  if (!diagnostics.some((d) => d.severity === 'error')) reportMissingCredentials(hosts, report);
+  if (!hasErrors(diagnostics)) reportMissingCredentials(hosts, report);
 
   const inventory: Inventory = {
     file,

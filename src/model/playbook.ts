@@ -1,4 +1,4 @@
-import type { Diagnostic, SourceRange } from '../util/diagnostics.js';
+import { hasErrors, type Diagnostic, type SourceRange } from '../util/diagnostics.js';
 import { isTaskKindName, TASK_KIND_NAMES, TASK_KINDS, type TaskKindName } from '../tasks/registry.js';
 import { parseHostPattern, type HostPattern } from './host-pattern.js';
 import { playbookSpec, taskSpec } from './playbook-spec.js';
@@ -84,7 +84,7 @@ export function loadPlaybook(text: string, file: string): PlaybookLoadResult {
   const playbook: Playbook = { file, plays: [] };
   const root = parsed.root;
   if (!root) {
-    if (!diagnostics.some((d) => d.severity === 'error')) {
+    if (!hasErrors(diagnostics)) {
       diagnostics.push({ severity: 'error', code: 'empty-file', message: 'the playbook is empty', range: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, hint: 'see playbooks/ for examples', file });
     }
     return { playbook, diagnostics };

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../util/diagnostics.js';
+import { hasErrors, type Diagnostic } from '../util/diagnostics.js';
 import { TASK_KINDS, type TaskKindName, type TaskParamsByKind } from '../tasks/registry.js';
 import type { Task, WhenCondition } from './playbook.js';
 import { checkShape } from './spec.js';
@@ -52,9 +52,9 @@ export function renderTask(task: Task, scope: VariableScope): RenderTaskResult {
     }
   }
   const kind = TASK_KINDS[task.kind];
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  if (hasErrors(diagnostics)) return { diagnostics };
   checkShape(substituted.node, { ...kind.params, templates: substituted.pending }, { file: task.file, diagnostics }, task.kind);
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  if (hasErrors(diagnostics)) return { diagnostics };
   const version = scope.facts['openssh.version'];
   const params = kind.readParams(substituted.node, {
     file: task.file,
@@ -62,7 +62,7 @@ export function renderTask(task: Task, scope: VariableScope): RenderTaskResult {
     templatesPending: substituted.pending,
     ...(version !== undefined ? { opensshVersion: version } : {}),
   });
-  if (params === undefined || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  if (params === undefined || hasErrors(diagnostics)) return { diagnostics };
   return { rendered: { kind: task.kind, name, params, task } as RenderedTask, diagnostics };
 }
 

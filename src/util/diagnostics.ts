@@ -33,6 +33,10 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
+export function errorCount(diagnostics: readonly Diagnostic[]): number {
+  return diagnostics.filter((d) => d.severity === 'error').length;
+}
+
 /** Converts a 0-based character offset in `text` into a 1-based line and column. */
 export function positionAt(text: string, offset: number): SourcePosition {
   let line = 1;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
+import { errorCount, hasErrors, type Diagnostic } from '../../util/diagnostics.js';
 import { loadInventory, type Inventory } from '../../model/inventory.js';
 import { chooseInventoryPath } from '../../model/inventory-path.js';
 import { loadPlaybook, type Playbook } from '../../model/playbook.js';
@@ -122,7 +122,7 @@ export function useColor(stream: NodeJS.WriteStream): boolean {
 
 /** `2 errors, 1 warning` */
 export function countDiagnostics(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number; text: string } {
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const errors = errorCount(diagnostics);
   const warnings = diagnostics.length - errors;
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   return { errors, warnings, text: `${plural(errors, 'error')}, ${plural(warnings, 'warning')}` };

@@ -1,5 +1,5 @@
 import { validateSshdValue } from '../../config/sshd/keywords.js';
-import type { SourceRange } from '../../util/diagnostics.js';
+import { errorCount, type SourceRange } from '../../util/diagnostics.js';
 import type { ObjectSpec, Spec } from '../../model/spec.js';
 import { hasTemplate } from '../../model/template.js';
 import type { YamlNode } from '../../model/yaml-tree.js';
@@ -117,7 +117,7 @@ export const assertParamsSpec: ObjectSpec = {
 
 function readAssertParams(node: YamlNode, ctx: TaskParamContext): AssertTaskParams | undefined {
   if (node.type !== 'map') return undefined;
-  const before = ctx.diagnostics.filter((d) => d.severity === 'error').length;
+  const before = errorCount(ctx.diagnostics);
   const params: AssertTaskParams = { sshd: [] };
   const pending = (value: YamlNode): boolean =>
     ctx.templatesPending && value.type === 'scalar' && typeof value.value === 'string' && hasTemplate(value.value);
@@ -207,7 +207,7 @@ function readAssertParams(node: YamlNode, ctx: TaskParamContext): AssertTaskPara
   const messageNode = node.pairs.find((p) => p.key === 'message')?.value;
   if (messageNode?.type === 'scalar' && messageNode.value !== null) params.message = messageNode.text;
 
-  const after = ctx.diagnostics.filter((d) => d.severity === 'error').length;
+  const after = errorCount(ctx.diagnostics);
   return after === before ? params : undefined;
 }
 

@@ -1,6 +1,6 @@
 import { lookupSshdKeyword, suggestSshdKeyword, validateSshdValue, type SshdKeyword } from '../../config/sshd/keywords.js';
 import { validAddressPatternList } from '../../config/sshd/values.js';
-import type { SourceRange } from '../../util/diagnostics.js';
+import { errorCount, type SourceRange } from '../../util/diagnostics.js';
 import type { ObjectSpec, Spec } from '../../model/spec.js';
 import { hasTemplate } from '../../model/template.js';
 import { rangeInScalar, type YamlNode, type YamlPair } from '../../model/yaml-tree.js';
@@ -196,7 +196,7 @@ function matchAllowedSomewhere(keyword: SshdKeyword, ctx: TaskParamContext): boo
 
 function readSshdParams(node: YamlNode, ctx: TaskParamContext): SshdTaskParams | undefined {
   if (node.type !== 'map') return undefined;
-  const before = ctx.diagnostics.filter((d) => d.severity === 'error').length;
+  const before = errorCount(ctx.diagnostics);
   const error = (code: string, message: string, range: SourceRange, hint?: string): void => {
     ctx.diagnostics.push({ severity: 'error', code, message, file: ctx.file, range, ...(hint ? { hint } : {}) });
   };
@@ -332,7 +332,7 @@ function readSshdParams(node: YamlNode, ctx: TaskParamContext): SshdTaskParams |
   if (edits === 0 && !unknownKeys && !['set', 'unset', 'add', 'remove'].some((k) => pairOf(k))) {
     error('empty-sshd-task', 'the sshd task changes nothing', node.range, 'add set:, unset:, add: or remove:');
   }
-  const after = ctx.diagnostics.filter((d) => d.severity === 'error').length;
+  const after = errorCount(ctx.diagnostics);
   return after === before ? params : undefined;
 }
 
