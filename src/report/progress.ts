@@ -29,7 +29,7 @@ const PER_HOST_LINES_LIMIT = 40;
 export function createProgress(mode: ProgressMode, hosts: readonly string[], verb: string, write: (line: string) => void): ProgressReporter {
   if (mode === 'silent') return { stage() {}, done() {}, finish: async () => {} };
   if (mode === 'plain') return plainProgress(write);
-  return hosts.length <= PER_HOST_LINES_LIMIT ? perHostListr(hosts, verb) : counterListr(hosts, verb);
+  return hosts.length <= PER_HOST_LINES_LIMIT ? perHostListr(hosts) : counterListr(hosts, verb);
 }
 
 function plainProgress(write: (line: string) => void): ProgressReporter {
@@ -61,7 +61,7 @@ const listrOptions = {
   rendererOptions: { collapseErrors: false, processOutput: new ProcessOutput(process.stderr, process.stderr) },
 } as const;
 
-function perHostListr(hosts: readonly string[], verb: string): ProgressReporter {
+function perHostListr(hosts: readonly string[]): ProgressReporter {
   const waiting = new Map<string, Waiting>(hosts.map((h) => [h, { pending: [] }]));
   const listr = new Listr(
     hosts.map((host) => ({

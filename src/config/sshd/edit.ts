@@ -10,7 +10,7 @@
  *   nothing the second time, and a no-op says why.
  * Pure: takes a tree, returns the new contents of the files it changes.
  */
-import type { Diagnostic } from '../../util/diagnostics.js';
+import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
 import { lexLine, linesToText, quoteArgument, splitArguments, type ConfigLine } from '../openssh/lexer.js';
 import type { SshdDefaults } from './defaults.js';
 import { listSshdDirectives, type SshdDirective, type SshdMatchBlock } from './directives.js';
@@ -263,7 +263,7 @@ interface Scope {
   label: string;
 }
 
-function resolveScope(tree: SshdConfigTree, blocks: readonly SshdMatchBlock[], match: string | undefined): Scope | { problem: string } {
+function resolveScope(blocks: readonly SshdMatchBlock[], match: string | undefined): Scope | { problem: string } {
   if (match === undefined) return { blocks: 'global', label: 'for all connections' };
   const parsed = parseMatchCriteria(match);
   if ('problem' in parsed) return { problem: parsed.problem.message };
@@ -296,7 +296,7 @@ export function editSshdConfig(tree: SshdConfigTree, edit: SshdEdit, options: Ss
   }
   const ctx = valueContext({ ...options, version });
   const { directives, blocks } = listSshdDirectives(tree, version);
-  const scope = resolveScope(tree, blocks, edit.match);
+  const scope = resolveScope(blocks, edit.match);
   if ('problem' in scope) return refuse(tree, 'bad-match', `bad Match criteria "${edit.match ?? ''}": ${scope.problem}`);
 
   let planned: Plan;
@@ -320,7 +320,7 @@ export function editSshdConfig(tree: SshdConfigTree, edit: SshdEdit, options: Ss
       break;
     }
   }
-  if (planned.warnings.some((d) => d.severity === 'error')) return { changes: [], diagnostics: planned.warnings, tree };
+  if (hasErrors(planned.warnings)) return { changes: [], diagnostics: planned.warnings, tree };
   const changes = applyBuffer(tree, planned.buffer);
   const result: SshdEditResult = { changes, diagnostics: planned.warnings, tree: rebuild(tree, changes) };
   if (changes.length === 0) result.reason = planned.reason ?? `${keyword.name} already as requested ${scope.label}`;
@@ -336,7 +336,7 @@ export function editSshdConfigAll(tree: SshdConfigTree, edits: readonly SshdEdit
   for (const e of edits) {
     const r = editSshdConfig(current, e, options);
     diagnostics.push(...r.diagnostics);
-    if (r.diagnostics.some((d) => d.severity === 'error')) return { changes: [], diagnostics, tree };
+    if (hasErrors(r.diagnostics)) return { changes: [], diagnostics, tree };
     for (const c of r.changes) if (!originals.has(c.path)) originals.set(c.path, c.before);
     if (r.reason) reasons.push(r.reason);
     current = r.tree;
