@@ -10,11 +10,11 @@ import type { PlainValue } from '../model/yaml-tree.js';
 import type { ProgressReporter } from '../report/progress.js';
 import type { Connection, Transport } from '../transport/index.js';
 import { batchSizes, exceedsFailPercent, type SerialStep } from './batches.js';
-import { fileDigests, sha256Hex, type ReloadMethod } from './facts.js';
+import { fileDigests, sha256Hex } from './facts.js';
 import { savedFiles, staleFiles, type SavedHostPlan } from './plan-file.js';
-import { emptyHostPlan, type HostPlan, type PlannedFile, type SshdExpectation } from './plan-model.js';
+import { emptyHostPlan, type HostPlan } from './plan-model.js';
 import { factsFor, hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
-import { runTransaction, type TransactionOptions, type TransactionRecord } from './transaction.js';
+import { runTransaction, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
 
 export type AppliedHost = HostPlan & { apply?: Record<string, unknown> };
 
@@ -57,30 +57,15 @@ function applyReport(record: TransactionRecord): Record<string, unknown> {
   };
 }
 
-interface CommitRequest {
+interface CommitRequest extends TransactionInput {
   plan: AppliedHost;
-  connection: Connection;
-  files: readonly PlannedFile[];
-  expected: ReadonlyMap<string, string | null>;
-  expectations: readonly SshdExpectation[];
-  configs: readonly string[];
-  validationSpecs: readonly string[];
-  reload: ReloadMethod;
 }
 
 async function commit(request: CommitRequest, host: ResolvedHost, options: RunApplyOptions): Promise<AppliedHost> {
-  const { plan } = request;
+  const { plan, ...input } = request;
   const target = toConnectTarget(options.inventory, host);
   const record = await runTransaction(
-    {
-      connection: request.connection,
-      files: request.files,
-      expected: request.expected,
-      expectations: request.expectations,
-      configs: request.configs,
-      validationSpecs: request.validationSpecs,
-      reload: request.reload,
-    },
+    input,
     {
       ...options.transaction,
       freshLogin: () => options.transport.connect(target),
