@@ -88,19 +88,27 @@ export interface LabInventoryInput {
   knownHosts: string;
 }
 
-const yamlString = (s: string): string => JSON.stringify(s);
+/**
+ * The `defaults:` section of an inventory for lab hosts: root with the lab's key, host keys
+ * checked against the lab's known_hosts. The lab's own inventory and the benchmark's share it.
+ */
+export function renderLabInventoryDefaults(input: { identityFile: string; knownHosts: string; connectTimeoutS?: number }): string[] {
+  return [
+    'defaults:',
+    '  user: root',
+    '  port: 22',
+    `  identity_file: ${JSON.stringify(input.identityFile)}`,
+    `  known_hosts: ${JSON.stringify(input.knownHosts)}`,
+    '  host_key_policy: strict',
+    `  connect_timeout: ${input.connectTimeoutS ?? 10}s`,
+  ];
+}
 
 /** The sshfix inventory (DESIGN.md format) that points at a lab. */
 export function renderLabInventory(input: LabInventoryInput): string {
   const lines = [
     '# Written by `sshfix lab up`: a fleet of real sshd daemons on loopback. Rewritten on every `lab up`.',
-    'defaults:',
-    '  user: root',
-    '  port: 22',
-    `  identity_file: ${yamlString(input.identityFile)}`,
-    `  known_hosts: ${yamlString(input.knownHosts)}`,
-    '  host_key_policy: strict',
-    '  connect_timeout: 10s',
+    ...renderLabInventoryDefaults(input),
     'hosts:',
   ];
   for (const host of input.hosts) {

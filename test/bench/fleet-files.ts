@@ -7,6 +7,7 @@
  * OpenSSH offers by default. A real fleet's inventory carries a per-host bridge for such hosts;
  * so do these files, so that every contender does the same work on every host.
  */
+import { renderLabInventoryDefaults } from '../../src/lab/layout.js';
 import type { BenchLab, BenchLabHost } from './bench-lab.js';
 
 export const LEGACY_KEX_SCENARIO = 'legacy-kex';
@@ -26,18 +27,11 @@ export interface ConnectionSettings {
 }
 
 const needsBridge = (host: BenchLabHost): boolean => host.scenario === LEGACY_KEX_SCENARIO;
-const yamlString = (s: string): string => JSON.stringify(s);
 
 export function renderSshfixInventory(lab: BenchLab, settings: ConnectionSettings): string {
   const lines = [
     '# sshfix bench: the lab hosts, with a kex bridge for the legacy-kex ones.',
-    'defaults:',
-    '  user: root',
-    '  port: 22',
-    `  identity_file: ${yamlString(lab.identityFile)}`,
-    `  known_hosts: ${yamlString(lab.knownHosts)}`,
-    '  host_key_policy: strict',
-    `  connect_timeout: ${settings.connectTimeoutS}s`,
+    ...renderLabInventoryDefaults({ identityFile: lab.identityFile, knownHosts: lab.knownHosts, connectTimeoutS: settings.connectTimeoutS }),
     'hosts:',
     ...lab.hosts.map((h) =>
       needsBridge(h)
