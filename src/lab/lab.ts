@@ -268,11 +268,14 @@ interface HostFileWriter {
   mkdir(path: string, mode: number, owner?: { uid: number; gid: number }): void;
 }
 
+/** The directory name of an overlaid directory's layers in a host's directory (`/var/log` → `var-log`). */
+const layerName = (dir: string): string => dir.slice(1).replace(/\//g, '-');
+
 function upperWriter(root: string): HostFileWriter {
   const upperPath = (path: string): string => {
     const base = OVERLAID.find((dir) => path === dir || path.startsWith(`${dir}/`));
     if (!base) throw new Error(`internal: ${path} is not in an overlaid directory`);
-    return join(root, base.slice(1).replace(/\//g, '-'), 'upper', path.slice(base.length));
+    return join(root, layerName(base), 'upper', path.slice(base.length));
   };
   return {
     pathOf: upperPath,
@@ -323,15 +326,36 @@ function accountFiles(passwordHash: string): SeedFile[] {
 interface PreparedHost {
   spec: LabHostSpec;
   bootScript: string;
-  hostPublicKey: string;
+}
+
+/** What every host copies from the machine, read once per `lab up` rather than once per host. */
+interface MachineSeed {
+  /** The machine's /etc/hosts (sudo and PAM look the hostname up). */
+  hosts: string;
+  accounts: SeedFile[];
+  shadowGid: number;
+  /** The machine's sshd drop-ins and host keys, which a host must not see unless it seeds its own. */
+  dropIns: string[];
+  hostKeyFiles: string[];
+}
+
+function readMachineSeed(passwordHash: string): MachineSeed {
+  const machineDropIns = '/etc/ssh/sshd_config.d';
+  return {
+    hosts: existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : '127.0.0.1\tlocalhost\n',
+    accounts: accountFiles(passwordHash),
+    shadowGid: groupId('shadow') ?? 0,
+    dropIns: existsSync(machineDropIns) ? readdirSync(machineDropIns).map((entry) => `${machineDropIns}/${entry}`) : [],
+    hostKeyFiles: (existsSync('/etc/ssh') ? readdirSync('/etc/ssh') : []).filter((entry) => /^ssh_host_.*_key(\.pub)?$/.test(entry)),
+  };
 }
 
 /** Lays out one host's private layers (everything but the mounts, which happen inside its namespace). */
-function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKey: string, passwordHash: string): PreparedHost {
+function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKey: string, machine: MachineSeed): PreparedHost {
   const root = hostDir(paths, spec.name);
   rmSync(root, { recursive: true, force: true });
   for (const dir of OVERLAID) {
-    const slug = dir.slice(1).replace(/\//g, '-');
+    const slug = layerName(dir);
     mkdirSync(join(root, slug, 'upper'), { recursive: true });
     mkdirSync(join(root, slug, 'work'), { recursive: true });
   }
@@ -339,22 +363,18 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
   for (const file of spec.scenario.files) writer.write(file);
   writer.write({ path: '/etc/hostname', content: `${spec.name}\n` });
   // sudo and PAM look the hostname up; the machine's /etc/hosts plus this host's own line.
-  const machineHosts = existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : '127.0.0.1\tlocalhost\n';
-  writer.write({ path: '/etc/hosts', content: `${machineHosts.replace(/\n?$/, '\n')}${spec.address}\t${spec.name}\n` });
+  writer.write({ path: '/etc/hosts', content: `${machine.hosts.replace(/\n?$/, '\n')}${spec.address}\t${spec.name}\n` });
 
-  const shadowGid = groupId('shadow') ?? 0;
-  for (const file of accountFiles(passwordHash)) {
-    writer.write(file, file.path === '/etc/shadow' ? { uid: 0, gid: shadowGid } : undefined);
+  for (const file of machine.accounts) {
+    writer.write(file, file.path === '/etc/shadow' ? { uid: 0, gid: machine.shadowGid } : undefined);
   }
 
   // Host keys of its own, so host-key checks tell lab hosts apart.
   const keyTypes = ['ed25519', 'ecdsa'] as const;
-  let hostPublicKey = '';
   writer.mkdir('/etc/ssh', 0o755);
   for (const type of keyTypes) {
     const file = writer.pathOf(`/etc/ssh/ssh_host_${type}_key`);
     keygen(type, file, `root@${spec.name}`);
-    if (type === 'ed25519') hostPublicKey = readFileSync(`${file}.pub`, 'utf8').trim();
   }
 
   writer.mkdir('/root/.ssh', 0o700);
@@ -368,18 +388,10 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
 
   // The machine's own sshd drop-ins and host keys must not leak into the host: hide them.
   const seeded = new Set(spec.scenario.files.map((f) => f.path));
-  const hide: string[] = [];
-  const machineDropIns = '/etc/ssh/sshd_config.d';
-  if (existsSync(machineDropIns)) {
-    for (const entry of readdirSync(machineDropIns)) {
-      if (!seeded.has(`${machineDropIns}/${entry}`)) hide.push(`${machineDropIns}/${entry}`);
-    }
-  }
-  for (const entry of existsSync('/etc/ssh') ? readdirSync('/etc/ssh') : []) {
-    if (/^ssh_host_.*_key(\.pub)?$/.test(entry) && !keyTypes.some((t) => entry.startsWith(`ssh_host_${t}_key`))) {
-      hide.push(`/etc/ssh/${entry}`);
-    }
-  }
+  const hide = [
+    ...machine.dropIns.filter((path) => !seeded.has(path)),
+    ...machine.hostKeyFiles.filter((entry) => !keyTypes.some((t) => entry.startsWith(`ssh_host_${t}_key`))).map((entry) => `/etc/ssh/${entry}`),
+  ];
 
   const q = quoteShellArg;
   const lines = [
@@ -387,7 +399,7 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
     '# Boots one lab host inside its own mount and UTS namespaces (written by `sshfix lab up`).',
     'set -eu',
     ...OVERLAID.map((dir) => {
-      const slug = dir.slice(1).replace(/\//g, '-');
+      const slug = layerName(dir);
       const lower = dir === '/root' || dir === '/home' ? join(paths.skeleton, slug) : dir;
       const opts = `lowerdir=${lower},upperdir=${join(root, slug, 'upper')},workdir=${join(root, slug, 'work')}`;
       return `mount -t overlay sshfix-lab -o ${q(opts)} ${q(dir)}`;
@@ -400,7 +412,7 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
   ];
   const bootScript = join(root, 'boot.sh');
   writeFileSync(bootScript, lines.join('\n') + '\n', { mode: 0o755 });
-  return { spec, bootScript, hostPublicKey };
+  return { spec, bootScript };
 }
 
 async function bootHost(
@@ -552,12 +564,12 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
   writeState(paths, { format: 1, hosts: kept });
 
   const userKey = ensureUserKey(paths);
-  const passwordHash = hashPassword(ensureSecrets(paths));
+  const machine = readMachineSeed(hashPassword(ensureSecrets(paths)));
   const toStart = specs.filter((s) => !kept.some((k) => k.name === s.name));
   const states = [...kept];
   ensureSkeleton(paths);
   await inBatches(toStart, 16, async (spec) => {
-    const prepared = prepareHost(paths, tools, spec, userKey, passwordHash);
+    const prepared = prepareHost(paths, tools, spec, userKey, machine);
     const state = await bootHost(paths, tools, prepared, (booting) => {
       const at = states.findIndex((h) => h.name === booting.name);
       if (at >= 0) states[at] = booting;

@@ -2,6 +2,7 @@
  * The shape of a lab: host names, loopback addresses, scenarios, and the inventory it writes.
  * Pure: lab.ts does the I/O.
  */
+import { parseIpv4 } from '../config/sshd/values.js';
 import { LAB_SCENARIOS, type LabScenario } from './scenarios.js';
 
 export interface LabHostSpec {
@@ -29,17 +30,9 @@ export const LAB_ACCOUNTS = [
   { name: 'backup', uid: 2002, sudo: false },
 ] as const;
 
+/** An IPv4 address as one number, for counting addresses up. */
 function parseIPv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    value = value * 256 + n;
-  }
-  return value;
+  return parseIpv4(text)?.reduce((value, n) => value * 256 + n, 0);
 }
 
 function formatIPv4(value: number): string {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderLabInventoryDefaults } from '../../src/lab/layout.js';
 import type { TestLab } from './lab-fixture.js';
 
 export interface LabHostRef {
@@ -82,15 +83,7 @@ export function sshdDumpValue(lab: TestLab, host: LabHostRef, keyword: string, c
 /** An inventory for the lab's hosts plus extra host lines (e.g. an address where nothing listens). */
 export function labInventory(lab: TestLab, options: { extraHosts?: string[]; order?: string[]; hostExtras?: Record<string, string> } = {}): string {
   const names = options.order ?? lab.hosts.map((h) => h.name);
-  const lines = [
-    'defaults:',
-    '  user: root',
-    `  identity_file: ${JSON.stringify(lab.identityFile)}`,
-    `  known_hosts: ${JSON.stringify(lab.knownHosts)}`,
-    '  host_key_policy: strict',
-    '  connect_timeout: 10s',
-    'hosts:',
-  ];
+  const lines = [...renderLabInventoryDefaults(lab), 'hosts:'];
   for (const name of names) {
     const host = lab.hosts.find((h) => h.name === name);
     if (!host) throw new Error(`no lab host ${name}`);
