@@ -20,8 +20,7 @@
  *
  * Output: lines `STEP <name> <ok|fail> <message b64>`; the exit code is the failed step's code.
  */
-import { createHash } from 'node:crypto';
-import type { ReloadMethod } from './facts.js';
+import { sha256Hex, type ReloadMethod } from './facts.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 
 const q = quoteShellArg;
@@ -73,8 +72,6 @@ export const COMMIT_EXIT = {
 export const SAFE_TXID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 /** The same, as a shell glob, to find transactions when pruning. */
 const TXID_GLOB = '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]';
-
-const sha256 = (content: Buffer): string => createHash('sha256').update(content).digest('hex');
 
 /** Refuses values that could escape their place in a script (the builders quote the rest). */
 function assertSafePath(path: string): void {
@@ -198,7 +195,7 @@ export function buildRestoreScript(options: { txid: string; backupDir: string; f
   ];
   options.files.forEach((file, index) => {
     const wp = q(file.writePath);
-    const written = sha256(file.content);
+    const written = sha256Hex(file.content);
     lines.push(`cur=$(sha ${wp})`);
     if (file.expectSha256 !== null) {
       lines.push(
@@ -370,13 +367,6 @@ export function buildRollbackScript(options: { backupRoot: string; txid: string;
     'sh "$B/restore.sh"; rc=$?',
     'exit $rc',
   ].join('\n') + '\n';
-}
-
-/** Which markers a transaction's directory holds (how it ended), for when the runner lost track. */
-export function buildStatusScript(options: { backupRoot: string; txid: string }): string {
-  if (!SAFE_TXID.test(options.txid)) throw new RangeError(`unsafe transaction id ${JSON.stringify(options.txid)}`);
-  const B = q(`${options.backupRoot.replace(/\/+$/, '')}/${options.txid}`);
-  return `for m in armed confirmed rolling-back deadman-fired aborted reloaded; do [ -e ${B}/$m ] && echo "$m"; done; exit 0\n`;
 }
 
 export interface StepRecord {

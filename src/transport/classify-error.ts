@@ -181,8 +181,6 @@ export function classifyConnectError(err: unknown, f: AttemptFacts): TransportEr
         'with "unreachable". Check the address and the route (`ip route get ADDRESS`).',
     );
   }
-  if (code === 'ETIMEDOUT' && !f.tcpConnected) return tcpTimeout(f, make, where);
-
   if (level === 'client-timeout' || code === 'ETIMEDOUT') {
     if (!f.tcpConnected) return tcpTimeout(f, make, where);
     if (!f.serverBanner) {

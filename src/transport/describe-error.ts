@@ -20,9 +20,3 @@ export function describeTransportError(err: unknown): DescribedTransportError {
     diagnosis: 'This is a bug in sshfix. Please report it with this message and the command you ran.',
   };
 }
-
-/** `code: message` then the diagnosis on an indented second line, for terminals and logs. */
-export function formatTransportError(err: unknown): string {
-  const { code, message, diagnosis } = describeTransportError(err);
-  return `${code}: ${message}\n  ${diagnosis}`;
-}

@@ -6,6 +6,6 @@ export { TransportError } from './types.js';
 export { connectSsh, createTransport, DEFAULT_HANDSHAKES_PER_JUMP, type Transport, type TransportOptions } from './transport.js';
 export type { TransportWarning } from './host-key-verifier.js';
 export { connectLocal, type LocalConnectOptions } from './local-connection.js';
-export { describeTransportError, formatTransportError, type DescribedTransportError } from './describe-error.js';
+export { describeTransportError, type DescribedTransportError } from './describe-error.js';
 export { resolveAlgorithmList, SSH2_ALGORITHMS, ALGORITHM_CATEGORIES, type AlgorithmCategory } from './algorithms.js';
 export type { SecretPrompt } from './passphrase-prompt.js';

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { execCommand, type StartedProcess } from './run-process.js';
-import type { SudoFailureContext } from './sudo.js';
+import { sudoContext } from './sudo.js';
 import { TransportError, type ConnectTarget, type Connection, type ConnectionInfo, type ExecOptions, type ExecResult } from './types.js';
 
 export interface LocalConnectOptions {
@@ -55,19 +55,12 @@ class LocalConnection implements Connection {
       throw new TransportError('connection-lost', 'the local connection is closed', 'This is a bug in sshfix: a command ran after its connection was closed. Please report it.');
     }
     const useSudo = options.become !== false && this.target.become === 'sudo' && !this.isRoot;
-    return execCommand(command, options, useSudo ? this.becomeContext() : undefined, async (line) => {
+    return execCommand(command, options, useSudo ? sudoContext(this.target, this.becomePassword) : undefined, async (line) => {
       const proc = startLocal(line);
       this.running.add(proc);
       void proc.finished.then(() => this.running.delete(proc));
       return proc;
     });
-  }
-
-  private becomeContext(): SudoFailureContext {
-    const ctx: SudoFailureContext = { host: this.target.name, user: this.target.user };
-    if (this.target.becomePasswordEnv) ctx.becomePasswordEnv = this.target.becomePasswordEnv;
-    if (this.becomePassword !== undefined) ctx.password = this.becomePassword;
-    return ctx;
   }
 
   async close(): Promise<void> {

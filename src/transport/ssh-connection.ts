@@ -5,7 +5,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { execCommand, type StartedProcess } from './run-process.js';
 import { Semaphore } from './semaphore.js';
-import type { SudoFailureContext } from './sudo.js';
+import { sudoContext } from './sudo.js';
 import { TransportError, type ConnectTarget, type Connection, type ConnectionInfo, type ExecOptions, type ExecResult } from './types.js';
 
 /**
@@ -73,11 +73,6 @@ export class SshConnection implements Connection {
     });
   }
 
-  /** True until the connection is closed or lost. */
-  get isOpen(): boolean {
-    return !this.closed && !this.lost;
-  }
-
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     return this.channels.run(() => this.execNow(command, options));
   }
@@ -89,20 +84,13 @@ export class SshConnection implements Connection {
     return execCommand(
       command,
       options,
-      useSudo ? this.becomeContext() : undefined,
+      useSudo ? sudoContext(this.target, this.options.becomePassword) : undefined,
       async (line) => channelProcess(await this.openChannel(line), () => (exitReported = true)),
       (outcome) => {
         // A channel closed by a lost connection is not the command's own result.
         if (!exitReported && this.lost && !(outcome.kind === 'done' && outcome.timedOut)) throw this.lost;
       },
     );
-  }
-
-  private becomeContext(): SudoFailureContext {
-    const ctx: SudoFailureContext = { host: this.target.name, user: this.target.user };
-    if (this.target.becomePasswordEnv) ctx.becomePasswordEnv = this.target.becomePasswordEnv;
-    if (this.options.becomePassword !== undefined) ctx.password = this.options.becomePassword;
-    return ctx;
   }
 
   /**

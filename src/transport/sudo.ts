@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { shellCommand } from '../util/shell-quote.js';
-import { TransportError } from './types.js';
+import { TransportError, type ConnectTarget } from './types.js';
 
 export interface SudoWrapped {
   /** The command line to run instead of the caller's. */
@@ -136,6 +136,14 @@ export interface SudoFailureContext {
   becomePasswordEnv?: string;
   /** The password, only so that it can be scrubbed should a PAM module ever echo it back. */
   password?: string;
+}
+
+/** The context for sudo's error messages on a connection to `target`. */
+export function sudoContext(target: ConnectTarget, password: string | undefined): SudoFailureContext {
+  const ctx: SudoFailureContext = { host: target.name, user: target.user };
+  if (target.becomePasswordEnv) ctx.becomePasswordEnv = target.becomePasswordEnv;
+  if (password !== undefined) ctx.password = password;
+  return ctx;
 }
 
 /** The TransportError for a sudo that did not run the command. */
