@@ -139,7 +139,7 @@ class Parser {
     return token.kind === 'op' && token.value === op;
   }
   private fail(token: Token, message: string, hint?: string): never {
-    const to = token.kind === 'end' ? token.to : token.to;
+    const to = token.to;
     const from = token.kind === 'end' ? Math.max(0, this.text.length - 1) : token.from;
     throw new WhenSyntaxError({ code: 'bad-when', message, from, to: Math.max(to, from + 1), ...(hint ? { hint } : {}) });
   }

@@ -257,11 +257,6 @@ export function getValue(node: YamlNode | undefined, key: string): YamlNode | un
   return getPair(node, key)?.value;
 }
 
-/** The string value of a scalar node, or undefined. */
-export function scalarString(node: YamlNode | undefined): string | undefined {
-  return node?.type === 'scalar' && typeof node.value === 'string' ? node.value : undefined;
-}
-
 /**
  * The range of characters [from, to) of a string scalar's value, or the whole scalar when the
  * value does not map one-to-one onto the source (block scalars, escapes, folded lines).

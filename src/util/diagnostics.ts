@@ -37,20 +37,6 @@ export function errorCount(diagnostics: readonly Diagnostic[]): number {
   return diagnostics.filter((d) => d.severity === 'error').length;
 }
 
-/** Converts a 0-based character offset in `text` into a 1-based line and column. */
-export function positionAt(text: string, offset: number): SourcePosition {
-  let line = 1;
-  let lineStart = 0;
-  const end = Math.min(Math.max(offset, 0), text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: end - lineStart + 1 };
-}
-
 /** A diagnostic that stops a command: thrown only across the CLI boundary, never inside the core. */
 export class UserInputError extends Error {
   readonly diagnostics: readonly Diagnostic[];

@@ -3,6 +3,7 @@ import { DEFAULT_FIRST_ADDRESS, MAX_LAB_HOSTS } from '../../lab/layout.js';
 import { DEFAULT_LAB_DIR, LabError, labDown, labStatus, labUp } from '../../lab/lab.js';
 import { LAB_SCENARIOS } from '../../lab/scenarios.js';
 import { ExitCode } from '../exit-codes.js';
+import { formatOption } from './validate.js';
 
 function parseHostCount(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_LAB_HOSTS) {
@@ -89,7 +90,7 @@ export function registerLabCommand(program: Command): void {
     .command('status')
     .description('list the lab hosts and whether each answers')
     .addOption(dirOption())
-    .addOption(new Option('--format <FORMAT>', 'output format').choices(['human', 'json']).default('human'))
+    .addOption(formatOption())
     .action(async (opts: { dir: string; format: 'human' | 'json' }) =>
       guarded(async () => {
         const { paths, hosts } = await labStatus(opts.dir);

@@ -77,8 +77,3 @@ export function parseSshValue(k: SshKeyword, value: string, ctx: SshdValueContex
   if (k.dumpName === 'connecttimeout' && r.items[0] === 'none') return { items: ['none'] };
   return r;
 }
-
-export function validateSshValue(k: SshKeyword, value: string, ctx: SshdValueContext = {}): SshdValueProblem | undefined {
-  const r = parseSshValue(k, value, ctx);
-  return 'problem' in r ? r.problem : undefined;
-}

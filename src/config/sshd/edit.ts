@@ -485,7 +485,7 @@ function planListChange(
       return { buffer, warnings };
     }
     // Absent in scope. In a Match block the block's list replaces the global one, so start from it.
-    const base = scope.blocks === 'global' ? [] : evaluateSshdConfigShared(tree, options.defaults ? { defaults: options.defaults } : {}).values.get(keyword.dumpName)?.values ?? [];
+    const base = scope.blocks === 'global' ? [] : currentValues(tree, keyword, options);
     if (isAllow && base.length === 0) {
       return { buffer, reason: `${keyword.name} is not set ${scope.label}: every ${keyword.dumpName === 'allowusers' ? 'user' : 'group'} is already allowed (adding one would shut out all others)`, warnings };
     }

@@ -378,7 +378,6 @@ function slotSources(keyword: SshdKeyword, store: Store): ConfigOrigin[] {
   if (keyword.dumpName === 'rekeylimit') {
     return [...(store.get('rekeylimit.bytes')?.origins ?? []), ...(store.get('rekeylimit.interval')?.origins ?? [])];
   }
-  if (keyword.dumpName === 'listenaddress') return store.get('listenaddress')?.origins ?? [];
   return store.get(keyword.dumpName)?.origins ?? [];
 }
 
