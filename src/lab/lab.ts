@@ -45,6 +45,12 @@ export const LAB_BECOME_PASSWORD_ENV = 'SSHFIX_LAB_BECOME_PASSWORD';
 
 /** Directories each host gets a private copy-on-write view of. */
 const OVERLAID = ['/etc', '/var/log', '/var/lib', '/var/backups', '/root', '/home'] as const;
+/**
+ * Overlaid directories that start from the lab's own skeleton rather than the machine's: homes
+ * (the machine's dotfiles are not a host's), and /var/backups, where sshfix keeps its transactions:
+ * whatever an earlier use of sshfix left on the machine must not appear on every lab host.
+ */
+const FRESH_FROM_SKELETON: ReadonlySet<string> = new Set(['/root', '/home', '/var/backups']);
 /** Directories each host gets an empty private tmpfs for. */
 const PRIVATE_TMPFS = [
   { path: '/run', mode: '0755' },
@@ -214,8 +220,8 @@ function ensureUserKey(paths: LabPaths): string {
 }
 
 /**
- * What each host's /root and /home start from: a fresh root home as Debian's base-files makes it,
- * and no home directories. Not the machine's own: its dotfiles (pyenv hooks, tokens) are not a
+ * What each host's /root, /home and /var/backups start from: a fresh root home as Debian's
+ * base-files makes it, no home directories and no backups. Not the machine's own: its dotfiles (pyenv hooks, tokens) are not a
  * lab host's business, and they made every login several times slower.
  */
 function ensureSkeleton(paths: LabPaths): void {
@@ -223,6 +229,7 @@ function ensureSkeleton(paths: LabPaths): void {
   mkdirSync(rootSkel, { recursive: true, mode: 0o700 });
   chmodSync(rootSkel, 0o700);
   mkdirSync(join(paths.skeleton, 'home'), { recursive: true, mode: 0o755 });
+  mkdirSync(join(paths.skeleton, layerName('/var/backups')), { recursive: true, mode: 0o755 });
   for (const [from, to, fallback] of [
     ['/usr/share/base-files/dot.bashrc', '.bashrc', '# ~/.bashrc: executed by bash(1) for non-login shells.\n'],
     ['/usr/share/base-files/dot.profile', '.profile', '# ~/.profile: executed by Bourne-compatible login shells.\n'],
@@ -400,7 +407,7 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
     'set -eu',
     ...OVERLAID.map((dir) => {
       const slug = layerName(dir);
-      const lower = dir === '/root' || dir === '/home' ? join(paths.skeleton, slug) : dir;
+      const lower = FRESH_FROM_SKELETON.has(dir) ? join(paths.skeleton, slug) : dir;
       const opts = `lowerdir=${lower},upperdir=${join(root, slug, 'upper')},workdir=${join(root, slug, 'work')}`;
       return `mount -t overlay sshfix-lab -o ${q(opts)} ${q(dir)}`;
     }),

@@ -8,7 +8,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { killTrackedChildren, trackChild } from '../helpers/children.js';
 import { CLI, REPO_ROOT, runCli, startTestLab, type TestLab } from '../helpers/lab-fixture.js';
 import { fingerprint, hostRoot, labInventory, readHostFile, sshdDumpValue, sshRoot } from '../helpers/lab-host.js';
 
@@ -55,7 +56,12 @@ describe('sshfix apply against the lab', { timeout: 300_000 }, () => {
     // Passes sshd -t, but no key file exists: every public-key login is refused after the reload.
     writeFileSync(lockout, 'name: lock the runner out\nhosts: all\ntasks:\n  - name: keys from nowhere\n    sshd:\n      set: { AuthorizedKeysFile: /nonexistent/%u }\n');
   });
-  after(() => lab?.down());
+  // Children first: a stopped runner left by a failed assertion would otherwise keep this file alive.
+  afterEach(() => killTrackedChildren());
+  after(() => {
+    killTrackedChildren();
+    lab?.down();
+  });
 
   it('refuses to change anything without --yes when there is no terminal to ask on', () => {
     const before = fingerprint(lab, host('debian-cloud').name);
@@ -135,10 +141,10 @@ describe('sshfix apply against the lab', { timeout: 300_000 }, () => {
       existsSync(`${root}/var/backups/sshfix`) && readdirSync(`${root}/var/backups/sshfix`).some((d) => existsSync(`${root}/var/backups/sshfix/${d}/armed`));
     const hups = (): number => (readHostFile(lab, target.name, '/var/log/auth.log') ?? '').split('Received SIGHUP').length - 1;
     const hupsBefore = hups();
-    const child = spawn(process.execPath, [CLI, 'apply', lockout, '-i', inventory, '-l', target.name, '--yes', '--confirm-timeout', '10s', '--settle', '0s'], {
+    const child = trackChild(spawn(process.execPath, [CLI, 'apply', lockout, '-i', inventory, '-l', target.name, '--yes', '--confirm-timeout', '10s', '--settle', '0s'], {
       cwd: REPO_ROOT,
       stdio: 'ignore',
-    });
+    }));
     const exited = new Promise((resolve) => child.on('exit', resolve));
     // Freeze the runner as soon as the host has armed its switch: the commit, which no longer needs
     // the runner, goes on to write and reload; then the runner dies without confirming.
@@ -241,7 +247,7 @@ describe('sshfix apply against the lab', { timeout: 300_000 }, () => {
     const first = targets[0] as { name: string; address: string };
     const hups = (): number => (readHostFile(lab, first.name, '/var/log/auth.log') ?? '').split('Received SIGHUP').length - 1;
     const hupsBefore = hups();
-    const child = spawn(process.execPath, [CLI, 'apply', playbook, '-i', ordered, '--yes', '--forks', '1', '--settle', '2s', '--format', 'json'], { cwd: REPO_ROOT });
+    const child = trackChild(spawn(process.execPath, [CLI, 'apply', playbook, '-i', ordered, '--yes', '--forks', '1', '--settle', '2s', '--format', 'json'], { cwd: REPO_ROOT }));
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -2,7 +2,9 @@
  * The apply transaction's shell scripts, run for real with sh against files in a scratch
  * directory (paths with spaces, quotes and `$`), with a stand-in "sshd" process that records the
  * SIGHUPs it gets. `sshd -t` is the machine's real one (its own valid /etc/ssh), so validation
- * passes unless a test makes it fail through a bad `-C` spec. Needs root (chown) and sshd.
+ * passes unless a test makes it fail through a bad `-C` spec. Needs root (chown) and sshd. Each
+ * script runs in a private mount namespace with its own /run/sshd (test/helpers/private-run.ts), so
+ * a fresh machine, where sshd was installed but never started, runs them as well.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -12,12 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile } from '../../src/engine/apply-script.js';
 import { sha256Hex } from '../../src/engine/facts.js';
+import { killTrackedChildren, trackChild } from '../helpers/children.js';
 import { requireLabMachine } from '../helpers/lab-fixture.js';
+import { runWithPrivateRun, type ScriptResult } from '../helpers/private-run.js';
 
-const runScript = (script: string): { status: number | null; stdout: string; stderr: string } => {
-  const result = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-};
+const runScript = (script: string): ScriptResult => runWithPrivateRun(script);
 
 describe('apply transaction scripts', { timeout: 120_000 }, () => {
   let scratch: string;
@@ -45,13 +46,13 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     copyFileSync('/bin/sh', shell);
     standIn = { shell, script: join(scratch, 'stand-in.sh') };
     writeFileSync(standIn.script, 'trap \'echo hup >> "$1"\' HUP\necho "$$" > "$2"\nwhile :; do sleep 0.05; done\n');
-    dummy = spawn(shell, [standIn.script, hupLog, pidFile], { stdio: 'ignore' });
+    dummy = trackChild(spawn(shell, [standIn.script, hupLog, pidFile], { stdio: 'ignore' }));
     for (let i = 0; i < 100 && !existsSync(pidFile); i++) spawnSync('sleep', ['0.02']);
     reload = { kind: 'signal', pidFile };
   });
 
   after(() => {
-    dummy?.kill('SIGKILL');
+    killTrackedChildren();
     spawnSync('pkill', ['-f', scratch]);
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
@@ -218,7 +219,7 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     const mortal = join(scratch, 'mortal.sh');
     writeFileSync(mortal, 'echo "$$" > "$1"\necho started >> "$2"\nwhile :; do sleep 0.05; done\n');
     const starts = join(scratch, 'starts');
-    dummy = spawn(standIn.shell, [mortal, pidFile, starts], { stdio: 'ignore' });
+    dummy = trackChild(spawn(standIn.shell, [mortal, pidFile, starts], { stdio: 'ignore' }));
     for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(20);
     const result = commit([f]);
     assert.equal(result.status, COMMIT_EXIT.stopped, result.stderr);
