@@ -14,7 +14,7 @@ export function trackChild<T extends ChildProcess>(child: T): T {
   return child;
 }
 
-/** SIGCONT then SIGKILL to every tracked child still running (a stopped one ignores SIGKILL's exit until continued on some kernels' accounting). */
+/** SIGCONT, then SIGKILL, to every tracked child still running; returns how many were killed. */
 export function killTrackedChildren(): number {
   let killed = 0;
   for (const child of live) {
@@ -29,9 +29,4 @@ export function killTrackedChildren(): number {
   }
   live.clear();
   return killed;
-}
-
-/** How many tracked children are still running (for the hook's own test). */
-export function trackedChildCount(): number {
-  return [...live].filter((c) => c.exitCode === null && c.signalCode === null).length;
 }
