@@ -31,7 +31,11 @@ case "$version" in
 esac
 [ -n "$suite" ] || die "no Debian suite known for OpenSSH $version: set SSHFIX_OPENSSH_SUITE (e.g. trixie, sid)"
 
-if [ -x "$prefix/sbin/sshd" ] && "$prefix/sbin/sshd" -V 2>&1 | grep -q "OpenSSH_${version}"; then
+# Debian's security updates may raise the portable suffix the binary reports (10.0p1's package
+# says OpenSSH_10.0p2): the release (10.0) is what must match.
+release=${version%%p*}
+reports_release() { "$1" -V 2>&1 | grep -q "OpenSSH_${release}p"; }
+if [ -x "$prefix/sbin/sshd" ] && reports_release "$prefix/sbin/sshd"; then
   say "OpenSSH $version is already built in $prefix"
   exit 0
 fi
@@ -97,7 +101,7 @@ cp -a "$stage$prefix" "$prefix.new"
 rm -rf "$prefix"
 mv "$prefix.new" "$prefix"
 
-"$prefix/sbin/sshd" -V 2>&1 | grep -q "OpenSSH_${version}" || die "the built sshd does not report OpenSSH_$version"
+reports_release "$prefix/sbin/sshd" || die "the built sshd does not report OpenSSH_${release}: $("$prefix/sbin/sshd" -V 2>&1)"
 ldd "$prefix/sbin/sshd" | grep -q libwrap || ldd "$prefix/libexec/sshd-session" | grep -q libwrap || die "the built sshd does not link libwrap"
 say "built OpenSSH $version in $prefix:"
 for b in sbin/sshd libexec/sshd-session libexec/sshd-auth bin/ssh bin/ssh-keygen; do
