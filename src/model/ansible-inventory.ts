@@ -435,8 +435,17 @@ export function readSshArgs(args: string): { jump?: string; knownHosts?: string;
   return out;
 }
 
+/** As Ansible does: a host in no group but `all` belongs to `ungrouped`. */
+function placeUngrouped(model: AnsibleModel): void {
+  const grouped = new Set<string>();
+  for (const g of model.groups.values()) if (g.name !== 'all') for (const h of g.hosts) grouped.add(h);
+  const ungrouped = group(model, 'ungrouped');
+  for (const name of model.hosts.keys()) if (!grouped.has(name)) ungrouped.hosts.push(name);
+}
+
 /** Resolves an Ansible model into sshfix's Inventory. */
 export function resolveAnsibleInventory(model: AnsibleModel, options: AnsibleLoadOptions): AnsibleLoadResult {
+  placeUngrouped(model);
   const diagnostics: Diagnostic[] = [];
   const { file } = options;
   const secrets: Record<string, string> = {};

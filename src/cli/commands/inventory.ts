@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
+import { INVENTORY_SECRET_PREFIX, type InventoryFormat, type VariableMapping } from '../../model/ansible-inventory.js';
 import { formatDuration } from '../../model/duration.js';
 import { selectInventoryHosts, type Inventory, type ResolvedHost } from '../../model/inventory.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
@@ -11,7 +12,8 @@ import { countDiagnostics, formatOption, readInputs, useColor } from './validate
  * A resolved host as the user would write it in the inventory (snake_case keys), with effective
  * values and secrets shown only as where they come from: `<from $WEB_PASSWORD>`.
  */
-export function describeHost(host: ResolvedHost): Record<string, unknown> {
+export function describeHost(host: ResolvedHost, mappings?: readonly VariableMapping[]): Record<string, unknown> {
+  const secret = (env: string): string => (env.startsWith(INVENTORY_SECRET_PREFIX) ? '<from inventory>' : `<from $${env}>`);
   const out: Record<string, unknown> = {
     name: host.name,
     address: host.address,
@@ -31,12 +33,20 @@ export function describeHost(host: ResolvedHost): Record<string, unknown> {
   }
   out.connect_timeout = formatDuration(host.connectTimeoutMs);
   if (host.algorithms) out.algorithms = host.algorithms;
-  if (host.passwordEnv !== undefined) out.password = `<from $${host.passwordEnv}>`;
-  if (host.passphraseEnv !== undefined) out.passphrase = `<from $${host.passphraseEnv}>`;
-  if (host.becomePasswordEnv !== undefined) out.become_password = `<from $${host.becomePasswordEnv}>`;
+  if (host.passwordEnv !== undefined) out.password = secret(host.passwordEnv);
+  if (host.passphraseEnv !== undefined) out.passphrase = secret(host.passphraseEnv);
+  if (host.becomePasswordEnv !== undefined) out.become_password = secret(host.becomePasswordEnv);
   out.vars = host.vars;
+  if (mappings && mappings.length > 0) out.from_ansible = Object.fromEntries(mappings.map((m) => [m.variable, `${m.setting}: ${m.shown}`]));
   return out;
 }
+
+const FORMAT_NAMES: Record<InventoryFormat, string> = {
+  sshfix: 'an sshfix inventory',
+  'ansible-ini': 'an Ansible INI inventory',
+  'ansible-yaml': 'an Ansible YAML inventory',
+  'ansible-json': 'ansible-inventory --list JSON',
+};
 
 interface InventoryOptions {
   inventory?: string;
@@ -67,8 +77,9 @@ function runInventory(options: InventoryOptions): void {
       format_version: 1,
       command: 'inventory',
       file: inventory?.file ?? null,
+      ...(inputs.inventoryFormat ? { inventory_format: inputs.inventoryFormat } : {}),
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      hosts: hosts.map(describeHost),
+      hosts: hosts.map((h) => describeHost(h, inputs.ansibleMappings?.get(h.name))),
       groups,
       diagnostics,
     };
@@ -80,11 +91,11 @@ function runInventory(options: InventoryOptions): void {
     }
     if (!failed) {
       const body = hosts.map((h) => {
-        const { name, ...rest } = describeHost(h);
+        const { name, ...rest } = describeHost(h, inputs.ansibleMappings?.get(h.name));
         return stringify({ [String(name)]: rest }, { indent: 2, lineWidth: 0 });
       });
       process.stdout.write(body.join('\n'));
-      process.stdout.write(`# ${hosts.length} host${hosts.length === 1 ? '' : 's'}${options.limit !== undefined ? ` matching ${options.limit}` : ''} in ${inventory?.file}\n`);
+      process.stdout.write(`# ${hosts.length} host${hosts.length === 1 ? '' : 's'}${options.limit !== undefined ? ` matching ${options.limit}` : ''} in ${inventory?.file}${inputs.inventoryFormat && inputs.inventoryFormat !== 'sshfix' ? ` (read as ${FORMAT_NAMES[inputs.inventoryFormat]})` : ''}\n`);
     }
   }
   if (failed) process.exitCode = ExitCode.Failure;

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { errorCount, hasErrors, type Diagnostic } from '../../util/diagnostics.js';
-import { loadInventory, type Inventory } from '../../model/inventory.js';
+import type { InventoryFormat, VariableMapping } from '../../model/ansible-inventory.js';
+import type { Inventory } from '../../model/inventory.js';
+import { loadInventoryText } from '../inventory-files.js';
 import { chooseInventoryPath } from '../../model/inventory-path.js';
 import { loadPlaybook, type Playbook } from '../../model/playbook.js';
 import { dedupeDiagnostics, sortDiagnostics, validateProject } from '../../model/validate-project.js';
@@ -15,6 +15,10 @@ import { ExitCode } from '../exit-codes.js';
 /** What every command that reads playbooks and an inventory starts from. */
 export interface LoadedInputs {
   inventory?: Inventory;
+  /** Which format the inventory was read as (sshfix's own, or an Ansible one). */
+  inventoryFormat?: InventoryFormat;
+  /** For an Ansible inventory: how each host's variables became sshfix settings. */
+  ansibleMappings?: Map<string, VariableMapping[]>;
   playbooks: Playbook[];
   cliVars: Record<string, PlainValue>;
   /** All problems found, sorted; act on nothing when any is an error. */
@@ -61,6 +65,8 @@ export function readInputs(options: ReadInputsOptions): LoadedInputs {
   diagnostics.push(...cli.diagnostics);
 
   let inventory: Inventory | undefined;
+  let inventoryFormat: InventoryFormat | undefined;
+  let ansibleMappings: Map<string, VariableMapping[]> | undefined;
   const choice = chooseInventoryPath({
     ...(options.inventory !== undefined ? { option: options.inventory } : {}),
     ...(process.env.SSHFIX_INVENTORY !== undefined ? { env: process.env.SSHFIX_INVENTORY } : {}),
@@ -78,14 +84,14 @@ export function readInputs(options: ReadInputsOptions): LoadedInputs {
   } else {
     const text = read(choice.path);
     if (text !== undefined) {
-      const loaded = loadInventory(text, {
-        file: choice.path,
-        homeDir: homedir(),
-        localUser: localUserName(),
-        baseDir: dirname(resolve(choice.path)),
-      });
-      inventory = loaded.inventory;
-      diagnostics.push(...loaded.diagnostics);
+      const loaded = loadInventoryText(text, choice.path);
+      inventory = loaded.result.inventory;
+      inventoryFormat = loaded.format;
+      if (loaded.mappings) ansibleMappings = loaded.mappings;
+      diagnostics.push(...loaded.result.diagnostics);
+      // The transport reads secrets from the environment by name; an Ansible inventory's own
+      // passwords reach it under names only sshfix uses, and are never printed.
+      for (const [name, value] of Object.entries(loaded.secrets)) process.env[name] = value;
     }
   }
 
@@ -100,6 +106,8 @@ export function readInputs(options: ReadInputsOptions): LoadedInputs {
   diagnostics.push(...validateProject({ ...(inventory ? { inventory } : {}), playbooks, cliVars: cli.vars }));
   return {
     ...(inventory ? { inventory } : {}),
+    ...(inventoryFormat ? { inventoryFormat } : {}),
+    ...(ansibleMappings ? { ansibleMappings } : {}),
     playbooks,
     cliVars: cli.vars,
     diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics)),
@@ -107,13 +115,6 @@ export function readInputs(options: ReadInputsOptions): LoadedInputs {
   };
 }
 
-function localUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'root';
-  }
-}
 
 /** Colour on a terminal unless NO_COLOR is set. */
 export function useColor(stream: NodeJS.WriteStream): boolean {
