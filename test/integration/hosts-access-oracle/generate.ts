@@ -10,7 +10,7 @@ import type { TcpdCase, TcpdQuery } from './oracle.js';
 
 export const CLIENT_ADDRESSES = ['10.0.0.1', '10.0.0.2', '10.1.2.3', '192.0.2.7', '192.0.2.200', '203.0.113.5', '127.0.0.1', '2001:db8::1', '2001:db8::7', '2001:db8:1::5', '::1', 'fe80::1'];
 
-const CLIENT_PATTERNS = [
+export const CLIENT_PATTERNS = [
   ...CLIENT_ADDRESSES.filter((a) => !a.includes(':')),
   '[2001:db8::1]', '[2001:db8::7]', '[2001:DB8:0::1]', '[::1]', '[2001:db8::]/32', '[2001:db8:1::]/48', '[2001:db8::]/64', '[::]/0',
   '[2001:db8::1]/128', '[fe80::]/10', '[2001:db8::5]/126', '[2001:db8::]/abc', '[2001:db8::]/129',
@@ -31,6 +31,25 @@ const OPTIONS = [
   '', '', '', '', ' DENY', ' ALLOW', ' deny', ' allow', ' spawn /bin/true', ' severity auth.info', ' severity auth.info : DENY',
   ' spawn /bin/true : allow', ' bogus', ' allow : deny', ' ', ' twist /bin/echo hi', ' deny x', ' keepalive', ' severity nope.info',
   'deny', ' spawn echo \\: deny', ' Allow',
+];
+
+/** Named clients of the names oracle: the private /etc/hosts, and what tcpdmatch gives the evaluator. */
+export const NAMED_HOSTS = '127.0.0.1 localhost\n192.0.2.7 ws.example.com\n10.0.0.1 localbox\n10.1.2.3 db.internal.example.org\n2001:db8::7 v6host.example.com\n203.0.113.5 Mixed.Example.NET\n';
+
+export const NAMED_CLIENTS: readonly { client: string; address: string; name: string }[] = [
+  { client: 'ws.example.com', address: '192.0.2.7', name: 'ws.example.com' },
+  { client: 'localbox', address: '10.0.0.1', name: 'localbox' },
+  { client: 'db.internal.example.org', address: '10.1.2.3', name: 'db.internal.example.org' },
+  { client: 'v6host.example.com', address: '2001:db8::7', name: 'v6host.example.com' },
+  { client: 'Mixed.Example.NET', address: '203.0.113.5', name: 'Mixed.Example.NET' },
+  { client: 'paranoid', address: 'unknown', name: 'paranoid' },
+  { client: 'unknown', address: 'unknown', name: 'unknown' },
+];
+
+export const NAME_PATTERNS = [
+  'KNOWN', 'LOCAL', 'UNKNOWN', 'PARANOID', 'paranoid', 'ALL', 'local', '.example.com', '.example.org', '.internal.example.org', '.EXAMPLE.net',
+  'ws.example.com', 'WS.EXAMPLE.COM', 'localbox', 'localbox.', 'ws.', 'db.', '*.example.com', 'ws.*', 'db.internal.*', '*box', '?s.example.com',
+  '.com', '.', 'unknown', 'mixed.', 'MIXED.EXAMPLE.', 'Ws.', '*.net', 'LOCALBOX', '192.0.2.7', '10.', '10.0.0.0/8', '[2001:db8::]/32', 'ALL@ws.example.com', 'KNOWN@KNOWN',
 ];
 
 const SEPARATORS = [' ', ' ', ', ', ',', '\t', ' ,'];
@@ -55,10 +74,10 @@ function joinList(items: readonly string[], seps: readonly string[], cont: numbe
   return out;
 }
 
-const rule = fc
+const rule = (clientPatterns: readonly string[]): fc.Arbitrary<string> => fc
   .tuple(
     list(DAEMON_PATTERNS),
-    list(CLIENT_PATTERNS),
+    list(clientPatterns),
     fc.constantFrom(...OPTIONS),
     fc.array(fc.constantFrom(...SEPARATORS), { minLength: 1, maxLength: 3 }),
     fc.integer({ min: -2, max: 4 }),
@@ -71,13 +90,13 @@ const rule = fc
     return options === '' ? head : `${head}:${options}`;
   });
 
-const entry = fc.oneof(
-  { weight: 10, arbitrary: rule },
+const entry = (clientPatterns: readonly string[]): fc.Arbitrary<string> => fc.oneof(
+  { weight: 10, arbitrary: rule(clientPatterns) },
   { weight: 1, arbitrary: fc.constantFrom('# sshd: ALL', '', '   ', '  # ALL: ALL', 'sshd 10.0.0.1', '#sshd: 10.0.0.1 \\', 'ALL: ALL # note') },
 );
 
-const table = fc
-  .tuple(fc.array(entry, { maxLength: 6 }), fc.constantFrom('\n', '\n', '\n', '\r\n'), fc.boolean(), fc.nat(9))
+const table = (clientPatterns: readonly string[]): fc.Arbitrary<string> => fc
+  .tuple(fc.array(entry(clientPatterns), { maxLength: 6 }), fc.constantFrom('\n', '\n', '\n', '\r\n'), fc.boolean(), fc.nat(9))
   .map(([entries, eol, trailing, r]) => {
     if (entries.length === 0) return r === 0 ? '\n' : '';
     const body = entries.map((e) => e.replace(/\n/g, eol)).join(eol);
@@ -87,8 +106,13 @@ const table = fc
 export interface GeneratedCase extends TcpdCase {}
 
 export const tcpdCase: fc.Arbitrary<GeneratedCase> = fc
-  .tuple(table, table, fc.shuffledSubarray(CLIENT_ADDRESSES, { minLength: 4, maxLength: 4 }), fc.constantFrom(...CLIENT_ADDRESSES))
+  .tuple(table(CLIENT_PATTERNS), table(CLIENT_PATTERNS), fc.shuffledSubarray(CLIENT_ADDRESSES, { minLength: 4, maxLength: 4 }), fc.constantFrom(...CLIENT_ADDRESSES))
   .map(([allow, deny, clients, other]) => {
     const queries: TcpdQuery[] = [...clients.map((client) => ({ daemon: 'sshd', client })), { daemon: 'telnetd', client: other }];
     return { allow, deny, queries };
   });
+
+/** Rule sets over name patterns, asked about the named clients. */
+export const tcpdNamedCase: fc.Arbitrary<GeneratedCase> = fc
+  .tuple(table(NAME_PATTERNS), table(NAME_PATTERNS), fc.shuffledSubarray([...NAMED_CLIENTS], { minLength: 4, maxLength: 4 }))
+  .map(([allow, deny, clients]) => ({ allow, deny, queries: clients.map((c) => ({ daemon: 'sshd', client: c.client })) }));

@@ -3,10 +3,10 @@ import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { describeDecision, evaluateHostsAccess } from '../../../src/config/hosts-access/evaluate.js';
 import { parseHostsAccess, stringifyHostsAccess } from '../../../src/config/hosts-access/parse.js';
-import { tcpdCase } from './generate.js';
+import { CLIENT_ADDRESSES, CLIENT_PATTERNS, tcpdCase } from './generate.js';
 import { assertTcpdmatchAvailable, runTcpdmatch } from './oracle.js';
 
-const COUNT = 600;
+const COUNT = 500;
 
 describe('tcpdmatch oracle on generated hosts.allow / hosts.deny', () => {
   before(() => assertTcpdmatchAvailable());
@@ -35,5 +35,19 @@ describe('tcpdmatch oracle on generated hosts.allow / hosts.deny', () => {
       assert.ok((seen.get(key) ?? 0) >= 10, `outcome "${key}" seen ${seen.get(key) ?? 0} times: ${JSON.stringify([...seen])}`);
     }
     assert.equal(failures.length, 0, `${failures.length} mismatches; first ones:\n${failures.slice(0, 4).join('\n\n')}`);
+  });
+
+  it('each client pattern alone, against every address', () => {
+    const cases = CLIENT_PATTERNS.map((p) => ({ allow: `sshd: ${p}\n`, deny: 'ALL: ALL\n', queries: CLIENT_ADDRESSES.map((client) => ({ daemon: 'sshd', client })) }));
+    const verdicts = runTcpdmatch(cases);
+    const failures: string[] = [];
+    cases.forEach((c, i) => {
+      const tables = { allow: parseHostsAccess(c.allow, 'hosts.allow'), deny: parseHostsAccess(c.deny, 'hosts.deny') };
+      CLIENT_ADDRESSES.forEach((client, j) => {
+        const got = evaluateHostsAccess(tables, { daemon: 'sshd', clientAddress: client }).access;
+        if (got !== verdicts[i]![j]) failures.push(`${c.allow.trim()} for ${client}: tcpdmatch ${verdicts[i]![j]!}, engine ${got}`);
+      });
+    });
+    assert.deepEqual(failures, []);
   });
 });
