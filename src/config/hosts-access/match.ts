@@ -83,16 +83,19 @@ function mask4(bits: number): number {
   return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
 }
 
+/** The IPv4 mask of a `net/mask` item: a dotted quad, else a prefix length from 1 to 32 read by atoi. */
+export function ipv4Mask(mask: string): number | undefined {
+  const m = dotQuad(mask);
+  if (m !== undefined) return m;
+  const bits = atoi(mask);
+  return bits < 1 || bits > 32 ? undefined : mask4(bits);
+}
+
 function maskedMatch4(net: string, mask: string, address: string): boolean {
   const addr = dotQuad(address);
   const n = dotQuad(net);
-  if (addr === undefined || n === undefined) return false;
-  let m = dotQuad(mask);
-  if (m === undefined) {
-    const bits = atoi(mask);
-    if (bits < 1 || bits > 32) return false;
-    m = mask4(bits);
-  }
+  const m = ipv4Mask(mask);
+  if (addr === undefined || n === undefined || m === undefined) return false;
   return ((addr & m) >>> 0) === n;
 }
 

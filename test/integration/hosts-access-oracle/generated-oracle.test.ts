@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { describeDecision, evaluateHostsAccess } from '../../../src/config/hosts-access/evaluate.js';
+import { lintHostsAccess } from '../../../src/config/hosts-access/lint.js';
 import { parseHostsAccess, stringifyHostsAccess } from '../../../src/config/hosts-access/parse.js';
 import { CLIENT_ADDRESSES, CLIENT_PATTERNS, tcpdCase } from './generate.js';
 import { assertTcpdmatchAvailable, runTcpdmatch } from './oracle.js';
@@ -41,13 +42,21 @@ describe('tcpdmatch oracle on generated hosts.allow / hosts.deny', () => {
     const cases = CLIENT_PATTERNS.map((p) => ({ allow: `sshd: ${p}\n`, deny: 'ALL: ALL\n', queries: CLIENT_ADDRESSES.map((client) => ({ daemon: 'sshd', client })) }));
     const verdicts = runTcpdmatch(cases);
     const failures: string[] = [];
+    let deadCount = 0;
     cases.forEach((c, i) => {
       const tables = { allow: parseHostsAccess(c.allow, 'hosts.allow'), deny: parseHostsAccess(c.deny, 'hosts.deny') };
       CLIENT_ADDRESSES.forEach((client, j) => {
         const got = evaluateHostsAccess(tables, { daemon: 'sshd', clientAddress: client }).access;
         if (got !== verdicts[i]![j]) failures.push(`${c.allow.trim()} for ${client}: tcpdmatch ${verdicts[i]![j]!}, engine ${got}`);
       });
+      // What the linter calls a network that matches nothing must match no address for tcpdmatch.
+      const dead = lintHostsAccess(tables.allow, 'allow').some((d) => d.code === 'hosts-access-dead-network');
+      if (dead) {
+        deadCount++;
+        if (verdicts[i]!.some((v) => v !== 'denied')) failures.push(`${c.allow.trim()}: linted as matching nothing, tcpdmatch grants some address`);
+      }
     });
     assert.deepEqual(failures, []);
+    assert.ok(deadCount >= 5, `only ${deadCount} dead networks among the patterns`);
   });
 });
