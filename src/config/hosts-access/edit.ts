@@ -16,10 +16,10 @@
  * Pure: takes the files' texts, returns their new texts.
  */
 import type { Diagnostic } from '../../util/diagnostics.js';
-import { describeDecision, evaluateHostsAccess, matchContext, type HostsAccessTables } from './evaluate.js';
-import { canonicalAddress, hostMatch, listMatch, serverMatch, type MatchContext } from './match.js';
+import { describeDecision, evaluateHostsAccess, matchContext, type AccessRequest, type HostsAccessTables } from './evaluate.js';
+import { canonicalAddress, hostMatch, listMatch, serverMatch, type HostInfo, type MatchContext } from './match.js';
 import { evaluateOptions } from './options.js';
-import { dominantLineEnding, parseHostsAccess, type HostsAccessEntry, type HostsAccessFile } from './parse.js';
+import { dominantLineEnding, parseHostsAccess, splitOutsideBrackets, type HostsAccessEntry, type HostsAccessFile } from './parse.js';
 import { findSshguardBlock, insideSshguardBlock, type SshguardBlock } from './sshguard.js';
 import { validateHostsClient, validateHostsDaemon, type ValidClient } from './validate.js';
 
@@ -40,6 +40,8 @@ export interface AllowRequest {
   client: string;
   /** The client's name as libwrap would find it (address clients only); `unknown` by default. */
   clientName?: string;
+  /** The host's own endpoint, for `daemon@host` items; unknown by default. */
+  server?: Partial<HostInfo>;
 }
 
 export interface HostsAccessFileEdit {
@@ -75,12 +77,17 @@ function refusesInAllow(entry: HostsAccessEntry): boolean {
   return kind !== 'none' && kind !== 'allow';
 }
 
-function daemonMayMatch(entry: HostsAccessEntry, daemon: string, ctx: MatchContext): boolean {
+/**
+ * Whether a rule's daemon list may match the daemon. A `daemon@host` item counts by its daemon
+ * alone unless the server is known: refusing lines are then placed after, never before, sshfix's.
+ */
+function daemonMayMatch(entry: HostsAccessEntry, daemon: string, ctx: MatchContext, serverKnown: boolean): boolean {
   if (daemon === 'ALL') return true;
-  return listMatch(
-    entry.daemons.map((t) => t.value),
-    (tok) => serverMatch(tok, { ...ctx, daemon }),
-  );
+  const items = entry.daemons.map((t) => {
+    const at = splitOutsideBrackets(t.value, '@', 1);
+    return serverKnown || at === -1 ? t.value : t.value.slice(0, at);
+  });
+  return listMatch(items, (tok) => serverMatch(tok, { ...ctx, daemon }));
 }
 
 /** Where a line appended to hosts.allow goes: before a last entry libwrap cannot read (its newline is missing). */
@@ -102,11 +109,11 @@ function insertLine(file: HostsAccessFile, text: string, index: number, line: st
   return out;
 }
 
-function paranoidWarnings(tables: HostsAccessTables, daemon: string, ctx: MatchContext, allowFrom: number): Diagnostic[] {
+function paranoidWarnings(tables: HostsAccessTables, daemon: string, ctx: MatchContext, serverKnown: boolean, allowFrom: number): Diagnostic[] {
   const out: Diagnostic[] = [];
   const scan = (file: HostsAccessFile, from: number): void => {
     file.entries.forEach((e, i) => {
-      if (i < from || e.kind !== 'rule' || !daemonMayMatch(e, daemon, ctx)) return;
+      if (i < from || e.kind !== 'rule' || !daemonMayMatch(e, daemon, ctx, serverKnown)) return;
       if (!e.clients.some((t) => sameToken(t.value, 'PARANOID'))) return;
       out.push({
         severity: 'warning',
@@ -128,8 +135,8 @@ interface Placement {
   before?: HostsAccessEntry;
 }
 
-function placeForAddress(tables: HostsAccessTables, block: SshguardBlock | undefined, daemon: string, client: ValidClient, clientName: string | undefined): Placement | { note: string } | { error: Diagnostic } {
-  const decision = evaluateHostsAccess(tables, { daemon, clientAddress: client.address!, ...(clientName !== undefined ? { clientName } : {}) });
+function placeForAddress(tables: HostsAccessTables, block: SshguardBlock | undefined, daemon: string, client: ValidClient, request: AllowRequest): Placement | { note: string } | { error: Diagnostic } {
+  const decision = evaluateHostsAccess(tables, addressRequest(daemon, client.address!, request));
   if (decision.access === 'granted') return { note: `${client.pattern} already gets through to ${daemon}: ${describeDecision(decision)}` };
   const rule = decision.decidedBy!;
   if (rule.table === 'deny') return { index: appendIndex(tables.allow) };
@@ -149,11 +156,11 @@ function placeForAddress(tables: HostsAccessTables, block: SshguardBlock | undef
   return { index, before: rule.entry };
 }
 
-function placeForPattern(tables: HostsAccessTables, block: SshguardBlock | undefined, daemon: string, client: ValidClient, ctx: MatchContext): Placement | { note: string } {
+function placeForPattern(tables: HostsAccessTables, block: SshguardBlock | undefined, daemon: string, client: ValidClient, ctx: MatchContext, serverKnown: boolean): Placement | { note: string } {
   const entries = tables.allow.entries;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    if (insideSshguardBlock(block, i) || e.kind !== 'rule' || !daemonMayMatch(e, daemon, ctx)) continue;
+    if (insideSshguardBlock(block, i) || e.kind !== 'rule' || !daemonMayMatch(e, daemon, ctx, serverKnown)) continue;
     const lone = e.daemons.length === 1 && sameToken(e.daemons[0]!.value, daemon) && e.clients.length === 1 && sameClient(e.clients[0]!.value, client);
     if (lone && !refusesInAllow(e)) return { note: `${client.pattern} is already let through to ${daemon} by ${where(tables.allow.path, e)}: ${e.logical.trim()}` };
     if (refusesInAllow(e)) return { index: i, before: e };
@@ -193,11 +200,12 @@ export function ensureAllowed(texts: HostsAccessTexts, request: AllowRequest): E
     return { edits: [], warnings, errors };
   }
 
-  const ctx = matchContext(tables, { daemon: daemon.value, clientAddress: client.value.address ?? 'unknown' });
+  const ctx = matchContext(tables, addressRequest(daemon.value, client.value.address ?? 'unknown', request));
+  const serverKnown = request.server?.address !== undefined;
   const placement =
     client.value.kind === 'address' && daemon.value !== 'ALL'
-      ? placeForAddress(tables, block, daemon.value, client.value, request.clientName)
-      : placeForPattern(tables, block, daemon.value, client.value, ctx);
+      ? placeForAddress(tables, block, daemon.value, client.value, request)
+      : placeForPattern(tables, block, daemon.value, client.value, ctx, serverKnown);
   if ('note' in placement) return { edits: [], note: placement.note, warnings, errors };
   if ('error' in placement) return { edits: [], warnings, errors: [...errors, placement.error] };
 
@@ -220,12 +228,12 @@ export function ensureAllowed(texts: HostsAccessTexts, request: AllowRequest): E
       });
     }
   }
-  warnings.push(...paranoidWarnings(tables, daemon.value, ctx, placement.index));
+  warnings.push(...paranoidWarnings(tables, daemon.value, ctx, serverKnown, placement.index));
 
   const line = `${daemon.value}: ${client.value.pattern}`;
   const after = insertLine(tables.allow, allowText, placement.index, line);
   if (client.value.kind === 'address' && daemon.value !== 'ALL') {
-    const check = evaluateHostsAccess({ ...tables, allow: parseHostsAccess(after, allowPath) }, { daemon: daemon.value, clientAddress: client.value.address!, ...(request.clientName !== undefined ? { clientName: request.clientName } : {}) });
+    const check = evaluateHostsAccess({ ...tables, allow: parseHostsAccess(after, allowPath) }, addressRequest(daemon.value, client.value.address!, request));
     if (check.access !== 'granted') throw new Error(`internal error: the added line does not grant ${client.value.pattern} (${describeDecision(check)}); please report`);
   }
   return {
@@ -233,6 +241,15 @@ export function ensureAllowed(texts: HostsAccessTexts, request: AllowRequest): E
     line,
     warnings,
     errors,
+  };
+}
+
+function addressRequest(daemon: string, clientAddress: string, request: AllowRequest): AccessRequest {
+  return {
+    daemon,
+    clientAddress,
+    ...(request.clientName !== undefined ? { clientName: request.clientName } : {}),
+    ...(request.server ? { server: request.server } : {}),
   };
 }
 

@@ -63,6 +63,17 @@ describe('ensureAllowed', () => {
     assert.deepEqual(codes(r.warnings), ['hosts-access-sshguard-blocked']);
   });
 
+  it('counts daemon@host lines by their daemon unless the server is known', () => {
+    const allow = 'sshd: 10.0.0.0/8\nsshd@198.51.100.1: ALL: DENY\n';
+    const net = ensureAllowed({ allow }, { daemon: 'sshd', client: '192.0.2.0/24' });
+    assert.equal(net.edits[0]!.after, 'sshd: 10.0.0.0/8\nsshd: 192.0.2.0/24\nsshd@198.51.100.1: ALL: DENY\n');
+    const elsewhere = ensureAllowed({ allow }, { daemon: 'sshd', client: '192.0.2.0/24', server: { address: '198.51.100.2' } });
+    assert.equal(elsewhere.edits[0]!.after, `${allow}sshd: 192.0.2.0/24\n`);
+    const addr = ensureAllowed({ allow }, { daemon: 'sshd', client: '192.0.2.7', server: { address: '198.51.100.1' } });
+    assert.equal(addr.edits[0]!.after, 'sshd: 10.0.0.0/8\nsshd: 192.0.2.7\nsshd@198.51.100.1: ALL: DENY\n');
+    assert.match(ensureAllowed({ allow }, { daemon: 'sshd', client: '192.0.2.7' }).note!, /no rule/);
+  });
+
   it('refuses to edit around an unclosed sshguard block', () => {
     const r = ensureAllowed({ allow: '###sshguard###\nALL : 1.2.3.4 : DENY\n' }, { daemon: 'sshd', client: '192.0.2.7' });
     assert.deepEqual(codes(r.errors), ['hosts-access-sshguard-unclosed']);
