@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { sshfixVersion } from '../util/version.js';
 import { registerApplyCommand } from './commands/apply.js';
+import { registerDiagnoseCommand } from './commands/diagnose.js';
 import { registerInventoryCommand } from './commands/inventory.js';
 import { registerLabCommand } from './commands/lab.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   registerPlanCommand(program);
   registerApplyCommand(program);
+  registerDiagnoseCommand(program);
   registerValidateCommand(program);
   registerInventoryCommand(program);
   registerLabCommand(program);
