@@ -5,6 +5,7 @@ import { registerDiagnoseCommand } from './commands/diagnose.js';
 import { registerInventoryCommand } from './commands/inventory.js';
 import { registerLabCommand } from './commands/lab.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerValidateCommand } from './commands/validate.js';
 
 /** The whole command tree. Each subcommand lives in ./commands/<name>.ts and is registered here. */
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDiagnoseCommand(program);
   registerValidateCommand(program);
   registerInventoryCommand(program);
+  registerReportCommand(program);
   registerLabCommand(program);
   return program;
 }

@@ -32,6 +32,6 @@ export function shardOf(name: string, count: number): number {
 }
 
 /** The items whose name falls in `shard`, in their original order. */
-export function selectShard<T extends { name: string }>(items: readonly T[], shard: ShardSpec): T[] {
-  return items.filter((item) => shardOf(item.name, shard.count) === shard.index);
+export function selectShard<T>(items: readonly T[], shard: ShardSpec, nameOf: (item: T) => string = (item) => (item as { name: string }).name): T[] {
+  return items.filter((item) => shardOf(nameOf(item), shard.count) === shard.index);
 }

@@ -14,16 +14,19 @@ import { renderHumanReport } from '../../report/human-report.js';
 import { createProgress } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { renderReport } from '../../report/render-report.js';
-import { createTransport } from '../../transport/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { processIO, progressModeFor, wantsColor, type CommandIO } from '../io.js';
-import { addRunOptions, defaultPlaybooks, exitCodeFor, interruptController, loadRunInputs, type RunOptions } from './plan.js';
+import { addRunOptions, applyShard, defaultPlaybooks, exitCodeFor, interruptController, loadRunInputs, runPlanCommand, runTransport, writeStepSummary, type RunOptions } from './plan.js';
 
 /** What a fresh login and the sshd -T checks need at least, before the dead-man switch may fire. */
 const MIN_PROOF_MS = 10_000;
 
 interface ApplyOptions extends RunOptions {
   plan?: string;
+  /** Ansible's `--check`: the same as plan. */
+  check?: boolean;
+  out?: string;
+  detailedExitcode?: boolean;
   yes?: boolean;
   serial?: SerialStep[];
   maxFailPercent?: number;
@@ -71,6 +74,14 @@ async function confirm(io: CommandIO, question: string): Promise<boolean> {
 }
 
 export async function runApplyCommand(io: CommandIO, playbookArgs: readonly string[], options: ApplyOptions): Promise<number> {
+  // Ansible's check mode: plan, nothing written.
+  if (options.check) {
+    if (options.plan !== undefined) {
+      io.stderr('sshfix apply: --check plans from the playbooks; a saved plan has nothing to check\n');
+      return ExitCode.Failure;
+    }
+    return runPlanCommand(io, playbookArgs, options);
+  }
   if (options.plan !== undefined && playbookArgs.length > 0) {
     io.stderr('sshfix apply: give either playbooks or --plan PLANFILE, not both\n');
     return ExitCode.Failure;
@@ -104,7 +115,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
   const { inputs, limit } = loaded;
   const warnings = loaded.warnings.filter((d) => d.severity === 'warning');
 
-  const transport = createTransport({ onWarning: (w) => io.stderr(`warning: ${w.message}\n`) });
+  const transport = runTransport(io, options);
   const interrupt = interruptController(io);
   try {
     let items: ApplyItem[];
@@ -117,9 +128,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
         io.stderr(`sshfix apply: the plan names hosts the inventory ${inputs.inventory.file} does not have: ${missing.join(', ')}\n`);
         return ExitCode.Failure;
       }
-      items = saved.hosts
-        .filter((h) => !allowed || allowed.has(h.name))
-        .map((h) => ({ host: byName.get(h.name)!, saved: h }));
+      items = applyShard(io, saved.hosts.filter((h) => !allowed || allowed.has(h.name)), (h) => h.name, options.shard).map((h) => ({ host: byName.get(h.name)!, saved: h }));
       if (!options.yes) {
         io.stderr(renderHumanReport('plan', items.map((i) => savedAsPlan(i.saved as SavedHostPlan)), { color: wantsColor(io), diffs: true }));
         if (!(await confirm(io, `Apply the saved plan ${options.plan} to ${items.length} host(s)?`))) {
@@ -129,6 +138,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
       }
     } else {
       const selection = selectWork(inputs.inventory, inputs.playbooks, limit);
+      selection.work = applyShard(io, selection.work, (w) => w.host.name, options.shard);
       warnings.push(...selection.diagnostics.filter((d) => d.severity === 'warning'));
       if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
       if (options.yes) {
@@ -178,6 +188,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
       await progress.finish();
     }
     io.stdout(renderReport(options.format, 'apply', hosts, { color: wantsColor(io), diagnostics: warnings }));
+    writeStepSummary(io, options.format, 'apply', hosts);
     return interrupt.signal.aborted ? ExitCode.Failure : exitCodeFor(hosts, false);
   } finally {
     await transport.closeAll();
@@ -211,6 +222,7 @@ export function registerApplyCommand(program: Command): void {
   )
     .option('--plan <PLANFILE>', 'apply exactly a plan saved with plan --out (refused per host when its files changed since)')
     .option('--yes', 'do not ask for confirmation (needed without a terminal)')
+    .option('--check', 'plan only, as Ansible\'s check mode: show the changes, write nothing')
     .option('--serial <LIST>', 'rolling batches, e.g. 1,10%,100% (a canary host, then 10%, then the rest)', parseSerialOption)
     .option('--max-fail-percent <N>', 'stop before the next batch once more than N% of the hosts so far failed', parsePercent)
     .addOption(

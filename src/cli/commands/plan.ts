@@ -1,14 +1,18 @@
-import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { serialisePlan } from '../../engine/plan-file.js';
 import type { HostPlan } from '../../engine/plan-model.js';
 import { runPlan, selectWork, type PlanRunResult } from '../../engine/run-plan.js';
+import { parseShard, selectShard } from '../../engine/shards.js';
+import { applyConnectionOverrides } from '../../model/connection-overrides.js';
+import { renderStepSummary } from '../../report/step-summary.js';
+import { verboseTransport } from '../verbose-transport.js';
 import { parseHostPattern, type HostPattern } from '../../model/host-pattern.js';
 import { createProgress } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/render-report.js';
-import { createTransport } from '../../transport/index.js';
+import { createTransport, type Transport } from '../../transport/index.js';
 import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
 import { sshfixVersion } from '../../util/version.js';
 import { ExitCode } from '../exit-codes.js';
@@ -37,17 +41,69 @@ export interface RunOptions {
   inventory?: string;
   limit?: string;
   var: string[];
+  /** Ansible's `-e K=V`: the same as --var. */
+  extraVars?: string[];
   format: ReportFormat;
   forks: number;
+  /** Ansible's `--diff`: accepted; diffs are always shown. */
+  diff?: boolean;
+  /** `-v` (commands per host with durations), `-vv` (and what each fact was). */
+  verbose?: number;
+  /** Ansible's `-u USER` and `--private-key FILE`: for every host, over the inventory. */
+  user?: string;
+  privateKey?: string;
+  /** `K/N`: only the K-th of N stable slices of the hosts. */
+  shard?: string;
 }
+
+const countVerbose = (_value: string, previous: number): number => previous + 1;
+
+const parseShardOption = (value: string): string => {
+  const parsed = parseShard(value);
+  if ('error' in parsed) throw new InvalidArgumentError(parsed.error);
+  return value;
+};
 
 export function addRunOptions(command: Command): Command {
   return command
     .option('-i, --inventory <INVENTORY>', 'inventory file (default: ./inventory.yaml, then $SSHFIX_INVENTORY)')
     .option('-l, --limit <PATTERN>', 'only hosts matching this pattern (name, group, glob, a,b, !exclude)')
     .option('--var <K=V>', 'set a variable (overrides every other source; repeatable)', collectVar, [])
+    .option('-e, --extra-vars <K=V>', 'the same as --var, as in Ansible (repeatable)', collectVar, [])
     .addOption(new Option('--format <FORMAT>', 'output format').choices([...REPORT_FORMATS]).default('human'))
-    .option('--forks <N>', 'hosts worked on at once', parseForks, DEFAULT_FORKS);
+    .option('--forks <N>', 'hosts worked on at once', parseForks, DEFAULT_FORKS)
+    .option('--shard <K/N>', 'only the K-th of N stable slices of the selected hosts (CI matrix jobs)', parseShardOption)
+    .option('-u, --user <USER>', 'log in as USER on every host (over the inventory)')
+    .option('--private-key <FILE>', 'use this private key on every host (over the inventory)')
+    .option('--diff', 'accepted for Ansible habits: diffs are always shown')
+    .option('-v, --verbose', 'print each command run on each host and how long it took (-vv: and what each fact was)', countVerbose, 0);
+}
+
+/** The transport of a run, reporting each command at -v and above. */
+export function runTransport(io: CommandIO, options: Pick<RunOptions, 'verbose'>): Transport {
+  const transport = createTransport({ onWarning: (w) => io.stderr(`warning: ${w.message}\n`) });
+  return verboseTransport(transport, options.verbose ?? 0, (line) => io.stderr(`${line}\n`));
+}
+
+/** Narrows hosts to `--shard K/N`, saying so when the shard is empty. */
+export function applyShard<T>(io: CommandIO, items: readonly T[], nameOf: (item: T) => string, shard: string | undefined): T[] {
+  if (shard === undefined) return [...items];
+  const parsed = parseShard(shard);
+  if ('error' in parsed) return [...items];
+  const selected = selectShard(items, parsed.shard, nameOf);
+  if (selected.length === 0) io.stderr(`shard ${shard}: none of the ${items.length} selected host(s) falls in this shard; nothing to do\n`);
+  return selected;
+}
+
+/** If `$GITHUB_STEP_SUMMARY` is set and the format is github, appends the Markdown summary there. */
+export function writeStepSummary(io: CommandIO, format: ReportFormat, command: 'plan' | 'apply', hosts: readonly HostPlan[]): void {
+  const path = process.env['GITHUB_STEP_SUMMARY'];
+  if (format !== 'github' || !path) return;
+  try {
+    appendFileSync(path, renderStepSummary(command, hosts));
+  } catch (error) {
+    io.stderr(`warning: could not write the step summary to ${path}: ${(error as Error).message}\n`);
+  }
 }
 
 /** Reads and checks the inputs; on errors prints them and returns undefined (exit 1). */
@@ -60,9 +116,15 @@ export function loadRunInputs(
   const inputs = readInputs({
     playbooks: playbookFiles,
     ...(options.inventory !== undefined ? { inventory: options.inventory } : {}),
-    vars: options.var,
+    vars: [...options.var, ...(options.extraVars ?? [])],
     requireInventory: true,
   });
+  if (inputs.inventory && (options.user !== undefined || options.privateKey !== undefined)) {
+    inputs.inventory = applyConnectionOverrides(inputs.inventory, {
+      ...(options.user !== undefined ? { user: options.user } : {}),
+      ...(options.privateKey !== undefined ? { identityFile: resolve(options.privateKey) } : {}),
+    });
+  }
   const diagnostics = [...inputs.diagnostics];
   let limit: HostPattern | undefined;
   if (options.limit !== undefined) {
@@ -119,8 +181,9 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
   const selection = selectWork(inputs.inventory, inputs.playbooks, limit);
   const warnings = [...loaded.warnings, ...selection.diagnostics].filter((d) => d.severity === 'warning');
   if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
+  selection.work = applyShard(io, selection.work, (w) => w.host.name, options.shard);
 
-  const transport = createTransport({ onWarning: (w) => io.stderr(`warning: ${w.message}\n`) });
+  const transport = runTransport(io, options);
   const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`));
   const interrupt = interruptController(io);
   let results: PlanRunResult[];
@@ -134,6 +197,7 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
   const hosts = results.map((r) => r.plan);
 
   io.stdout(renderReport(options.format, 'plan', hosts, { color: wantsColor(io), diagnostics: warnings }));
+  writeStepSummary(io, options.format, 'plan', hosts);
   if (options.out !== undefined) {
     const text = serialisePlan({
       createdAt: new Date(),

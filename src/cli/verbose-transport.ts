@@ -1,0 +1,66 @@
+/**
+ * `-v` and `-vv`, as Ansible users expect them: every command run on each host with its exit code
+ * and duration (-v), and for sshfix's own scripts what each recorded fact was (-vv). A wrapper
+ * around the transport, so the engine knows nothing of it. Never prints a command's input (which
+ * may hold a sudo password's prompt answer) nor file contents.
+ */
+import { parseFactOutput } from '../engine/facts-script.js';
+import type { Connection, ExecOptions, ExecResult, Transport } from '../transport/index.js';
+
+function kib(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function describeCommand(command: string, options: ExecOptions | undefined): string {
+  if (command === 'exec sh -s' && options?.stdin !== undefined) return `sh -s (a ${kib(Buffer.byteLength(options.stdin))} script on stdin)`;
+  const first = command.split('\n')[0] ?? '';
+  return first.length > 120 ? `${first.slice(0, 117)}...` : first;
+}
+
+/** Lines describing the records a script printed (fact names, exit codes and sizes, files read). */
+export function describeRecords(stdout: string): string[] {
+  let raw;
+  try {
+    raw = parseFactOutput(stdout);
+  } catch {
+    return [];
+  }
+  const lines = [...raw.commands].map(([name, c]) => `fact ${name}: exit ${c.exitCode}, ${kib(Buffer.byteLength(c.stdout))} out${c.exitCode !== 0 && c.stderr.trim() ? ` (${c.stderr.trim().split('\n')[0]?.slice(0, 100)})` : ''}`);
+  for (const [path, file] of raw.files) lines.push(`file ${path}: ${kib(file.content.length)}, mode ${file.mode.toString(8)}`);
+  for (const path of raw.missing) lines.push(`file ${path}: absent`);
+  return lines;
+}
+
+function wrapConnection(connection: Connection, level: number, write: (line: string) => void): Connection {
+  return {
+    target: connection.target,
+    get info() {
+      return connection.info;
+    },
+    async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+      const result = await connection.exec(command, options);
+      const outcome = result.timedOut ? 'timed out' : result.exitCode !== null ? `exit ${result.exitCode}` : `signal ${result.signal ?? '?'}`;
+      write(`${connection.target.name}: ${describeCommand(command, options)}${result.become ? ' (sudo)' : ''}: ${outcome}, ${result.durationMs} ms`);
+      if (level >= 2) for (const line of describeRecords(result.stdout.toString('utf8'))) write(`${connection.target.name}:   ${line}`);
+      return result;
+    },
+    close: () => connection.close(),
+  };
+}
+
+/** The transport itself at level 0; otherwise one that reports every command run. */
+export function verboseTransport(transport: Transport, level: number, write: (line: string) => void): Transport {
+  if (level <= 0) return transport;
+  return {
+    get jumpConnectionsOpened() {
+      return transport.jumpConnectionsOpened;
+    },
+    connect: async (target) => {
+      const started = Date.now();
+      const connection = await transport.connect(target);
+      write(`${target.name}: connected to ${target.address}:${target.port} as ${target.user} in ${Date.now() - started} ms (${connection.info.serverBanner ?? 'no banner'})`);
+      return wrapConnection(connection, level, write);
+    },
+    closeAll: () => transport.closeAll(),
+  };
+}
