@@ -9,6 +9,7 @@ import { parseMatchCriteria, type MatchConnection } from '../../config/sshd/matc
 import { buildSshdConfigTree } from '../../config/sshd/tree.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
 import { requestedExpectations } from './expectations.js';
+import { predictLockout } from './lockout.js';
 import type { SshdTaskParams } from './schema.js';
 
 /** Algorithms kept only for old peers: SHA-1 key exchange and signatures, CBC and RC4 ciphers, MD5/SHA-1 MACs. */
@@ -93,6 +94,11 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
   if (error) {
     outcome.refusal = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
     return outcome;
+  }
+  if (input.login && result.changes.length > 0) {
+    const lockout = predictLockout({ before: built.tree, after: result.tree, login: input.login, version, defaults: sshdDefaults });
+    if (lockout.refusal) return { ...emptyOutcome(), refusal: lockout.refusal };
+    if (lockout.warning) outcome.warnings.push(lockout.warning);
   }
   outcome.warnings.push(...widenWarnings(params), ...result.diagnostics.map((d) => d.message));
   outcome.edits = result.changes.map((c) => ({ path: c.path, after: c.after }));

@@ -3,34 +3,12 @@
  * task asked for, for a connection its criteria select, never the planner's own prediction.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DEBIAN_12_DEFAULTS } from '../../../src/config/sshd/defaults.js';
 import { buildSshdConfigTree } from '../../../src/config/sshd/tree.js';
-import { parseFactOutput } from '../../../src/engine/facts-script.js';
-import { interpretFacts, type HostFacts } from '../../../src/engine/facts.js';
 import { planHost } from '../../../src/engine/plan-host.js';
-import { loadPlaybook } from '../../../src/model/playbook.js';
 import { requestedExpectations } from '../../../src/tasks/sshd/expectations.js';
-import { REPO_ROOT } from '../../helpers/lab-fixture.js';
-
-/** The recorded Debian facts with the main sshd_config's text replaced. */
-export function factsWithConfig(main: string, overrides: Partial<HostFacts> = {}): HostFacts {
-  const facts = interpretFacts(parseFactOutput(readFileSync(`${REPO_ROOT}/test/fixtures/facts/debian-cloud.out`, 'utf8')), {
-    name: 'web-01',
-    address: '192.0.2.10',
-    serverBanner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10',
-  });
-  const files = new Map(facts.files);
-  files.set('/etc/ssh/sshd_config', { ...files.get('/etc/ssh/sshd_config')!, content: Buffer.from(main) });
-  return { ...facts, files, ...overrides };
-}
-
-export const playsOf = (yaml: string) => {
-  const loaded = loadPlaybook(yaml, 'test.yaml');
-  assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === 'error'), []);
-  return loaded.playbook.plays;
-};
+import { factsWithConfig, playsOf } from './sshd-facts.js';
 
 const host = { name: 'web-01', address: '192.0.2.10', vars: {} };
 const TASK = 'name: x\nhosts: all\ntasks:\n  - sshd:\n      match: "Address 198.51.100.0/24"\n      set: { PasswordAuthentication: "no" }\n';
