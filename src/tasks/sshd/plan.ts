@@ -122,6 +122,6 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
   } else {
     outcome.expectations.push(...expected.expectations);
   }
-  if (spec) outcome.matchSpecs.push(spec);
+  if (connection) outcome.matchSpecs.push(formatConnectionSpec(connection));
   return outcome;
 }
