@@ -499,6 +499,18 @@ function placeAgainstShadow(
   if (!block || outer) {
     return shadowRefusal(keyword, scope, shadow, outer ? `, and no block can be placed before it: its file is read through ${where(outer)}, inside a Match block` : '', 'set the keyword in that block, or move the Include out of the Match block');
   }
+  const occ = occurrences(directives, keyword, scope.blocks);
+  // A block of the task's criteria read before the shadowing one (one sshfix placed for another
+  // keyword, say) takes the line, rather than a second new block.
+  for (const candidate of scope.blocks) {
+    if (occ.some((d) => d.block === candidate)) continue;
+    const point = blockInsertionPoint(tree, candidate);
+    const inside = new EditBuffer();
+    inside.insert(candidate.path, point.before, formatLine(keyword, value, point.indent));
+    for (const d of occ) inside.replace(d.path, d.line.line, commentOut(d.line, `${keyword.name} is set at ${candidate.path}:${point.before}`));
+    const plan: Plan = { buffer: inside, warnings: [] };
+    if (!findMatchShadow(planResult(tree, plan), keyword, criteria, shadowOptions(options))) return plan;
+  }
   const lines = tree.files.get(block.path)!.lines;
   // Before the block's lead-in comments, which belong to it.
   let at = block.line.line;
@@ -510,7 +522,7 @@ function placeAgainstShadow(
   buffer.insert(block.path, at, formatLine(keyword, value, blockInsertionPoint(tree, block).indent));
   buffer.insert(block.path, at, '');
   const placed = `${block.path}:${at + (spaced ? 2 : 1)}`;
-  for (const d of occurrences(directives, keyword, scope.blocks)) buffer.replace(d.path, d.line.line, commentOut(d.line, `${keyword.name} is set at ${placed}`));
+  for (const d of occ) buffer.replace(d.path, d.line.line, commentOut(d.line, `${keyword.name} is set at ${placed}`));
   const relocated: Plan = {
     buffer,
     warnings: [

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { editSshdConfig } from '../../../src/config/sshd/edit.js';
+import { editSshdConfig, editSshdConfigAll } from '../../../src/config/sshd/edit.js';
 import { effectiveValue } from '../../../src/config/sshd/effective.js';
 import { matchCovers, parseMatchCriteria, type MatchCriterion } from '../../../src/config/sshd/match.js';
 import { buildSshdConfigTree } from '../../../src/config/sshd/tree.js';
@@ -71,6 +71,20 @@ describe('Match blocks shadowed by an earlier block', () => {
     assert.equal(pw(r.tree, '198.51.100.7'), 'no');
     assert.equal(pw(r.tree, '198.51.7.1'), 'yes');
     assert.equal(effectiveValue(r.tree, 'X11Forwarding', { user: 'root', addr: '198.51.100.7' }).values[0], 'no', 'the rest of the existing block still applies');
+  });
+
+  it('puts a second shadowed keyword into the block it placed for the first, not into a new one', () => {
+    const tree = treeOf('Include /etc/ssh/sshd_config.d/*.conf\nMatch Address 198.51.100.0/24\n\tX11Forwarding no\n', {
+      '50-lab.conf': 'Match Address 198.51.0.0/16\n\tPasswordAuthentication yes\n\tMaxAuthTries 3\n',
+    });
+    const r = editSshdConfigAll(tree, [request, { op: 'set', keyword: 'MaxAuthTries', value: '6', match: 'Address 198.51.100.0/24' }]);
+    assert.deepEqual(errors(r), []);
+    assert.deepEqual(
+      r.changes.map((c) => [c.path, c.after]),
+      [['/etc/ssh/sshd_config.d/50-lab.conf', 'Match Address 198.51.100.0/24\n\tPasswordAuthentication no\n\tMaxAuthTries 6\n\nMatch Address 198.51.0.0/16\n\tPasswordAuthentication yes\n\tMaxAuthTries 3\n']],
+    );
+    assert.equal(effectiveValue(r.tree, 'MaxAuthTries', { user: 'root', addr: '198.51.100.7' }).values[0], '6');
+    assert.equal(effectiveValue(r.tree, 'MaxAuthTries', { user: 'root', addr: '198.51.7.7' }).values[0], '3');
   });
 
   it('refuses to edit an existing narrower block when the broader one before it cannot be proven to cover it', () => {
