@@ -100,6 +100,8 @@ export function buildFactScript(request: FactRequest): string {
     'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
     'run id id -u',
     'run ssh_connection printenv SSH_CONNECTION',
+    // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups.
+    'run login_groups sh -c \'id -Gn "${SUDO_USER:-$(id -un)}"\'',
     'run hostname uname -n',
     'run os_release sh -c \'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release\'',
     'run sshd_version "$sshd_bin" -V',

@@ -23,6 +23,8 @@ export interface HostFacts {
   address: string;
   /** The address the host sees the runner connect from (SSH_CONNECTION), when known. */
   runnerAddress?: string;
+  /** The login account's groups on the host (`id -Gn`), when the fact script could read them. */
+  loginGroups?: string[];
   /** Effective uid of the fact script (0 when root or through sudo). */
   uid: number;
   hostname: string;
@@ -141,6 +143,7 @@ export function interpretFacts(raw: RawFacts, options: InterpretOptions): HostFa
     name: options.name,
     address: options.address,
     ...(runnerAddress ? { runnerAddress } : {}),
+    ...(raw.commands.get('login_groups')?.exitCode === 0 ? { loginGroups: text('login_groups').split(/\s+/).filter(Boolean) } : {}),
     uid: Number(text('id').trim()),
     hostname: text('hostname').trim(),
     os: parseOsRelease(text('os_release')),

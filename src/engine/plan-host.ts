@@ -12,6 +12,7 @@ import { createHostScope, factValuesFrom, type ScopeHost } from '../model/variab
 import type { PlainValue } from '../model/yaml-tree.js';
 import { TASK_PLANNERS } from '../tasks/planners.js';
 import type { PlanInput, PlanOutcome } from '../tasks/planner.js';
+import { runnerLoginFor, type LoginSettings } from '../tasks/runner-login.js';
 import type { TaskKindName } from '../tasks/registry.js';
 import { renderUnifiedDiff } from '../report/diff.js';
 import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
@@ -56,7 +57,8 @@ export function hostSshdDefaults(facts: HostFacts): SshdDefaults {
 }
 
 export interface HostPlanInput {
-  host: ScopeHost;
+  /** With the inventory's connection settings when known: they say how sshfix itself logs in. */
+  host: ScopeHost & LoginSettings;
   /** The plays that target this host, in run order. */
   plays: readonly Play[];
   cliVars: Readonly<Record<string, PlainValue>>;
@@ -110,6 +112,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
   }
 
   const sshdDefaults = hostSshdDefaults(facts);
+  const login = runnerLoginFor(host, facts);
   const factValues = factValuesFrom(facts);
   const expectations = new Map<string, SshdExpectation>();
   const matchSpecs = new Set<string>();
@@ -136,7 +139,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
       }
       const { kind, name, params } = rendered.rendered;
       const planner = TASK_PLANNERS[kind as TaskKindName] as (input: PlanInput<unknown>) => PlanOutcome;
-      const outcome = planner({ params, task: name, facts, files, sshdDefaults });
+      const outcome = planner({ params, task: name, facts, files, sshdDefaults, ...(login ? { login } : {}) });
       if (outcome.refusal) {
         return failed(plan, files, outcome.refusal.code, `${name}: ${outcome.refusal.message}`, outcome.refusal.hint);
       }

@@ -48,3 +48,17 @@ function targetFrom(name: string, settings: ConnectionSettings): ConnectTarget {
   if (settings.algorithms !== undefined) target.algorithms = settings.algorithms;
   return target;
 }
+
+/** sshd's names of the authentication methods sshfix may log in with. */
+export type LoginMethod = 'publickey' | 'password' | 'keyboard-interactive';
+
+/**
+ * The methods the transport tries with these settings: a key file or the agent authenticate as
+ * publickey; a password goes as password, or as keyboard-interactive on PAM-only servers.
+ */
+export function loginMethods(settings: Partial<Pick<ConnectionSettings, 'identityFile' | 'agent' | 'passwordEnv'>>): LoginMethod[] {
+  const methods: LoginMethod[] = [];
+  if (settings.identityFile !== undefined || settings.agent) methods.push('publickey');
+  if (settings.passwordEnv !== undefined) methods.push('password', 'keyboard-interactive');
+  return methods;
+}

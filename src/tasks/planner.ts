@@ -5,6 +5,21 @@
 import type { FileSnapshot } from '../config/openssh/snapshot-glob.js';
 import type { SshdDefaults } from '../config/sshd/defaults.js';
 import type { HostFacts } from '../engine/facts.js';
+import type { LoginMethod } from '../model/connect-target.js';
+
+/** sshfix's own login to the host, as sshd judges it: lockout prediction checks the planned config against it. */
+export interface RunnerLogin {
+  /** The account the inventory connects as (before any become). */
+  user: string;
+  /** sshd's names of the methods the runner authenticates with. */
+  methods: readonly LoginMethod[];
+  /** The address the host sees the runner come from (SSH_CONNECTION), when known. */
+  address?: string;
+  /** The port it connects to. */
+  port?: number;
+  /** The account's groups on the host, when the facts have them. */
+  groups?: readonly string[];
+}
 
 /** The host's files during planning: what was read, with earlier tasks' edits applied. */
 export interface PlanFiles {
@@ -23,6 +38,8 @@ export interface PlanInput<Params> {
   files: PlanFiles;
   /** The host's sshd defaults (its build's `sshd -T` of an empty config and `ssh -Q` lists). */
   sshdDefaults: SshdDefaults;
+  /** sshfix's own login, when the engine knows it (absent: no lockout prediction). */
+  login?: RunnerLogin;
 }
 
 /** A value sshd must show after the change, checked by apply with `sshd -T [-C ...]`. */

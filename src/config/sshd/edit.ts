@@ -17,6 +17,7 @@ import { listSshdDirectives, type SshdDirective, type SshdMatchBlock } from './d
 import { assembleAlgorithms, evaluateSshdConfigShared } from './effective.js';
 import { DEFAULT_OPENSSH_VERSION, lookupSshdKeyword, suggestSshdKeyword, type SshdKeyword } from './keywords.js';
 import { formatMatchCriteria, parseMatchCriteria, sameMatchCriteria, type MatchCriterion } from './match.js';
+import { findMatchShadow, includedFromMatch, type MatchShadow } from './shadow.js';
 import { buildSshdConfigTree, type SshdConfigTree } from './tree.js';
 import { parseSshdValue, type SshdValueContext } from './values.js';
 import { DEBIAN_12_DEFAULTS } from './defaults.js';
@@ -305,6 +306,7 @@ export function editSshdConfig(tree: SshdConfigTree, edit: SshdEdit, options: Ss
       const parsed = parseSshdValue(keyword, edit.value, ctx);
       if ('problem' in parsed) return refuse(tree, parsed.problem.code, parsed.problem.message, parsed.problem.hint);
       planned = planSet(tree, keyword, edit.value.trim(), directives, scope, ctx, options);
+      if (firstWins(keyword) && !hasErrors(planned.warnings)) planned = placeAgainstShadow(tree, keyword, edit.value.trim(), directives, scope, planned, ctx, { ...options, version });
       break;
     }
     case 'unset':
@@ -317,6 +319,7 @@ export function editSshdConfig(tree: SshdConfigTree, edit: SshdEdit, options: Ss
         if ('problem' in parsed) return refuse(tree, parsed.problem.code, parsed.problem.message, parsed.problem.hint);
       }
       planned = planListChange(tree, keyword, edit.op, edit.values, directives, scope, ctx, options);
+      if (firstWins(keyword) && !hasErrors(planned.warnings)) planned = refuseIfShadowed(tree, keyword, scope, planned, { ...options, version });
       break;
     }
   }
@@ -433,6 +436,116 @@ function planSet(tree: SshdConfigTree, keyword: SshdKeyword, value: string, dire
     });
   }
   return { buffer, warnings };
+}
+
+/** Keywords whose first value read wins (per connection, the first matching block that sets them). */
+const firstWins = (keyword: SshdKeyword): boolean => keyword.combine === 'first' || keyword.combine === 'first-line';
+
+/** The tree a plan would leave. */
+const planResult = (tree: SshdConfigTree, planned: Plan): SshdConfigTree => rebuild(tree, applyBuffer(tree, planned.buffer));
+
+const shadowOptions = (options: SshdEditOptions & { version: string }) => ({ version: options.version, ...(options.defaults ? { defaults: options.defaults } : {}) });
+
+const describeBlock = (block: SshdMatchBlock): string => `"Match ${block.criteria ? formatMatchCriteria(block.criteria) : (block.line.rest ?? '')}" at ${block.path}:${block.line.line}`;
+
+function shadowRefusal(keyword: SshdKeyword, scope: Scope, shadow: MatchShadow, why: string, hint: string): Plan {
+  const whom = shadow.covers ? 'every connection it selects' : `some of the connections it selects (such as ${shadow.sample ?? 'one inside it'})`;
+  return {
+    buffer: new EditBuffer(),
+    warnings: [
+      {
+        severity: 'error',
+        code: 'match-shadowed',
+        message: `${keyword.name} ${scope.label} would not take effect for ${whom}: the block ${describeBlock(shadow.block)} is read first and sets it at ${where(shadow.directive)}${why}`,
+        hint,
+      },
+    ],
+  };
+}
+
+/**
+ * A Match-scoped set whose line would be shadowed by an earlier block (sshd keeps, per connection,
+ * the first matching block's value): when that block covers every connection of the criteria,
+ * the setting goes into a new block just before it (which changes nothing for any other
+ * connection) and the requested block's own lines of the keyword, dead from then on, are
+ * commented out; when the block already sets the requested value the edit is a no-op; when it
+ * covers only some of the connections, or a block cannot be placed before it, the edit is refused.
+ */
+function placeAgainstShadow(
+  tree: SshdConfigTree,
+  keyword: SshdKeyword,
+  value: string,
+  directives: SshdDirective[],
+  scope: Scope,
+  planned: Plan,
+  ctx: SshdValueContext,
+  options: SshdEditOptions & { version: string },
+): Plan {
+  const criteria = scope.criteria;
+  if (!criteria || scope.blocks === 'global') return planned;
+  // With nothing to change, judge the tree as it is: an existing line may be shadowed as well.
+  const shadow = findMatchShadow(planResult(tree, planned), keyword, criteria, shadowOptions(options));
+  if (!shadow) return planned;
+  if (!shadow.covers) {
+    return shadowRefusal(keyword, scope, shadow, '', `sshfix does not override a block that selects only part of these connections: change that block, or narrow "match" so it does not overlap it`);
+  }
+  const wanted = printedFor(keyword, value, ctx, options);
+  if (winnerMatches(keyword, shadow.directive, wanted, ctx, options)) {
+    return { buffer: new EditBuffer(), reason: `${keyword.name} is already ${wanted.join(' ')} ${scope.label}: the block ${describeBlock(shadow.block)} is read first and sets it at ${where(shadow.directive)}`, warnings: [] };
+  }
+  // The same block in the tree as it is (the plan only changed lines after it).
+  const block = directives.find((d) => d.block?.path === shadow.block.path && d.block.line.line === shadow.block.line.line)?.block;
+  const outer = block && includedFromMatch(tree, block, options.version);
+  if (!block || outer) {
+    return shadowRefusal(keyword, scope, shadow, outer ? `, and no block can be placed before it: its file is read through ${where(outer)}, inside a Match block` : '', 'set the keyword in that block, or move the Include out of the Match block');
+  }
+  const occ = occurrences(directives, keyword, scope.blocks);
+  // A block of the task's criteria read before the shadowing one (one sshfix placed for another
+  // keyword, say) takes the line, rather than a second new block.
+  for (const candidate of scope.blocks) {
+    if (occ.some((d) => d.block === candidate)) continue;
+    const point = blockInsertionPoint(tree, candidate);
+    const inside = new EditBuffer();
+    inside.insert(candidate.path, point.before, formatLine(keyword, value, point.indent));
+    for (const d of occ) inside.replace(d.path, d.line.line, commentOut(d.line, `${keyword.name} is set at ${candidate.path}:${point.before}`));
+    const plan: Plan = { buffer: inside, warnings: [] };
+    if (!findMatchShadow(planResult(tree, plan), keyword, criteria, shadowOptions(options))) return plan;
+  }
+  const lines = tree.files.get(block.path)!.lines;
+  // Before the block's lead-in comments, which belong to it.
+  let at = block.line.line;
+  while (at > 1 && lines[at - 2]!.kind === 'comment') at--;
+  const buffer = new EditBuffer();
+  const spaced = at > 1 && lines[at - 2]!.kind !== 'blank';
+  if (spaced) buffer.insert(block.path, at, '');
+  buffer.insert(block.path, at, `Match ${formatMatchCriteria(criteria)}`);
+  buffer.insert(block.path, at, formatLine(keyword, value, blockInsertionPoint(tree, block).indent));
+  buffer.insert(block.path, at, '');
+  const placed = `${block.path}:${at + (spaced ? 2 : 1)}`;
+  for (const d of occ) buffer.replace(d.path, d.line.line, commentOut(d.line, `${keyword.name} is set at ${placed}`));
+  const relocated: Plan = {
+    buffer,
+    warnings: [
+      {
+        severity: 'warning',
+        code: 'placed-before-shadowing-block',
+        message: `${keyword.name} ${scope.label} goes into a new block at ${placed}, before ${describeBlock(block)}: that block sets ${keyword.name} for every connection "${formatMatchCriteria(criteria)}" selects, and sshd keeps the first matching block's value`,
+      },
+    ],
+  };
+  const still = findMatchShadow(planResult(tree, relocated), keyword, criteria, shadowOptions(options));
+  if (still) return shadowRefusal(keyword, scope, still, ` (even with the setting placed before the block at ${block.path}:${block.line.line})`, 'change that block, or narrow "match" so it does not overlap it');
+  return relocated;
+}
+
+/** add/remove in a Match block whose list an earlier block decides: refused (use set, which places a block). */
+function refuseIfShadowed(tree: SshdConfigTree, keyword: SshdKeyword, scope: Scope, planned: Plan, options: SshdEditOptions & { version: string }): Plan {
+  if (!scope.criteria || scope.blocks === 'global') return planned;
+  const after = planResult(tree, planned);
+  if (after === tree) return planned;
+  const shadow = findMatchShadow(after, keyword, scope.criteria, shadowOptions(options));
+  if (!shadow) return planned;
+  return shadowRefusal(keyword, scope, shadow, '', `set the whole ${keyword.name} value with "set" (sshfix then places it before that block when it covers every such connection), or change that block`);
 }
 
 function sameValues(a: readonly string[], b: readonly string[]): boolean {

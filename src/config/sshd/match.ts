@@ -252,3 +252,65 @@ export function sameMatchCriteria(a: readonly MatchCriterion[], b: readonly Matc
 export function formatMatchCriteria(criteria: readonly MatchCriterion[]): string {
   return criteria.map((c) => (c.value === undefined ? MATCH_ATTRIBUTE_SPELLING[c.attribute] : `${MATCH_ATTRIBUTE_SPELLING[c.attribute]} ${c.value}`)).join(' ');
 }
+
+/** A network an address-list entry names: `198.51.100.0/24`, `192.0.2.7`, or undefined for a wildcard pattern. */
+function networkOf(entry: string): { net: Addr; bits: number } | undefined {
+  const slash = entry.indexOf('/');
+  const net = parseAddr(slash === -1 ? entry : entry.slice(0, slash));
+  if (!net) return undefined;
+  const max = net.v === 4 ? 32 : 128;
+  const bits = slash === -1 ? max : Number(entry.slice(slash + 1));
+  return Number.isInteger(bits) && bits >= 0 && bits <= max ? { net, bits } : undefined;
+}
+
+const hasWildcard = (pattern: string): boolean => /[*?]/.test(pattern);
+
+/**
+ * Whether every value `inner` (one pattern list) admits is also admitted by `outer`, for one
+ * attribute. False whenever it cannot be told for sure (wildcards against networks, negations).
+ */
+function listCovers(attribute: MatchAttribute, outer: string, inner: string): boolean {
+  const innerItems = inner.split(',').filter((p) => !p.startsWith('!'));
+  if (innerItems.length === 0) return false;
+  const outerItems = outer.split(',');
+  const outerNegates = outerItems.some((p) => p.startsWith('!'));
+  const outerPositive = outerItems.filter((p) => !p.startsWith('!'));
+  switch (attribute) {
+    case 'address':
+    case 'localaddress':
+      if (outerNegates) return false;
+      return innerItems.every((item) => {
+        const small = networkOf(item);
+        if (!small) return outerPositive.includes(item);
+        return outerPositive.some((o) => {
+          const big = networkOf(o);
+          if (!big) return small.bits === (small.net.v === 4 ? 32 : 128) && matchWildcard(item, o);
+          return big.net.v === small.net.v && small.bits >= big.bits && inNetwork(small.net, big.net, big.bits);
+        });
+      });
+    case 'localport':
+      return innerItems.length === 1 && outerItems.length === 1 && inner === outer;
+    case 'group':
+      // A user is in several groups: a negated group in `outer` may exclude a member of `inner`.
+      if (outerNegates) return false;
+      return innerItems.every((g) => (hasWildcard(g) ? outerPositive.includes(g) || outerPositive.includes('*') : matchPatternList(g, outer) === 1));
+    default: {
+      const lower = attribute === 'host';
+      return innerItems.every((p) => {
+        const name = lower ? p.toLowerCase() : p;
+        if (!hasWildcard(name)) return matchPatternList(name, outer, lower) === 1;
+        return !outerNegates && (outerPositive.includes(p) || outerPositive.includes('*'));
+      });
+    }
+  }
+}
+
+/**
+ * Whether a Match line `outer` provably selects every connection `inner` selects (so a block of
+ * `outer` read first decides what it sets for all of them). `Match all` covers everything.
+ */
+export function matchCovers(outer: readonly MatchCriterion[], inner: readonly MatchCriterion[]): boolean {
+  if (outer.some((c) => c.attribute === 'all')) return true;
+  if (inner.some((c) => c.attribute === 'all')) return false;
+  return outer.every((o) => inner.some((i) => i.attribute === o.attribute && listCovers(o.attribute, o.value ?? '', i.value ?? '')));
+}

@@ -4,12 +4,12 @@
  * warnings where the change widens access more than a scoped fix would.
  */
 import { connectionForCriteria, formatConnectionSpec } from '../../config/sshd/connection-spec.js';
-import { effectiveValue } from '../../config/sshd/effective.js';
 import { editSshdConfigAll, type SshdEdit } from '../../config/sshd/edit.js';
-import { lookupSshdKeyword } from '../../config/sshd/keywords.js';
 import { parseMatchCriteria, type MatchConnection } from '../../config/sshd/match.js';
-import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
+import { buildSshdConfigTree } from '../../config/sshd/tree.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
+import { requestedExpectations } from './expectations.js';
+import { predictLockout } from './lockout.js';
 import type { SshdTaskParams } from './schema.js';
 
 /** Algorithms kept only for old peers: SHA-1 key exchange and signatures, CBC and RC4 ciphers, MD5/SHA-1 MACs. */
@@ -95,6 +95,11 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
     outcome.refusal = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
     return outcome;
   }
+  if (input.login && result.changes.length > 0) {
+    const lockout = predictLockout({ before: built.tree, after: result.tree, login: input.login, version, defaults: sshdDefaults });
+    if (lockout.refusal) return { ...emptyOutcome(), refusal: lockout.refusal };
+    if (lockout.warning) outcome.warnings.push(lockout.warning);
+  }
   outcome.warnings.push(...widenWarnings(params), ...result.diagnostics.map((d) => d.message));
   outcome.edits = result.changes.map((c) => ({ path: c.path, after: c.after }));
   if (result.changes.length === 0) outcome.note = result.reason ?? 'already as requested';
@@ -109,23 +114,13 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
       return outcome;
     }
   }
-  const keywords = new Set([
-    ...params.set.map((s) => s.keyword),
-    ...params.unset,
-    ...params.add.map((a) => a.keyword),
-    ...params.remove.map((r) => r.keyword),
-  ]);
-  for (const keyword of keywords) {
-    const info = lookupSshdKeyword(keyword, version);
-    if (!info?.printed) continue;
-    const value = effectiveValue(result.tree, keyword, connection, { defaults: sshdDefaults, version });
-    if (!value.exact) continue;
-    outcome.expectations.push({
-      keyword: value.dumpName,
-      values: value.values,
-      ...(connection ? { connection: formatConnectionSpec(connection) } : {}),
-      ...(params.config !== SSHD_MAIN_CONFIG ? { config: params.config } : {}),
-    });
+  const spec = connection ? formatConnectionSpec(connection) : undefined;
+  const expected = requestedExpectations({ params, tree: result.tree, version, defaults: sshdDefaults, ...(connection && spec ? { connection, spec } : {}) });
+  if (expected.refusal) {
+    // Only an edit can do nothing; a no-op already says why.
+    if (result.changes.length > 0) return { ...emptyOutcome(), refusal: expected.refusal };
+  } else {
+    outcome.expectations.push(...expected.expectations);
   }
   if (connection) outcome.matchSpecs.push(formatConnectionSpec(connection));
   return outcome;
