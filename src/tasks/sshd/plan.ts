@@ -10,6 +10,7 @@ import { lookupSshdKeyword } from '../../config/sshd/keywords.js';
 import { parseMatchCriteria, type MatchConnection } from '../../config/sshd/match.js';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
+import { checkSshdEdit } from './check-edit.js';
 import type { SshdTaskParams } from './schema.js';
 
 /** Algorithms kept only for old peers: SHA-1 key exchange and signatures, CBC and RC4 ciphers, MD5/SHA-1 MACs. */
@@ -43,7 +44,8 @@ function widenWarnings(params: SshdTaskParams): string[] {
   return warnings;
 }
 
-function editsOf(params: SshdTaskParams): SshdEdit[] {
+/** The edit engine's requests for a task's parameters. */
+export function editsOf(params: SshdTaskParams): SshdEdit[] {
   const match = params.match ? { match: params.match.text } : {};
   return [
     ...params.set.map((s): SshdEdit => ({ op: 'set', keyword: s.keyword, value: s.value, ...match })),
@@ -95,6 +97,8 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
     outcome.refusal = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
     return outcome;
   }
+  const unexpectedEdit = checkSshdEdit(params, result.changes, version);
+  if (unexpectedEdit) return { ...emptyOutcome(), refusal: unexpectedEdit };
   outcome.warnings.push(...widenWarnings(params), ...result.diagnostics.map((d) => d.message));
   outcome.edits = result.changes.map((c) => ({ path: c.path, after: c.after }));
   if (result.changes.length === 0) outcome.note = result.reason ?? 'already as requested';
