@@ -24,6 +24,11 @@ export type Spec =
 interface SpecBase {
   /** Shown by editors on hover and completion; write it for the user. */
   description?: string;
+  /**
+   * Read by sshfix alone (a `when:` condition, a message it prints), never written to a host nor
+   * passed to a command, so it may hold line breaks; every other scalar may not.
+   */
+  localOnly?: boolean;
 }
 
 /** What to say when a value has the right type but the wrong form. */
@@ -163,7 +168,7 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
   // Every scalar a spec types ends up in a file on the host or a command (variables, typed `any`,
   // are checked where a task substitutes them); this comes before the type checks so a template
   // with a line break in its literal text is caught too.
-  if (LEAF_TYPES.has(spec.type) && node.type === 'scalar' && typeof node.value === 'string') {
+  if (LEAF_TYPES.has(spec.type) && !('localOnly' in spec && spec.localOnly === true) && node.type === 'scalar' && typeof node.value === 'string') {
     const found = findControlCharacter(node.value);
     if (found) {
       return report(

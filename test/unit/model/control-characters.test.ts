@@ -63,6 +63,18 @@ describe('control characters in literal values', () => {
     `);
     assert.deepEqual(controls(diagnostics), ['control-character@2:19', 'control-character@2:46', 'control-character@3:19']);
   });
+  it('leaves alone what never leaves sshfix: a folded when: and a multi-line assert message', () => {
+    assert.deepEqual(loadErrors(yaml`
+      tasks:
+        - when: >
+            os.id == "debian"
+          assert:
+            sshd: { PermitRootLogin: "no" }
+            message: |
+              Root logins must stay off.
+              See the runbook.
+    `), []);
+  });
   it('leaves variables alone where they are defined (they may never be used)', () => {
     assert.deepEqual(controls(loadErrors('vars: { motd: "a\\nb" }\ntasks: [{ sshd: { set: { X11Forwarding: "no" } } }]')), []);
   });
