@@ -10,6 +10,7 @@ import { describeTransportError, TransportError, type Connection } from '../tran
 import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile, type StepRecord } from './apply-script.js';
 import { DEFAULT_SSHD_CONFIG } from './facts-script.js';
 import { shellCommand } from '../util/shell-quote.js';
+import { diffSshdDumps } from '../config/sshd/dump-diff.js';
 import { parseSshdDump, sha256Hex, type ReloadMethod } from './facts.js';
 import type { PlannedFile, SshdExpectation } from './plan-model.js';
 
@@ -40,6 +41,8 @@ export interface TransactionInput {
   configs: readonly string[];
   validationSpecs: readonly string[];
   reload: ReloadMethod;
+  /** The live `sshd -T` from the facts: afterwards, only planned keywords may differ from it. */
+  sshdDumpBefore?: string;
 }
 
 export interface VerifiedValue {
@@ -125,6 +128,16 @@ async function verifyValues(connection: Connection, expectations: readonly SshdE
       ok: actual.join('\n') === e.values.join('\n'),
     };
   });
+}
+
+/** Why the global `sshd -T` now differs from `before` beyond the expectations' keywords, or undefined when it does not. */
+async function unplannedChanges(connection: Connection, before: string, expectations: readonly SshdExpectation[]): Promise<string | undefined> {
+  const result = await connection.exec(`${SCRIPT_PATH} ${shellCommand('sshd', '-T')}`, { timeoutMs: 30_000 });
+  if (result.exitCode !== 0) return `sshd -T failed after the change: ${result.stderr.toString('utf8').trim()}`;
+  const changes = diffSshdDumps(parseSshdDump(before), parseSshdDump(result.stdout.toString('utf8')), expectations.map((e) => e.keyword));
+  if (changes.length === 0) return undefined;
+  const shown = (values: readonly string[]): string => (values.length ? values.join(', ') : '(unset)');
+  return `sshd -T changed values the plan did not: ${changes.map((c) => `${c.keyword} was ${shown(c.before)}, is now ${shown(c.after)}`).join('; ')}`;
 }
 
 /** A fresh login, retried briefly while sshd re-executes after the reload (connection refused). */
@@ -265,6 +278,7 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
           .map((v) => `${v.keyword}${v.connection ? ` (${v.connection})` : ''} is ${v.actual.join(', ') || '(unset)'}, expected ${v.expected.join(', ') || '(unset)'}`)
           .join('; ')}`;
       }
+      if (failure === undefined && input.sshdDumpBefore !== undefined) failure = await unplannedChanges(proof.connection, input.sshdDumpBefore, input.expectations);
     } catch (error) {
       failure = `reading sshd -T over the fresh login failed (${describeTransportError(error).message})`;
     } finally {

@@ -6,7 +6,7 @@ import { matchTerm, parseHostPattern, selectHosts, type PatternUniverse } from '
 import { connectionProperties, inventorySpec } from './inventory-spec.js';
 import { checkShape, ownEntry, type Spec } from './spec.js';
 import { closestMatch, didYouMean } from './suggest.js';
-import { checkVarsNode } from './variables.js';
+import { checkVarsNode, varOriginsOf, type VariableOrigin } from './variables.js';
 import { getPair, getValue, parseYaml, toPlainValue, type PlainValue, type YamlMap, type YamlNode, type YamlPair } from './yaml-tree.js';
 
 /** strict: the key must be in known_hosts; accept-new: record unknown keys, refuse changed ones; off: no check. */
@@ -67,6 +67,8 @@ export interface ResolvedHost extends ConnectionSettings {
   groups: string[];
   /** Inventory vars < group vars < host vars, merged (playbook vars and --var come later). */
   vars: Record<string, PlainValue>;
+  /** Where each of `vars` is written (the level that wins). */
+  varOrigins?: Record<string, VariableOrigin>;
   /** Where the host entry is written (the key; for a range, the whole range's key). */
   declaredAt: SourceRange;
 }
@@ -136,6 +138,7 @@ interface HostEntry {
   layer: ConnectionLayer;
   address?: string;
   vars: Record<string, PlainValue>;
+  varOrigins: Record<string, VariableOrigin>;
 }
 
 interface GroupEntry {
@@ -144,6 +147,7 @@ interface GroupEntry {
   layer: ConnectionLayer;
   members: string[];
   vars: Record<string, PlainValue>;
+  varOrigins: Record<string, VariableOrigin>;
 }
 
 /**
@@ -171,6 +175,7 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
   const expandPath = (value: string): string => expandUserPath(value, options.homeDir, options.baseDir);
 
   const vars = readVars(getValue(root, 'vars'), file, diagnostics);
+  const varOrigins = varOriginsOf(getValue(root, 'vars'), file, 'inventory vars');
   const defaults = readConnectionLayer(getValue(root, 'defaults'), report);
 
   const hostEntries = readHostEntries(getValue(root, 'hosts'), file, diagnostics, report);
@@ -211,6 +216,7 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
         connectTimeoutMs: merged.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         groups: memberOf.map((g) => g.name),
         vars: [vars, ...memberOf.map((g) => g.vars), entry.vars].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
+        varOrigins: [varOrigins, ...memberOf.map((g) => g.varOrigins), entry.varOrigins].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
         declaredAt: entry.pair.keyRange,
       };
       if (merged.identityFile !== undefined) host.identityFile = expandPath(merged.identityFile);
@@ -422,6 +428,7 @@ function readHostEntries(
       layer: readConnectionLayer(body, report),
       ...(address !== undefined && expanded.names.length === 1 ? { address } : {}),
       vars: readVars(getValue(body, 'vars'), file, diagnostics),
+      varOrigins: varOriginsOf(getValue(body, 'vars'), file, `vars of host ${pair.key}`),
     });
   }
   return entries;
@@ -481,6 +488,7 @@ function readGroupEntries(
       layer: readConnectionLayer(body, report),
       members: hostNames.filter((h) => members.has(h)),
       vars: readVars(getValue(body, 'vars'), file, diagnostics),
+      varOrigins: varOriginsOf(getValue(body, 'vars'), file, `vars of group ${pair.key}`),
     });
   }
   return groups;

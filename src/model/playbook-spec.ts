@@ -22,7 +22,7 @@ export const taskSpec: ObjectSpec = {
       single: true,
       description:
         'Run the task only on hosts where this holds, e.g. os.id == "debian", openssh.version >= "9.0", defined(x), a in [..], joined with and/or/not. A list means all of them. true/false are allowed.',
-      items: { type: 'scalar' },
+      items: { type: 'scalar', localOnly: true },
     },
     ...Object.fromEntries(
       TASK_KIND_NAMES.map((name): [string, Spec] => {

@@ -4,7 +4,7 @@ import { parseHostPattern, type HostPattern } from './host-pattern.js';
 import { playbookSpec, taskSpec } from './playbook-spec.js';
 import { checkShape } from './spec.js';
 import { parseTemplate } from './template.js';
-import { checkVarsNode } from './variables.js';
+import { checkVarsNode, varOriginsOf, type VariableOrigin } from './variables.js';
 import { parseWhen, type WhenExpr } from './when.js';
 import { getValue, parseYaml, rangeInScalar, toPlainValue, type PlainValue, type YamlNode } from './yaml-tree.js';
 
@@ -51,6 +51,8 @@ export interface Play {
   hosts: HostPattern;
   /** The lowest-precedence variables. */
   vars: Record<string, PlainValue>;
+  /** Where each of `vars` is written. */
+  varOrigins?: Record<string, VariableOrigin>;
   tasks: Task[];
   range: SourceRange;
 }
@@ -111,6 +113,7 @@ function readPlay(node: YamlNode, index: number, file: string, diagnostics: Diag
   if (varsNode?.type === 'map') {
     diagnostics.push(...checkVarsNode(varsNode, file));
     play.vars = toPlainValue(varsNode) as Record<string, PlainValue>;
+    play.varOrigins = varOriginsOf(varsNode, file, 'play vars');
   }
 
   const tasksNode = getValue(node, 'tasks');

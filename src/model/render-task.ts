@@ -2,8 +2,9 @@ import { hasErrors, type Diagnostic } from '../util/diagnostics.js';
 import { TASK_KINDS, type TaskKindName, type TaskParamsByKind } from '../tasks/registry.js';
 import type { Task, WhenCondition } from './playbook.js';
 import { checkShape } from './spec.js';
-import { renderTemplate } from './template.js';
-import type { VariableScope } from './variables.js';
+import { controlCharacterHint, describeControlCharacter } from './control-characters.js';
+import { findReferencedControlCharacter, renderTemplate } from './template.js';
+import { formatVariableOrigin, type VariableScope } from './variables.js';
 import { evaluateWhen } from './when.js';
 import { fromPlainValue, rangeInScalar, type YamlNode } from './yaml-tree.js';
 
@@ -89,6 +90,24 @@ function substitute(node: YamlNode, scope: VariableScope, file: string, diagnost
               ...(error.hint ? { hint: error.hint } : {}),
             });
           }
+          return current;
+        }
+        const injected = findReferencedControlCharacter(current.value, scope);
+        if (injected) {
+          const head = injected.name.split('.')[0]!;
+          const origin = injected.fact
+            ? `the host reported fact ${injected.name}`
+            : scope.origins && Object.hasOwn(scope.origins, head)
+              ? `${head} is set by ${formatVariableOrigin(scope.origins[head]!)}`
+              : undefined;
+          diagnostics.push({
+            severity: 'error',
+            code: 'control-character',
+            message: `{{ ${injected.name} }} brings ${describeControlCharacter(injected.char)} at offset ${injected.offset} of ${injected.holder}${origin ? ` (${origin})` : ''}`,
+            hint: controlCharacterHint(injected.char),
+            file,
+            range: rangeInScalar(current, injected.from, injected.to),
+          });
           return current;
         }
         return fromPlainValue(result.value, current.range);

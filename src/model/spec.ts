@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../util/diagnostics.js';
+import { controlCharacterHint, describeControlCharacter, findControlCharacter } from './control-characters.js';
 import { didYouMean } from './suggest.js';
 import { describeNode, type YamlNode } from './yaml-tree.js';
 
@@ -23,6 +24,11 @@ export type Spec =
 interface SpecBase {
   /** Shown by editors on hover and completion; write it for the user. */
   description?: string;
+  /**
+   * Read by sshfix alone (a `when:` condition, a message it prints), never written to a host nor
+   * passed to a command, so it may hold line breaks; every other scalar may not.
+   */
+  localOnly?: boolean;
 }
 
 /** What to say when a value has the right type but the wrong form. */
@@ -159,6 +165,20 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
   const wrongType = (expected: string, code = 'wrong-type'): false =>
     report(code, `${label} must be ${expected}, found ${describeNode(node)}`);
 
+  // Every scalar a spec types ends up in a file on the host or a command (variables, typed `any`,
+  // are checked where a task substitutes them); this comes before the type checks so a template
+  // with a line break in its literal text is caught too.
+  if (LEAF_TYPES.has(spec.type) && !('localOnly' in spec && spec.localOnly === true) && node.type === 'scalar' && typeof node.value === 'string') {
+    const found = findControlCharacter(node.value);
+    if (found) {
+      return report(
+        'control-character',
+        `${label} holds ${describeControlCharacter(found.char)} at offset ${found.offset} of its value`,
+        controlCharacterHint(found.char),
+      );
+    }
+  }
+
   switch (spec.type) {
     case 'ref':
       return checkShape(node, spec.spec, ctx, label);
@@ -281,6 +301,8 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
     }
   }
 }
+
+const LEAF_TYPES: ReadonlySet<Spec['type']> = new Set(['string', 'integer', 'boolean', 'scalar', 'duration']);
 
 function nodeKindOf(spec: Spec): YamlNode['type'] | undefined {
   switch (spec.type) {

@@ -1,5 +1,6 @@
+import { findControlCharacterIn, type ControlCharacter } from './control-characters.js';
 import { closestMatch } from './suggest.js';
-import { FACT_NAMES, lookupVariable, type VariableScope } from './variables.js';
+import { FACT_NAMES, lookupVariable, RESERVED_VARIABLE_NAMES, type VariableScope } from './variables.js';
 import type { PlainValue } from './yaml-tree.js';
 
 /**
@@ -125,4 +126,42 @@ function undefinedReference(ref: Extract<TemplatePart, { kind: 'ref' }>, reason:
     from: ref.from,
     to: ref.to,
   };
+}
+
+/** A reference whose value brings a control character into the rendered text. */
+export interface ReferencedControlCharacter extends ControlCharacter {
+  /** The reference as written, e.g. `banner` or `runner.address`. */
+  name: string;
+  /** The string holding the character: the reference itself or an item inside it (`admins.1`). */
+  holder: string;
+  /** True when the reference names a fact rather than a variable. */
+  fact: boolean;
+  /** Span of the `{{ ... }}` in the template text. */
+  from: number;
+  to: number;
+}
+
+/**
+ * The first reference in `text` whose value (or any string inside it) holds a control
+ * character. Literal text around references is the caller's to check; unknown or pending
+ * references are skipped (renderTemplate reports them).
+ */
+export function findReferencedControlCharacter(text: string, scope: VariableScope): ReferencedControlCharacter | undefined {
+  for (const part of parseTemplate(text).parts) {
+    if (part.kind !== 'ref') continue;
+    const found = lookupVariable(scope, part.path);
+    if (found.status !== 'found') continue;
+    const control = findControlCharacterIn(found.value);
+    if (!control) continue;
+    return {
+      offset: control.offset,
+      char: control.char,
+      name: part.name,
+      holder: [part.name, ...control.path].join('.'),
+      fact: RESERVED_VARIABLE_NAMES.includes(part.path[0]!),
+      from: part.from,
+      to: part.to,
+    };
+  }
+  return undefined;
 }

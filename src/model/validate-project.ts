@@ -90,7 +90,7 @@ function checkPlayForHosts(play: Play, hosts: readonly ResolvedHost[], cliVars: 
   // Hosts with the same variables render the same way: validate each distinct set once.
   const groups = new Map<string, { scope: VariableScope; hosts: string[] }>();
   for (const host of hosts) {
-    const scope = createValidationScope({ host, playVars: play.vars, cliVars });
+    const scope = createValidationScope({ host, playVars: play.vars, ...(play.varOrigins ? { playVarOrigins: play.varOrigins } : {}), cliVars });
     const key = JSON.stringify(scope.vars);
     const group = groups.get(key);
     if (group) group.hosts.push(host.name);

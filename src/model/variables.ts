@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import type { Diagnostic } from '../util/diagnostics.js';
+import type { Diagnostic, SourceRange } from '../util/diagnostics.js';
 import { VARIABLE_NAME_PATTERN } from './inventory-spec.js';
 import type { PlainValue, YamlNode } from './yaml-tree.js';
 
@@ -40,6 +40,33 @@ export interface VariableScope {
   facts: FactValues;
   /** Before connecting: facts not in `facts` are known names with values still to come. */
   factsPending: boolean;
+  /** Where each variable in `vars` was set, to say where a bad value came from; absent: unknown. */
+  origins?: Readonly<Record<string, VariableOrigin>>;
+}
+
+/** Where a variable's winning value was set: a `vars:` entry in a file, or `--var`. */
+export interface VariableOrigin {
+  /** `--var NAME`, or the kind of `vars:` (`play vars`, `inventory vars`). */
+  label: string;
+  file?: string;
+  range?: SourceRange;
+}
+
+/** "--var banner", "inventory.yaml:12:5 (inventory vars)". */
+export function formatVariableOrigin(origin: VariableOrigin): string {
+  if (origin.file === undefined) return origin.label;
+  const at = origin.range ? `:${origin.range.start.line}:${origin.range.start.column}` : '';
+  return `${origin.file}${at} (${origin.label})`;
+}
+
+/** Where each name of a `vars` mapping is set. */
+export function varOriginsOf(node: YamlNode | undefined, file: string, label: string): Record<string, VariableOrigin> {
+  const origins: Record<string, VariableOrigin> = {};
+  if (node?.type !== 'map') return origins;
+  for (const pair of node.pairs) {
+    Object.defineProperty(origins, pair.key, { value: { label, file, range: pair.keyRange }, enumerable: true, writable: true, configurable: true });
+  }
+  return origins;
 }
 
 /** The value of a reference, or why there is none. */
@@ -54,12 +81,14 @@ export interface ScopeHost {
   name: string;
   address: string;
   vars: Readonly<Record<string, PlainValue>>;
+  varOrigins?: Readonly<Record<string, VariableOrigin>>;
 }
 
 /** The layers of a host's scope, lowest precedence first. */
 export interface HostScopeInput {
   host: ScopeHost;
   playVars?: Readonly<Record<string, PlainValue>>;
+  playVarOrigins?: Readonly<Record<string, VariableOrigin>>;
   cliVars?: Readonly<Record<string, PlainValue>>;
   /** Facts gathered from the host; host.name and host.address are filled in from `host`. */
   facts?: FactValues;
@@ -84,10 +113,12 @@ export function factValuesFrom(facts: GatheredFacts): FactValues {
 
 /** The scope for one host at plan time, after fact gathering. */
 export function createHostScope(input: HostScopeInput): VariableScope {
+  const cliOrigins = Object.fromEntries(Object.keys(input.cliVars ?? {}).map((name) => [name, { label: `--var ${name}` }]));
   return {
     vars: { ...input.playVars, ...input.host.vars, ...input.cliVars },
     facts: { ...input.facts, 'host.name': input.host.name, 'host.address': input.host.address },
     factsPending: false,
+    origins: { ...input.playVarOrigins, ...input.host.varOrigins, ...cliOrigins },
   };
 }
 

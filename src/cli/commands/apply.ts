@@ -9,6 +9,7 @@ import { runPlan, selectWork } from '../../engine/run-plan.js';
 import { DEFAULT_BACKUP_ROOT, DEFAULT_KEEP_BACKUPS } from '../../engine/transaction.js';
 import { selectHosts } from '../../model/host-pattern.js';
 import { inventoryUniverse } from '../../model/inventory.js';
+import { describeControlCharacter, findControlCharacter } from '../../model/control-characters.js';
 import { parseDuration } from '../../model/duration.js';
 import { renderHumanReport } from '../../report/human-report.js';
 import { createProgress } from '../../report/progress.js';
@@ -56,6 +57,18 @@ const parseDurationOption = (value: string): number => {
 const parseKeep = (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
   return Number(value);
+};
+
+/**
+ * The backup directory goes into the remote script and the dead-man switch's command line: it must
+ * be one absolute path without control characters (a newline would end the command early and
+ * only surface later, as a lost connection).
+ */
+const parseBackupDir = (value: string): string => {
+  const found = findControlCharacter(value);
+  if (found) throw new InvalidArgumentError(`it holds ${describeControlCharacter(found.char)} at offset ${found.offset}.`);
+  if (!value.startsWith('/')) throw new InvalidArgumentError('expected an absolute path (it is a directory on each host).');
+  return value;
 };
 
 /** Asks on the terminal; only "yes" goes ahead (as Terraform does). */
@@ -231,7 +244,7 @@ export function registerApplyCommand(program: Command): void {
         .default(120_000, '120s'),
     )
     .addOption(new Option('--settle <DURATION>', 'wait after the reload before proving a fresh login').argParser(parseDurationOption).default(500, '500ms'))
-    .option('--backup-dir <DIR>', 'where hosts keep backups of changed files', DEFAULT_BACKUP_ROOT)
+    .option('--backup-dir <DIR>', 'where hosts keep backups of changed files (an absolute path on the host)', parseBackupDir, DEFAULT_BACKUP_ROOT)
     .option('--keep-backups <N>', 'transactions of backups each host keeps', parseKeep, DEFAULT_KEEP_BACKUPS)
     .action(async (playbooks: string[], options: ApplyOptions) => {
       process.exitCode = await runApplyCommand(processIO(), playbooks, options);

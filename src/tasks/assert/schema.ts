@@ -111,7 +111,7 @@ export const assertParamsSpec: ObjectSpec = {
         rdomain: { type: 'string' },
       },
     },
-    message: { type: 'string', description: 'Shown when a check fails.' },
+    message: { type: 'string', localOnly: true, description: 'Shown when a check fails.' },
   },
 };
 

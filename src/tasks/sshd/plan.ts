@@ -8,6 +8,7 @@ import { editSshdConfigAll, type SshdEdit } from '../../config/sshd/edit.js';
 import { parseMatchCriteria, type MatchConnection } from '../../config/sshd/match.js';
 import { buildSshdConfigTree } from '../../config/sshd/tree.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
+import { checkSshdEdit } from './check-edit.js';
 import { requestedExpectations } from './expectations.js';
 import { predictLockout } from './lockout.js';
 import type { SshdTaskParams } from './schema.js';
@@ -43,7 +44,8 @@ function widenWarnings(params: SshdTaskParams): string[] {
   return warnings;
 }
 
-function editsOf(params: SshdTaskParams): SshdEdit[] {
+/** The edit engine's requests for a task's parameters. */
+export function editsOf(params: SshdTaskParams): SshdEdit[] {
   const match = params.match ? { match: params.match.text } : {};
   return [
     ...params.set.map((s): SshdEdit => ({ op: 'set', keyword: s.keyword, value: s.value, ...match })),
@@ -95,6 +97,8 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
     outcome.refusal = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
     return outcome;
   }
+  const unexpectedEdit = checkSshdEdit(params, result.changes, version);
+  if (unexpectedEdit) return { ...emptyOutcome(), refusal: unexpectedEdit };
   if (input.login && result.changes.length > 0) {
     const lockout = predictLockout({ before: built.tree, after: result.tree, login: input.login, version, defaults: sshdDefaults });
     if (lockout.refusal) return { ...emptyOutcome(), refusal: lockout.refusal };
