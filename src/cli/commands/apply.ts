@@ -149,7 +149,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
           return ExitCode.Failure;
         }
         const byName = new Map(selection.work.map((w) => [w.host.name, w.host]));
-        items = planned.map((p) => ({ host: byName.get(p.plan.name)!, saved: toSavedHost(p.plan, p.request, p.validationSpecs) }));
+        items = planned.map((p) => ({ host: byName.get(p.plan.name)!, saved: toSavedHost(p.plan, p.request) }));
       }
     }
 
@@ -198,7 +198,7 @@ function savedAsPlan(saved: SavedHostPlan): HostPlan {
     filesRead: saved.files_read,
     files: [],
     expectations: saved.expectations,
-    configs: saved.configs,
+    services: saved.services,
   };
 }
 

@@ -3,7 +3,7 @@ import { errorCount, type SourceRange } from '../../util/diagnostics.js';
 import type { ObjectSpec, Spec } from '../../model/spec.js';
 import { hasTemplate } from '../../model/template.js';
 import type { YamlNode } from '../../model/yaml-tree.js';
-import type { TaskKind, TaskParamContext } from '../registry.js';
+import type { TaskKind, TaskParamContext } from '../task-kind.js';
 import { findSshdKeyword, sshdValueText } from '../sshd/schema.js';
 
 /**

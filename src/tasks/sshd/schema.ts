@@ -4,7 +4,7 @@ import { errorCount, type SourceRange } from '../../util/diagnostics.js';
 import type { ObjectSpec, Spec } from '../../model/spec.js';
 import { hasTemplate } from '../../model/template.js';
 import { rangeInScalar, type YamlNode, type YamlPair } from '../../model/yaml-tree.js';
-import type { TaskKind, TaskParamContext } from '../registry.js';
+import type { TaskKind, TaskParamContext } from '../task-kind.js';
 
 /**
  * The `sshd` task: edits sshd_config (and the files it includes) so that the effective value of
