@@ -6,7 +6,7 @@
 import type { Play } from '../model/playbook.js';
 import { evaluateTaskCondition, renderTask } from '../model/render-task.js';
 import { createHostScope, factValuesFrom, type ScopeHost } from '../model/variables.js';
-import type { PlainValue } from '../model/yaml-tree.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
 import { lookupService, type AnyService, type ServiceExpectation, type ServicePlans } from '../services/registry.js';
 import { TASK_PLANNERS } from '../tasks/planners.js';
 import type { PlanInput, PlanOutcome } from '../tasks/planner.js';

@@ -6,7 +6,7 @@
  */
 import { toConnectTarget } from '../model/connect-target.js';
 import type { Inventory, ResolvedHost } from '../model/inventory.js';
-import type { PlainValue } from '../model/yaml-tree.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
 import type { Connection, Transport } from '../transport/index.js';
 import { batchSizes, exceedsFailPercent, type SerialStep } from './batches.js';
 import { lookupService } from '../services/registry.js';

@@ -9,7 +9,7 @@ import type { HostPattern } from '../model/host-pattern.js';
 import type { Inventory, ResolvedHost } from '../model/inventory.js';
 import type { Play, Playbook } from '../model/playbook.js';
 import { selectPlayHosts } from '../model/validate-project.js';
-import type { PlainValue } from '../model/yaml-tree.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
 import { describeTransportError, TransportError, type Connection, type Transport } from '../transport/index.js';
 import type { Diagnostic } from '../util/diagnostics.js';
 import { lookupService, type ServiceId } from '../services/registry.js';

@@ -5,7 +5,7 @@
 import type { FileSnapshot } from '../config/openssh/snapshot-glob.js';
 import type { HostFacts } from '../services/host-facts.js';
 import type { PlannedExpectation, ServiceContribution, ServiceId } from '../services/registry.js';
-import type { YamlNode } from '../model/yaml-tree.js';
+import type { YamlNode } from '../lang/yaml-tree.js';
 
 /** The host's files during planning: what was read, with earlier tasks' edits applied. */
 export interface PlanFiles {

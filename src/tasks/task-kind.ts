@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../util/diagnostics.js';
-import type { ObjectSpec } from '../model/spec.js';
-import type { YamlNode } from '../model/yaml-tree.js';
+import type { ObjectSpec } from '../lang/spec.js';
+import type { YamlNode } from '../lang/yaml-tree.js';
 
 /** What `readParams` needs besides the node. */
 export interface TaskParamContext {

@@ -78,7 +78,7 @@ export const sshdService: Service<SshdFacts, SshdPlan, SshdExpectation, SshdCont
   candidateRejected: (message) => ({
     code: 'validation-failed',
     message: `sshd -t rejects the planned config: ${message}`,
-    diagnosis: 'Nothing was changed. The planned edit would not load; adjust the playbook (or report it if the edit is sshfix\'s own).',
+    diagnosis: "Nothing was changed. The planned edit would not load; adjust the playbook (or report it if the edit is sshfix's own).",
   }),
   validatingStage: 'validating with sshd -t',
   scripts: (facts, plan) => sshdScripts({ configs: plan.configs.length > 0 ? plan.configs : [DEFAULT_SSHD_CONFIG], matchSpecs: plan.specs, reload: facts.reload }),

@@ -9,7 +9,7 @@ import { editSshdConfigAll, type SshdEdit } from '../../config/sshd/edit.js';
 import { lookupSshdKeyword } from '../../config/sshd/keywords.js';
 import { parseMatchCriteria, type MatchConnection } from '../../config/sshd/match.js';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
-import type { YamlNode } from '../../model/yaml-tree.js';
+import type { YamlNode } from '../../lang/yaml-tree.js';
 import { hostSshdDefaults } from '../../services/sshd/host-defaults.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
 import type { SshdTaskParams } from './schema.js';
