@@ -8,7 +8,7 @@ import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { detectInventoryFormat, loadAnsibleInventory, parseSideVarsFile, type InventoryFormat, type SideVars, type VariableMapping } from '../model/ansible-inventory.js';
 import { loadInventory, type InventoryLoadResult } from '../model/inventory.js';
-import type { PlainValue } from '../model/yaml-tree.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
 import type { Diagnostic } from '../util/diagnostics.js';
 
 /** Extensions Ansible's host_group_vars plugin reads (and files with none). */

@@ -7,11 +7,11 @@
  * runs to its end whatever happens to the runner or its connection. In order it: takes a host-wide
  * lock and refuses while an earlier transaction is unconfirmed; checks every file is as planned;
  * backs them up with a restore script beside them; ARMS the dead-man switch; writes each file
- * atomically; validates with sshd -t (-f each touched config, -C each Match connection); reloads
- * (never restarts) and checks sshd is still running. Any failure before the reload restores the
- * files without reloading and disarms; sshd dying at the reload restores the files and starts sshd
- * again from its previous command line or service. Afterwards the runner proves a fresh login and
- * the values, then confirms (disarms) or rolls back.
+ * atomically; validates what each touched service will load; reloads each (never restarts one that
+ * can reload) and checks it is still running. Any failure before the reload restores the files
+ * without reloading and disarms; a service dying at the reload restores the files, reloads the
+ * others and starts it again. The shell of each service comes from src/services/<id>/. Afterwards
+ * the runner proves a fresh login and each service's values, then confirms (disarms) or rolls back.
  *
  * Whoever finishes a transaction claims it by renaming its `armed` marker (to `confirmed`,
  * `rolling-back` or `deadman-fired`), an atomic step only one can win. The restore script is
@@ -20,7 +20,8 @@
  *
  * Output: lines `STEP <name> <ok|fail> <message b64>`; the exit code is the failed step's code.
  */
-import { sha256Hex, type ReloadMethod } from './facts.js';
+import type { ServiceScripts } from '../services/service.js';
+import { sha256Hex } from './facts.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 
 const q = quoteShellArg;
@@ -44,11 +45,8 @@ export interface CommitOptions {
   /** Where backups go, e.g. /var/backups/sshfix. */
   backupRoot: string;
   files: readonly CommitFile[];
-  /** Main sshd config files the change touches (each validated with `sshd -t -f`). */
-  configs: readonly string[];
-  /** `sshd -T -C` connection specs to validate besides the plain `sshd -t`. */
-  matchSpecs: readonly string[];
-  reload: ReloadMethod;
+  /** The services the change touches: each is validated, reloaded and checked, in this order. */
+  services: readonly ServiceScripts[];
   /** Seconds after which the host restores itself unless the runner confirms. */
   deadmanSeconds: number;
 }
@@ -64,7 +62,7 @@ export const COMMIT_EXIT = {
   reload: 15,
   prerequisites: 16,
   locked: 17,
-  /** sshd stopped after the reload; the files were restored and sshd started again. */
+  /** A service stopped after the reload; the files were restored and it was started again. */
   stopped: 18,
 } as const;
 
@@ -81,7 +79,7 @@ function assertSafePath(path: string): void {
 function assertCommitOptions(options: CommitOptions): void {
   if (!SAFE_TXID.test(options.txid)) throw new RangeError(`unsafe transaction id ${JSON.stringify(options.txid)}`);
   assertSafePath(options.backupRoot);
-  for (const config of options.configs) assertSafePath(config);
+  assertServices(options.services);
   for (const f of options.files) {
     assertSafePath(f.path);
     assertSafePath(f.writePath);
@@ -91,63 +89,26 @@ function assertCommitOptions(options: CommitOptions): void {
   }
 }
 
-/** The command that reloads sshd, per method. Never a restart. */
-export function reloadCommand(method: ReloadMethod): string {
-  switch (method.kind) {
-    case 'systemctl':
-      return `systemctl reload ${q(method.unit)}`;
-    case 'rc-service':
-      return `rc-service ${q(method.service)} reload`;
-    case 'signal':
-      // Only signal a pid that really is sshd: a stale PidFile must not HUP an unrelated process.
-      return `sshd_pid >/dev/null && kill -HUP "$(sshd_pid)"`;
-    case 'unknown':
-      return `echo ${q(`no way to reload sshd: ${method.reason}`)} >&2; false`;
-  }
+const SERVICE_ID = /^[a-z][a-z0-9_]*$/;
+
+function assertServices(services: readonly ServiceScripts[]): void {
+  for (const service of services) if (!SERVICE_ID.test(service.id)) throw new RangeError(`unsafe service id ${JSON.stringify(service.id)}`);
 }
 
-/** Shell functions every transaction script shares, for one reload method. */
-function prelude(method: ReloadMethod): string[] {
-  const pidFile = method.kind === 'signal' ? method.pidFile : '/run/sshd.pid';
-  const lines = [
+/** Shell functions every transaction script shares. */
+function prelude(): string[] {
+  return [
     'set -u',
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
     'LC_ALL=C; export LC_ALL PATH',
     "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
     'step() { printf "STEP %s %s %s\\n" "$1" "$2" "$(printf %s "${3:-}" | tr -d "\\r" | b64)" 2>/dev/null; }',
-    'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
     'nap() { sleep 0.2 2>/dev/null || sleep 1; }',
     'sha() { if [ -e "$1" ]; then sha256sum < "$1" | cut -d" " -f1; else echo absent; fi; }',
-    // The pid of the listening sshd, when the PidFile names a live process called sshd.
-    // (A zombie is dead too: it only waits for its parent to reap it.)
-    `sshd_pid() { p=$(cat ${q(pidFile)} 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && case "$(sed 's/^.*) //' /proc/$p/stat 2>/dev/null)" in Z*) false;; *) true;; esac && case "$(cat /proc/$p/comm 2>/dev/null || ps -o comm= -p "$p" 2>/dev/null)" in sshd*) echo "$p";; *) false;; esac; }`,
-  ];
-  switch (method.kind) {
-    case 'systemctl':
-      lines.push(`sshd_alive() { systemctl is-active --quiet ${q(method.unit)}; }`, `sshd_start() { systemctl start ${q(method.unit)}; }`);
-      break;
-    case 'rc-service':
-      lines.push(`sshd_alive() { rc-service ${q(method.service)} status >/dev/null 2>&1; }`, `sshd_start() { rc-service ${q(method.service)} start; }`);
-      break;
-    case 'signal':
-      lines.push(
-        'sshd_alive() { sshd_pid >/dev/null; }',
-        // From the command line recorded before the reload: sshd's process title
-        // ("sshd: /usr/sbin/sshd -D [listener] ...") or its plain argv.
-        'sshd_start() { [ -s "$B/sshd.cmdline" ] || return 1; line=$(sed -e "s/^sshd: //" -e "s/ \\[listener\\].*$//" "$B/sshd.cmdline"); ' +
-          'if command -v setsid >/dev/null 2>&1; then setsid sh -c "exec $line" </dev/null >/dev/null 2>&1 9>&- & else nohup sh -c "exec $line" </dev/null >/dev/null 2>&1 9>&- & fi; }',
-      );
-      break;
-    case 'unknown':
-      lines.push('sshd_alive() { true; }', 'sshd_start() { false; }');
-      break;
-  }
-  lines.push(
-    `reload_sshd() { ${reloadCommand(method)}; }`,
-    // sshd re-executes on reload and exits if it cannot start (e.g. a ListenAddress it cannot bind).
-    // Alive three checks in a row within two seconds; a re-executing sshd may miss one check (its
-    // PidFile is rewritten), one that could not start stays gone.
-    'still_running() { n=0; for _ in 1 2 3 4 5 6 7 8 9 10; do nap; if sshd_alive; then n=$((n + 1)); [ $n -ge 3 ] && return 0; else n=0; fi; done; return 1; }',
+    // A daemon re-executes on reload and may exit if it cannot start (e.g. an address it cannot bind).
+    // Alive ($1) three checks in a row within two seconds; a re-executing daemon may miss one check
+    // (its PidFile is rewritten), one that could not start stays gone.
+    'still_running() { n=0; for _ in 1 2 3 4 5 6 7 8 9 10; do nap; if "$1"; then n=$((n + 1)); [ $n -ge 3 ] && return 0; else n=0; fi; done; return 1; }',
     // Stop this transaction's dead-man switch (only a process that is really it).
     'disarm() {',
     '  command -v systemctl >/dev/null 2>&1 && systemctl stop "sshfix-deadman-$TX.timer" >/dev/null 2>&1',
@@ -155,19 +116,28 @@ function prelude(method: ReloadMethod): string[] {
     '  if [ -s "$B/deadman.pid" ]; then dp=$(cat "$B/deadman.pid"); case "$(tr "\\0" " " < /proc/$dp/cmdline 2>/dev/null)" in *"$B/deadman.sh"*) kill -KILL -- "-$dp" 2>/dev/null || kill -KILL "$dp" 2>/dev/null;; esac; fi',
     '  return 0',
     '}',
-  );
-  return lines;
+  ];
 }
 
-/** Validation of the whole tree sshd will load, for each touched main config. */
-function validateFunction(configs: readonly string[], matchSpecs: readonly string[]): string[] {
-  const lines = ['validate() {'];
-  for (const config of configs) {
-    lines.push(`  out=$("$sshd_bin" -t -f ${q(config)} 2>&1) || { printf %s "$out"; return 1; }`);
-    // -C needs test mode -T; the dump itself is not needed here.
-    for (const spec of matchSpecs) lines.push(`  out=$("$sshd_bin" -T -f ${q(config)} -C ${q(spec)} 2>&1 >/dev/null) || { printf '%s (for the connection %s)' "$out" ${q(spec)}; return 1; }`);
+/**
+ * Each service's functions (validate_<id>, reload_<id>, alive_<id>, start_<id>), and `validate`,
+ * which validates every one of them in turn. `restored`: the restore script's validation.
+ */
+function serviceFunctions(services: readonly ServiceScripts[], restored: boolean): string[] {
+  const lines: string[] = [];
+  for (const s of services) {
+    lines.push(
+      ...s.helpers,
+      `validate_${s.id}() {`,
+      ...(restored ? s.validateRestored : s.validate).map((l) => `  ${l}`),
+      '  return 0',
+      '}',
+      `reload_${s.id}() { ${s.reload}; }`,
+      `alive_${s.id}() { ${s.alive}; }`,
+      `start_${s.id}() { ${s.start}; }`,
+    );
   }
-  lines.push('  return 0', '}');
+  lines.push('validate() {', ...services.map((s) => `  validate_${s.id} || return 1`), '  return 0', '}');
   return lines;
 }
 
@@ -178,18 +148,19 @@ const writeEmbedded = (target: string, content: Buffer | string, marker: string,
 /**
  * The restore script left in the backup directory. Compare-and-swap per file: put back only a
  * file that still holds what this transaction wrote (created files are removed under the same
- * rule); a file changed since is left alone and named. Then, if sshd was reloaded with the new
- * config, validate and reload again, and start sshd if it is not running. `--no-reload` only
+ * rule); a file changed since is left alone and named. Then, if the services were reloaded with the
+ * new files, validate and reload each again, and start any that is not running. `--no-reload` only
  * restores (the commit's undo before anything went live). Running it twice is harmless.
  */
-export function buildRestoreScript(options: { txid: string; backupDir: string; files: readonly CommitFile[]; configs: readonly string[]; reload: ReloadMethod }): string {
+export function buildRestoreScript(options: { txid: string; backupDir: string; files: readonly CommitFile[]; services: readonly ServiceScripts[] }): string {
+  assertServices(options.services);
   const lines = [
     '#!/bin/sh',
     '# Written by sshfix apply: restores the files of this transaction (see the paths file).',
-    ...prelude(options.reload),
+    ...prelude(),
     `B=${q(options.backupDir)}`,
     `TX=${q(options.txid)}`,
-    ...validateFunction(options.configs, []),
+    ...serviceFunctions(options.services, true),
     'failed=0',
     'kept=',
   ];
@@ -215,8 +186,10 @@ export function buildRestoreScript(options: { txid: string; backupDir: string; f
     '  exit $failed',
     'fi',
     'if msg=$(validate); then',
-    '  reload_sshd >/dev/null 2>&1; still_running || sshd_start >/dev/null 2>&1',
-    '  if sshd_alive; then [ $failed -eq 0 ] && step restore ok "restored and reloaded$note"; else step restore fail "restored, but sshd is not running and could not be started$note"; failed=1; fi',
+    ...options.services.map((s) => `  reload_${s.id} >/dev/null 2>&1; still_running alive_${s.id} || start_${s.id} >/dev/null 2>&1`),
+    '  down=',
+    ...options.services.map((s) => `  alive_${s.id} || down="$down ${s.label}"`),
+    '  if [ -z "$down" ]; then [ $failed -eq 0 ] && step restore ok "restored and reloaded$note"; else step restore fail "restored, but$down is not running and could not be started$note"; failed=1; fi',
     'else',
     '  step restore fail "the restored config does not validate: $msg"; failed=1',
     'fi',
@@ -244,7 +217,7 @@ export function buildCommitScript(options: CommitOptions): string {
   const B = `${root}/${options.txid}`;
   const seconds = Math.max(1, Math.round(options.deadmanSeconds));
   const E = COMMIT_EXIT;
-  const restore = buildRestoreScript({ txid: options.txid, backupDir: B, files: options.files, configs: options.configs, reload: options.reload });
+  const restore = buildRestoreScript({ txid: options.txid, backupDir: B, files: options.files, services: options.services });
   const body = [
     // Run to the end whatever happens to the runner: the dead-man switch covers the rest.
     "trap '' HUP PIPE INT TERM",
@@ -306,21 +279,27 @@ export function buildCommitScript(options: CommitOptions): string {
     }),
     'sync',
     'step write ok',
-    // 5. Validate the whole tree sshd will load; undo on failure, so nothing invalid stays written.
+    // 5. Validate what each service will load; undo on failure, so nothing invalid stays written.
     `if ! msg=$(validate); then undo; abort; step validate fail "$msg"; return ${E.validate}; fi`,
     'step validate ok',
-    // 6. Reload (validated config only; never a restart), and make sure sshd survived it.
-    ...(options.reload.kind === 'signal' ? ['p=$(sshd_pid) && tr "\\0" " " < "/proc/$p/cmdline" > "$B/sshd.cmdline"'] : []),
+    // 6. Reload each service (validated config only), and make sure each survived it.
+    ...options.services.flatMap((s) => s.beforeReload),
     ': > "$B/reloading"',
-    `if ! out=$(reload_sshd 2>&1); then rm -f "$B/reloading"; undo; sshd_alive || sshd_start >/dev/null 2>&1; abort; step reload fail "$out"; return ${E.reload}; fi`,
-    `if ! still_running; then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail "sshd stopped after the reload with the new config; the previous config was restored and sshd started again"; return ${E.stopped}; fi`,
+    ...options.services.flatMap((s, i) => [
+      // The first reload failing leaves nothing live: restore without reloading. A later one: every
+      // service reloaded before it runs the new files, so the full restore reloads them again.
+      i === 0
+        ? `if ! out=$(reload_${s.id} 2>&1); then rm -f "$B/reloading"; undo; alive_${s.id} || start_${s.id} >/dev/null 2>&1; abort; step reload fail "$out"; return ${E.reload}; fi`
+        : `if ! out=$(reload_${s.id} 2>&1); then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail "$out"; return ${E.reload}; fi`,
+      `if ! still_running alive_${s.id}; then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail ${q(`${s.label} stopped after the reload with the new config; the previous config was restored and ${s.label} started again`)}; return ${E.stopped}; fi`,
+    ]),
     ': > "$B/reloaded"',
     'step reload ok',
     'return 0',
   ];
   return [
-    ...prelude(options.reload),
-    ...validateFunction(options.configs, options.matchSpecs),
+    ...prelude(),
+    ...serviceFunctions(options.services, false),
     // One function: the shell reads all of it before running any of it.
     'commit() {',
     ...body.map((l) => `  ${l}`),
@@ -330,15 +309,15 @@ export function buildCommitScript(options: CommitOptions): string {
   ].join('\n') + '\n';
 }
 
-const finisher = (options: { backupRoot: string; txid: string; reload: ReloadMethod }): string[] => {
+const finisher = (options: { backupRoot: string; txid: string }): string[] => {
   if (!SAFE_TXID.test(options.txid)) throw new RangeError(`unsafe transaction id ${JSON.stringify(options.txid)}`);
   assertSafePath(options.backupRoot);
   const root = options.backupRoot.replace(/\/+$/, '');
-  return [...prelude(options.reload), "trap '' HUP PIPE INT TERM", `ROOT=${q(root)}`, `B=${q(`${root}/${options.txid}`)}`, `TX=${q(options.txid)}`];
+  return [...prelude(), "trap '' HUP PIPE INT TERM", `ROOT=${q(root)}`, `B=${q(`${root}/${options.txid}`)}`, `TX=${q(options.txid)}`];
 };
 
 /** Confirms a transaction (claims it, disarms), then keeps only the newest `keep` finished backups. */
-export function buildConfirmScript(options: { backupRoot: string; txid: string; keep: number; reload: ReloadMethod }): string {
+export function buildConfirmScript(options: { backupRoot: string; txid: string; keep: number }): string {
   return [
     ...finisher(options),
     'if ! mv "$B/armed" "$B/confirmed" 2>/dev/null; then',
@@ -355,7 +334,7 @@ export function buildConfirmScript(options: { backupRoot: string; txid: string; 
 }
 
 /** Rolls a transaction back: claims it, disarms, and runs its restore script. */
-export function buildRollbackScript(options: { backupRoot: string; txid: string; reload: ReloadMethod }): string {
+export function buildRollbackScript(options: { backupRoot: string; txid: string }): string {
   return [
     ...finisher(options),
     '[ -f "$B/restore.sh" ] || { step restore fail "no restore script in $B"; exit 1; }',

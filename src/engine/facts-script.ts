@@ -14,19 +14,19 @@
  *     I <pattern b64>                                   an Include pattern the script found
  *     L <path b64> <target b64>                         a symbolic link and the file it resolves to
  */
+import { lookupService } from '../services/registry.js';
+import type { RawFacts } from '../services/service.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 
 /** What the tasks of one host need to read. */
 export interface FactRequest {
-  /** sshd main config files whose Include trees to gather (usually just /etc/ssh/sshd_config). */
-  sshdConfigs: readonly string[];
+  /** The services whose facts to read, each with the paths its fact lines take (e.g. main configs). */
+  services: Readonly<Record<string, readonly string[]>>;
   /** Further files to read as they are (ssh_config, fail2ban jails, hosts.allow ...). */
   files: readonly string[];
   /** Directories to list and read every regular file of (non-recursive). */
   dirs: readonly string[];
 }
-
-export const DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config';
 
 const q = quoteShellArg;
 
@@ -51,7 +51,7 @@ const PRELUDE = [
     '  else printf "M %s\\n" "$(enc "$1")"; fi',
     '}',
     'ld() { if [ -d "$1" ]; then printf "D %s " "$(enc "$1")"; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; else printf "M %s\\n" "$(enc "$1")"; fi; }',
-    // Include arguments of a config file, made absolute as sshd does (relative => /etc/ssh/).
+    // Include arguments of a config file, made absolute as OpenSSH does (relative => /etc/ssh/).
     // Quoted arguments with spaces are left to the engine, which asks again if it must.
     'incs() {',
     "  awk '{",
@@ -97,28 +97,18 @@ const PRELUDE = [
 export function buildFactScript(request: FactRequest): string {
   const lines = [
     ...PRELUDE,
-    'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
     'run id id -u',
     'run ssh_connection printenv SSH_CONNECTION',
     // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups.
     'run login_groups sh -c \'id -Gn "${SUDO_USER:-$(id -un)}"\'',
     'run hostname uname -n',
     'run os_release sh -c \'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release\'',
-    'run sshd_version "$sshd_bin" -V',
-    'run sshd_dump "$sshd_bin" -T',
-    'run sshd_test "$sshd_bin" -t',
-    // How sshd is managed, to reload it the way the host expects.
+    // The init system, so services are reloaded the way the host expects.
     'run init sh -c \'' +
-      'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then ' +
-      'echo init=systemd; for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
-      'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then echo init=openrc; rc-service sshd status >/dev/null 2>&1 && echo sshd=active; ' +
+      'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then echo init=systemd; ' +
+      'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then echo init=openrc; ' +
       'else echo init=none; fi\'',
-    // The build's own defaults and algorithm lists, so effective values are computed for this host.
-    'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
-    'if [ -n "$hk" ]; then run sshd_defaults "$sshd_bin" -T -f /dev/null -h "$hk"; fi',
-    'for a in KexAlgorithms Ciphers MACs HostKeyAlgorithms PubkeyAcceptedAlgorithms sig; do run "ssh_q_$a" ssh -Q "$a"; done',
-    'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
-    ...request.sshdConfigs.map((path) => `walk ${q(path)}`),
+    ...Object.entries(request.services).flatMap(([id, paths]) => lookupService(id)?.factLines(paths) ?? []),
     ...request.files.map((path) => `rf ${q(path)}`),
     ...request.dirs.map(readDirLine),
     'exit 0',
@@ -129,37 +119,6 @@ export function buildFactScript(request: FactRequest): string {
 /** A follow-up script: list and read every regular file of `dirs` (Include targets the first pass missed). */
 export function buildDirScript(dirs: readonly string[]): string {
   return [...PRELUDE, ...dirs.map(readDirLine), 'exit 0'].join('\n') + '\n';
-}
-
-/** One command's result as the script recorded it. */
-export interface RecordedCommand {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface RecordedFile {
-  content: Buffer;
-  /** Permission bits, e.g. 0o644. */
-  mode: number;
-  uid: number;
-  gid: number;
-}
-
-/** The fact script's output, decoded. */
-export interface RawFacts {
-  commands: Map<string, RecordedCommand>;
-  files: Map<string, RecordedFile>;
-  /** Paths that do not exist. */
-  missing: Set<string>;
-  /** Paths that exist but could not be read as regular files (permissions, special files). */
-  unreadable: Set<string>;
-  /** Directory listings (entry names). */
-  dirs: Map<string, string[]>;
-  /** Include patterns seen while walking sshd's config tree, in order. */
-  includes: string[];
-  /** Symbolic links among the files read, and what each resolves to. */
-  symlinks: Map<string, string>;
 }
 
 export class FactOutputError extends Error {

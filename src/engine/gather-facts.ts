@@ -3,7 +3,7 @@
  */
 import type { Connection } from '../transport/types.js';
 import { buildDirScript, buildFactScript, FactOutputError, parseFactOutput, type FactRequest } from './facts-script.js';
-import { interpretFacts, type HostFacts } from './facts.js';
+import { interpretFacts, type HostFacts, type InterpretOptions } from './facts.js';
 
 /** A host whose facts could not be read: the plan reports it as failed with this code. */
 export class FactError extends Error {
@@ -41,11 +41,12 @@ export async function gatherFacts(connection: Connection, request: FactRequest, 
   return factsFromOutput(result.stdout.toString('utf8'), {
     name: options.name,
     address: options.address,
+    services: Object.keys(request.services),
     ...(connection.info.serverBanner ? { serverBanner: connection.info.serverBanner } : {}),
   });
 }
 
-export function factsFromOutput(stdout: string, options: { name: string; address: string; serverBanner?: string }): HostFacts {
+export function factsFromOutput(stdout: string, options: InterpretOptions): HostFacts {
   try {
     return interpretFacts(parseFactOutput(stdout), options);
   } catch (error) {

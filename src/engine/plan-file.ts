@@ -4,12 +4,15 @@
  * changed since (a stale plan) and otherwise write exactly what was planned. Pure: serialise and
  * parse; the CLI does the file I/O.
  */
+import { lookupService, type ServiceExpectation, type ServicePlans } from '../services/registry.js';
+import { isRecord, isSafePath } from '../util/safe-values.js';
 import type { FactRequest } from './facts-script.js';
 import { sha256Hex } from './facts.js';
-import type { HostPlan, PlannedFile, SshdExpectation } from './plan-model.js';
+import type { HostPlan, PlannedFile } from './plan-model.js';
 
 export const PLAN_FILE_FORMAT = 'sshfix-plan';
-export const PLAN_FILE_VERSION = 1;
+/** 2: per-service plan data (`services`), and the service of each file and expectation. */
+export const PLAN_FILE_VERSION = 2;
 
 export interface SavedHostPlan {
   name: string;
@@ -17,11 +20,10 @@ export interface SavedHostPlan {
   status: HostPlan['status'];
   files_read: Record<string, string | null>;
   fact_request: FactRequest;
-  files: { path: string; write_path: string; mode: number; uid: number; gid: number; before_sha256: string | null; after_base64: string }[];
-  expectations: SshdExpectation[];
-  /** Main sshd configs the change touches (validated with sshd -t -f at commit). */
-  configs: string[];
-  validation_specs: string[];
+  files: { path: string; write_path: string; service: string; mode: number; uid: number; gid: number; before_sha256: string | null; after_base64: string }[];
+  expectations: ServiceExpectation[];
+  /** Each touched service's part of the plan (what its commit validates). */
+  services: ServicePlans;
   changes: HostPlan['changes'];
   warnings: string[];
 }
@@ -41,21 +43,22 @@ export interface PlanToSave {
   version: string;
   inventory: string;
   playbooks: readonly string[];
-  hosts: readonly { plan: HostPlan; request?: FactRequest; validationSpecs: readonly string[] }[];
+  hosts: readonly { plan: HostPlan; request?: FactRequest }[];
 }
 
 
 /** A host's plan in saved form (also how apply hands a confirmed plan to itself). */
-export function toSavedHost(plan: HostPlan, request: FactRequest | undefined, validationSpecs: readonly string[]): SavedHostPlan {
+export function toSavedHost(plan: HostPlan, request: FactRequest | undefined): SavedHostPlan {
   return {
     name: plan.name,
     address: plan.address,
     status: plan.status,
     files_read: plan.filesRead,
-    fact_request: request ?? { sshdConfigs: [], files: [], dirs: [] },
+    fact_request: request ?? { services: {}, files: [], dirs: [] },
     files: plan.files.map((f) => ({
       path: f.path,
       write_path: f.writePath,
+      service: f.service,
       mode: f.mode,
       uid: f.uid,
       gid: f.gid,
@@ -63,8 +66,7 @@ export function toSavedHost(plan: HostPlan, request: FactRequest | undefined, va
       after_base64: f.after.toString('base64'),
     })),
     expectations: plan.expectations,
-    configs: plan.configs,
-    validation_specs: [...validationSpecs],
+    services: plan.services,
     changes: plan.changes,
     warnings: plan.warnings,
   };
@@ -79,7 +81,7 @@ export function serialisePlan(input: PlanToSave): string {
     sshfix_version: input.version,
     inventory: input.inventory,
     playbooks: [...input.playbooks],
-    hosts: input.hosts.map((h) => toSavedHost(h.plan, h.request, h.validationSpecs)),
+    hosts: input.hosts.map((h) => toSavedHost(h.plan, h.request)),
   };
   return JSON.stringify(saved, null, 2) + '\n';
 }
@@ -88,13 +90,8 @@ export class PlanFileError extends Error {
   override name = 'PlanFileError';
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 const SHA256 = /^[0-9a-f]{64}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-/** An absolute path with no control characters: nothing in it can escape its place in a script. */
-const isSafePath = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/') && !/[\0-\x1f\x7f]/.test(v);
-const isSpec = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_.:,=@%/*?!+-]*$/.test(v);
 const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
 /** Every problem with one saved host, so a hand-edited or damaged plan never reaches a script. */
@@ -106,7 +103,14 @@ function checkSavedHost(host: Record<string, unknown>): string[] {
     problems.push('files_read');
   }
   const request = host['fact_request'];
-  if (!isRecord(request) || !['sshdConfigs', 'files', 'dirs'].every((k) => Array.isArray(request[k]) && (request[k] as unknown[]).every(isSafePath))) problems.push('fact_request');
+  if (
+    !isRecord(request) ||
+    !['files', 'dirs'].every((k) => Array.isArray(request[k]) && (request[k] as unknown[]).every(isSafePath)) ||
+    !isRecord(request['services']) ||
+    !Object.entries(request['services']).every(([id, paths]) => lookupService(id) && Array.isArray(paths) && paths.every(isSafePath))
+  ) {
+    problems.push('fact_request');
+  }
   const files = host['files'];
   if (!Array.isArray(files)) problems.push('files');
   else {
@@ -115,6 +119,7 @@ function checkSavedHost(host: Record<string, unknown>): string[] {
         !isRecord(f) ||
         !isSafePath(f['path']) ||
         !isSafePath(f['write_path']) ||
+        !(f['service'] === 'none' || (typeof f['service'] === 'string' && lookupService(f['service']))) ||
         !isUint(f['mode'], 0o7777) ||
         !isUint(f['uid'], 2 ** 32 - 1) ||
         !isUint(f['gid'], 2 ** 32 - 1) ||
@@ -127,23 +132,11 @@ function checkSavedHost(host: Record<string, unknown>): string[] {
     });
   }
   const expectations = host['expectations'];
-  if (
-    !Array.isArray(expectations) ||
-    !expectations.every(
-      (e: unknown) =>
-        isRecord(e) &&
-        typeof e['keyword'] === 'string' &&
-        /^[a-z0-9]+$/.test(e['keyword']) &&
-        Array.isArray(e['values']) &&
-        (e['values'] as unknown[]).every((v) => typeof v === 'string') &&
-        (e['connection'] === undefined || isSpec(e['connection'])) &&
-        (e['config'] === undefined || isSafePath(e['config'])),
-    )
-  ) {
+  if (!Array.isArray(expectations) || !expectations.every((e: unknown) => isRecord(e) && typeof e['service'] === 'string' && lookupService(e['service'])?.isSavedExpectation(e))) {
     problems.push('expectations');
   }
-  if (!Array.isArray(host['configs']) || !(host['configs'] as unknown[]).every(isSafePath)) problems.push('configs');
-  if (!Array.isArray(host['validation_specs']) || !(host['validation_specs'] as unknown[]).every(isSpec)) problems.push('validation_specs');
+  const services = host['services'];
+  if (!isRecord(services) || !Object.entries(services).every(([id, data]) => lookupService(id)?.isSavedPlan(data))) problems.push('services');
   return problems;
 }
 
@@ -176,7 +169,7 @@ export function savedFiles(host: SavedHostPlan): PlannedFile[] {
     mode: f.mode,
     uid: f.uid,
     gid: f.gid,
-    service: 'sshd',
+    service: f.service,
   }));
 }
 

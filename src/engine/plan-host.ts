@@ -1,60 +1,20 @@
 /**
  * Planning one host: its plays' tasks, in order, against its facts. Pure: facts in, HostPlan out
- * (validation on the host comes after, in run-plan.ts).
+ * (validation on the host comes after, in run-plan.ts). Services are handled by id, through
+ * their contract (src/services/).
  */
-import { matchValidationSpecs } from '../config/sshd/connection-spec.js';
-import { sshdDefaultsFromDump, DEBIAN_12_DEFAULTS, type SshdDefaults } from '../config/sshd/defaults.js';
-import type { SshdAlgorithmFamily } from '../config/sshd/keywords.js';
-import { buildSshdConfigTree } from '../config/sshd/tree.js';
 import type { Play } from '../model/playbook.js';
 import { evaluateTaskCondition, renderTask } from '../model/render-task.js';
 import { createHostScope, factValuesFrom, type ScopeHost } from '../model/variables.js';
-import type { PlainValue } from '../model/yaml-tree.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
+import { lookupService, type AnyService, type ServiceExpectation, type ServicePlans } from '../services/registry.js';
 import { TASK_PLANNERS } from '../tasks/planners.js';
 import type { PlanInput, PlanOutcome } from '../tasks/planner.js';
 import { runnerLoginFor, type LoginSettings } from '../tasks/runner-login.js';
 import type { TaskKindName } from '../tasks/registry.js';
-import { renderUnifiedDiff } from '../report/diff.js';
 import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
 import { encodeText, HostFiles } from './host-files.js';
-import { emptyHostPlan, type HostPlan, type SshdExpectation } from './plan-model.js';
-
-/** `ssh -Q` list names (as the fact script asked them) for each algorithm family. */
-const QUERY_FOR_FAMILY: Partial<Record<SshdAlgorithmFamily, string>> = {
-  kex: 'KexAlgorithms',
-  cipher: 'Ciphers',
-  mac: 'MACs',
-  hostkey: 'HostKeyAlgorithms',
-  pubkey: 'PubkeyAcceptedAlgorithms',
-  sig: 'sig',
-};
-
-/**
- * Defaults per sshd build, keyed by everything they are made from. A fleet runs a few builds:
- * sharing one defaults object per build spares rebuilding it per host, and lets the engine's
- * caches keyed by defaults (expanded algorithm lists, evaluations) serve every host of a build.
- */
-const defaultsByBuild = new Map<string, SshdDefaults>();
-const DEFAULTS_BY_BUILD_LIMIT = 32;
-
-/** This host's sshd defaults: its own build's output when the facts have it, else Debian 12's. */
-export function hostSshdDefaults(facts: HostFacts): SshdDefaults {
-  if (!facts.sshd.defaultsDump) return DEBIAN_12_DEFAULTS;
-  const supported: Partial<Record<SshdAlgorithmFamily, readonly string[]>> = {};
-  for (const [family, query] of Object.entries(QUERY_FOR_FAMILY) as [SshdAlgorithmFamily, string][]) {
-    const list = facts.sshd.supported[query];
-    if (list && list.length > 0) supported[family] = list;
-  }
-  const version = facts.opensshVersion ? facts.opensshVersion.replace(/p\d+$/, '') : undefined;
-  const key = JSON.stringify([facts.sshd.defaultsDump, supported, version ?? null]);
-  let defaults = defaultsByBuild.get(key);
-  if (!defaults) {
-    defaults = sshdDefaultsFromDump({ emptyConfigDump: facts.sshd.defaultsDump, supported, ...(version !== undefined ? { version } : {}) });
-    if (defaultsByBuild.size >= DEFAULTS_BY_BUILD_LIMIT) defaultsByBuild.delete(defaultsByBuild.keys().next().value!);
-    defaultsByBuild.set(key, defaults);
-  }
-  return defaults;
-}
+import { emptyHostPlan, type HostPlan } from './plan-model.js';
 
 export interface HostPlanInput {
   /** With the inventory's connection settings when known: they say how sshfix itself logs in. */
@@ -69,15 +29,20 @@ export interface PlannedHost {
   plan: HostPlan;
   /** The host's files with every task's edits applied. */
   state: HostFiles;
-  /** sshd config files changed: validate the candidate tree with these `-C` specs too. */
-  sshdChanged: boolean;
-  validationSpecs: string[];
 }
 
 function failed(plan: HostPlan, state: HostFiles, code: string, message: string, diagnosis?: string): PlannedHost {
   plan.status = 'failed';
   plan.error = { code, message, ...(diagnosis ? { diagnosis } : {}) };
-  return { plan, state, sshdChanged: false, validationSpecs: [] };
+  return { plan, state };
+}
+
+/** The services whose facts the host has, with those facts. */
+function hostServices(facts: HostFacts): { id: string; service: AnyService; facts: unknown }[] {
+  return Object.entries(facts.services).flatMap(([id, serviceFacts]) => {
+    const service = lookupService(id);
+    return service ? [{ id, service, facts: serviceFacts }] : [];
+  });
 }
 
 /** Plans every task of every play for one host. */
@@ -85,11 +50,12 @@ export function planHost(input: HostPlanInput): PlannedHost {
   const { facts, host } = input;
   const plan = emptyHostPlan(host.name, host.address, 'ok');
   plan.filesRead = fileDigests(facts);
+  const services = hostServices(facts);
   plan.facts = {
     ...(facts.opensshVersion ? { openssh: facts.opensshVersion } : {}),
     ...(facts.os.prettyName ? { os: facts.os.prettyName } : {}),
     ...(facts.runnerAddress ? { runnerAddress: facts.runnerAddress } : {}),
-    reload: facts.reload.kind === 'systemctl' ? `systemctl reload ${facts.reload.unit}` : facts.reload.kind === 'signal' ? `SIGHUP via ${facts.reload.pidFile}` : facts.reload.kind,
+    ...(services.length > 0 ? { reload: services.map((s) => s.service.describe(s.facts)).join('; ') } : {}),
   };
   const files = new HostFiles(facts);
   if (facts.uid !== 0) {
@@ -97,26 +63,20 @@ export function planHost(input: HostPlanInput): PlannedHost {
       plan,
       files,
       'needs-root',
-      `facts were read as uid ${facts.uid}, and sshd's configuration needs root`,
+      `facts were read as uid ${facts.uid}, and the configuration sshfix changes needs root`,
       'connect as root, or set `become: sudo` for this host in the inventory',
     );
   }
-  if (!facts.sshd.test.ok) {
-    return failed(
-      plan,
-      files,
-      'config-invalid',
-      `the live sshd config does not pass sshd -t: ${facts.sshd.test.output}`,
-      'Any reload would stop sshd. Fix or remove the file sshd names before changing anything else; sshfix changes nothing on this host.',
-    );
+  for (const { service, facts: serviceFacts } of services) {
+    const refusal = service.precheck(serviceFacts);
+    if (refusal) return failed(plan, files, refusal.code, refusal.message, refusal.diagnosis);
   }
 
-  const sshdDefaults = hostSshdDefaults(facts);
   const login = runnerLoginFor(host, facts);
   const factValues = factValuesFrom(facts);
-  const expectations = new Map<string, SshdExpectation>();
-  const matchSpecs = new Set<string>();
-  const configsTouched = new Set<string>();
+  const expectations = new Map<string, ServiceExpectation>();
+  const contributions = new Map<string, unknown[]>();
+  const serviceOfPath = new Map<string, string>();
 
   for (const play of input.plays) {
     const scope = createHostScope({ host, playVars: play.vars, cliVars: input.cliVars, facts: factValues });
@@ -139,7 +99,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
       }
       const { kind, name, params } = rendered.rendered;
       const planner = TASK_PLANNERS[kind as TaskKindName] as (input: PlanInput<unknown>) => PlanOutcome;
-      const outcome = planner({ params, task: name, facts, files, sshdDefaults, ...(login ? { login } : {}) });
+      const outcome = planner({ params, task: name, facts, files, ...(login ? { login } : {}) });
       if (outcome.refusal) {
         return failed(plan, files, outcome.refusal.code, `${name}: ${outcome.refusal.message}`, outcome.refusal.hint);
       }
@@ -150,16 +110,20 @@ export function planHost(input: HostPlanInput): PlannedHost {
           path: edit.path,
           action: before === undefined ? 'create' : 'update',
           ...(before !== undefined ? { beforeSha256: sha256Hex(encodeText(before, files.encodingOf(edit.path))) } : {}),
-          diff: renderUnifiedDiff(edit.path, before, edit.after),
+          ...(before !== undefined ? { before } : {}),
+          after: edit.after,
         });
         files.write(edit.path, edit.after);
+        serviceOfPath.set(edit.path, edit.service);
       }
-      if (kind === 'sshd' && outcome.edits.length > 0) configsTouched.add((params as { config: string }).config);
       plan.checks.push(...outcome.checks.map((c) => ({ task: name, ...c })));
       plan.warnings.push(...outcome.warnings.map((w) => `${name}: ${w}`));
       if (outcome.note && outcome.edits.length === 0 && outcome.checks.length === 0) plan.notes.push({ task: name, message: outcome.note });
-      for (const e of outcome.expectations) expectations.set(`${e.keyword}\n${e.connection ?? ''}`, { task: name, ...e });
-      for (const spec of outcome.matchSpecs) matchSpecs.add(spec);
+      for (const e of outcome.expectations) {
+        const key = lookupService(e.service)?.expectationKey(e) ?? '';
+        expectations.set(`${e.service}\n${key}`, { task: name, ...e });
+      }
+      for (const { service, ...contribution } of outcome.contributions) contributions.set(service, [...(contributions.get(service) ?? []), contribution]);
     }
   }
 
@@ -187,22 +151,22 @@ export function planHost(input: HostPlanInput): PlannedHost {
       mode: existing?.mode ?? 0o644,
       uid: existing?.uid ?? 0,
       gid: existing?.gid ?? 0,
-      service: 'sshd',
+      service: serviceOfPath.get(path) ?? 'none',
     });
   }
-  if (plan.files.length > 0 && facts.reload.kind === 'unknown') {
-    return failed(plan, files, 'cannot-reload', `no way to reload sshd on this host (${facts.reload.reason})`, 'sshfix only writes a config it can load and prove; reload support for this init system is missing');
+  const touched = services.filter((s) => plan.files.some((f) => f.service === s.id));
+  for (const { service, facts: serviceFacts } of touched) {
+    const refusal = service.applyCheck(serviceFacts);
+    if (refusal) return failed(plan, files, refusal.code, refusal.message, refusal.diagnosis);
   }
   // Expectations only matter for what changes; a no-op host has nothing to verify.
   plan.expectations = plan.files.length > 0 ? [...expectations.values()] : [];
-  const sshdChanged = configsTouched.size > 0;
-  plan.configs = [...configsTouched];
-  if (sshdChanged) {
-    for (const config of configsTouched) {
-      const tree = buildSshdConfigTree(files.snapshot(), config).tree;
-      for (const spec of matchValidationSpecs(tree, sshdDefaults.version)) matchSpecs.add(spec);
-    }
+  const snapshot = touched.length > 0 ? files.snapshot() : undefined;
+  const servicePlans: Record<string, unknown> = {};
+  for (const { id, service, facts: serviceFacts } of touched) {
+    servicePlans[id] = service.finishPlan({ contributions: contributions.get(id) ?? [], snapshot: snapshot!, facts: serviceFacts, base: facts });
   }
+  plan.services = servicePlans as ServicePlans;
   const failedChecks = plan.checks.filter((c) => !c.passed).length;
   if (failedChecks > 0) {
     plan.status = 'failed';
@@ -210,6 +174,5 @@ export function planHost(input: HostPlanInput): PlannedHost {
   } else {
     plan.status = plan.files.length > 0 ? 'changed' : 'ok';
   }
-  return { plan, state: files, sshdChanged, validationSpecs: [...matchSpecs] };
+  return { plan, state: files };
 }
-

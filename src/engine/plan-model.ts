@@ -1,3 +1,5 @@
+import type { ServiceExpectation, ServicePlans } from '../services/registry.js';
+
 /**
  * The plan and its results as data. `plan` fills these in, `apply` adds what it did, and every
  * report format (human, JSON, JUnit, GitHub) renders the same values.
@@ -5,7 +7,10 @@
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
-/** A planned change to one file by one task. `before`/`after` are the file's contents around this task. */
+/**
+ * A planned change to one file by one task: the file's text before and after this task. Data only:
+ * report/ renders the diff.
+ */
 export interface FileChange {
   task: string;
   path: string;
@@ -13,8 +18,9 @@ export interface FileChange {
   action: 'update' | 'create';
   /** sha256 (hex) of the contents this task started from; absent for `create`. */
   beforeSha256?: string;
-  /** Unified diff, paths shown as a/<path> and b/<path>. */
-  diff: string;
+  /** The text before this task; absent for `create`. */
+  before?: string;
+  after: string;
 }
 
 /** A read-only check's outcome (assert tasks, and facts a task found wrong but cannot fix). */
@@ -22,7 +28,7 @@ export interface CheckResult {
   task: string;
   passed: boolean;
   message: string;
-  /** What was checked within the task (an sshd keyword), to tell a task's checks apart. */
+  /** What was checked within the task (e.g. a keyword), to tell a task's checks apart. */
   subject?: string;
 }
 
@@ -32,22 +38,9 @@ export interface TaskNote {
   message: string;
 }
 
-/** A value sshd must report once the change is live; `apply` checks these with `sshd -T [-C ...]`. */
-export interface SshdExpectation {
-  task: string;
-  /** `sshd -T` keyword name (lowercase). */
-  keyword: string;
-  /** Values as `sshd -T` prints them (one entry per printed line). */
-  values: string[];
-  /** Connection spec for `sshd -T -C`, when the setting is Match-scoped. */
-  connection?: string;
-  /** The main config to read with `-f`, when not the default /etc/ssh/sshd_config. */
-  config?: string;
-}
-
 /** A file as it will be written: the result of all tasks of a host, in order. */
 export interface PlannedFile {
-  /** The path sshd reads. */
+  /** The path the service reads. */
   path: string;
   /** Where the bytes go: the resolved target when `path` is a symbolic link (always under /etc). */
   writePath: string;
@@ -58,8 +51,8 @@ export interface PlannedFile {
   mode: number;
   uid: number;
   gid: number;
-  /** Which service validates and reloads after this file changes. */
-  service: 'sshd' | 'none';
+  /** Which service (by id) validates and reloads after this file changes; 'none' for a file no daemon loads. */
+  service: string;
 }
 
 export interface HostError {
@@ -70,10 +63,10 @@ export interface HostError {
   diagnosis?: string;
 }
 
-/** The result of sshd -t on the changed tree, in a temporary copy on the host. */
+/** The result of the services' checks of the changed files, in a temporary copy on the host. */
 export interface ValidationResult {
   ok: boolean;
-  /** sshd's message, with paths mapped back to the real ones. */
+  /** The service's message, with paths mapped back to the real ones. */
   message?: string;
 }
 
@@ -91,9 +84,10 @@ export interface HostPlan {
   filesRead: Record<string, string | null>;
   /** Final contents per file, for apply and saved plans (not in the JSON report). */
   files: PlannedFile[];
-  expectations: SshdExpectation[];
-  /** Main sshd configs the change touches: validated with `sshd -t -f` at commit. */
-  configs: string[];
+  /** Values each touched service must show once the change is live. */
+  expectations: ServiceExpectation[];
+  /** Each touched service's part of the plan (what its commit validates). */
+  services: ServicePlans;
   validation?: ValidationResult;
   facts?: HostFactSummary;
 }
@@ -133,5 +127,5 @@ export function summarise(hosts: readonly HostPlan[]): PlanSummary {
 }
 
 export function emptyHostPlan(name: string, address: string, status: HostStatus): HostPlan {
-  return { name, address, status, changes: [], checks: [], notes: [], warnings: [], filesRead: {}, files: [], expectations: [], configs: [] };
+  return { name, address, status, changes: [], checks: [], notes: [], warnings: [], filesRead: {}, files: [], expectations: [], services: {} };
 }

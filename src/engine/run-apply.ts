@@ -6,17 +6,19 @@
  */
 import { toConnectTarget } from '../model/connect-target.js';
 import type { Inventory, ResolvedHost } from '../model/inventory.js';
-import type { PlainValue } from '../model/yaml-tree.js';
-import type { ProgressReporter } from '../report/progress.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
 import type { Connection, Transport } from '../transport/index.js';
 import { batchSizes, exceedsFailPercent, type SerialStep } from './batches.js';
-import { fileDigests, sha256Hex } from './facts.js';
+import { lookupService } from '../services/registry.js';
+import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
 import { savedFiles, staleFiles, type SavedHostPlan } from './plan-file.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
+import type { ProgressReporter } from './progress.js';
 import { factsFor, hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
-import { runTransaction, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
+import { runTransaction, type TouchedService, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
 
-export type AppliedHost = HostPlan & { apply?: Record<string, unknown> };
+/** A host's plan with what its apply transaction did (the report renders the record). */
+export type AppliedHost = HostPlan & { apply?: TransactionRecord };
 
 /** One host to apply: from fresh facts (`work`), or a saved plan's host (`saved`). */
 export type ApplyItem = { host: ResolvedHost; work: HostWork; saved?: undefined } | { host: ResolvedHost; saved: SavedHostPlan; work?: undefined };
@@ -34,27 +36,22 @@ export interface RunApplyOptions {
   transaction: Pick<TransactionOptions, 'deadmanSeconds' | 'settleMs' | 'backupRoot' | 'keepBackups' | 'now'>;
 }
 
-/** The JSON report's `apply` object for a host. */
-function applyReport(record: TransactionRecord): Record<string, unknown> {
-  return {
-    transaction: record.transaction,
-    ...(record.backupDir ? { backup_dir: record.backupDir } : {}),
-    outcome: record.outcome,
-    validated: record.validated,
-    ...(record.reload ? { reload: record.reload } : {}),
-    ...(record.deadman ? { deadman: record.deadman } : {}),
-    ...(record.loginProof ? { login_proof: record.loginProof } : {}),
-    verification: record.verification.map((v) => ({
-      keyword: v.keyword,
-      ...(v.connection ? { connection: v.connection } : {}),
-      expected: v.expected,
-      actual: v.actual,
-      ok: v.ok,
-    })),
-    rolled_back: record.rolledBack,
-    ...(record.restoredLoginProof ? { restored_login_proof: record.restoredLoginProof } : {}),
-    steps: record.steps.map((s) => ({ step: s.step, ok: s.ok, ...(s.message ? { message: s.message } : {}) })),
-  };
+/** The services a change touches, with their facts and their part of the plan. */
+function touchedServices(facts: HostFacts, plans: Readonly<Record<string, unknown>>): TouchedService[] {
+  const serviceFacts: Readonly<Record<string, unknown>> = facts.services;
+  return Object.entries(plans).flatMap(([id, plan]) => {
+    const service = lookupService(id);
+    return service ? [{ service, facts: serviceFacts[id], plan }] : [];
+  });
+}
+
+/** Why the live facts forbid any change (a service's pre-check), or undefined. */
+function precheckFailure(facts: HostFacts): { code: string; message: string; diagnosis?: string } | undefined {
+  for (const [id, serviceFacts] of Object.entries(facts.services)) {
+    const refusal = lookupService(id)?.precheck(serviceFacts);
+    if (refusal) return refusal;
+  }
+  return undefined;
 }
 
 interface CommitRequest extends TransactionInput {
@@ -72,7 +69,7 @@ async function commit(request: CommitRequest, host: ResolvedHost, options: RunAp
       stage: (text) => options.progress.stage(host.name, text),
     },
   );
-  plan.apply = applyReport(record);
+  plan.apply = record;
   if (record.outcome === 'applied') {
     plan.status = 'changed';
   } else {
@@ -95,10 +92,7 @@ async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunAppl
         files: plan.files,
         expected: new Map(plan.files.map((f) => [f.path, f.before ? sha256Hex(f.before) : null])),
         expectations: plan.expectations,
-        configs: plan.configs,
-        validationSpecs: planned.validationSpecs,
-        reload: facts.reload,
-        ...(facts.sshd.dump.ok ? { sshdDumpBefore: facts.sshd.dump.output } : {}),
+        services: touchedServices(facts, plan.services),
       },
       item.host,
       options,
@@ -138,9 +132,10 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
       };
       return plan;
     }
-    if (!facts.sshd.test.ok) {
+    const refusal = precheckFailure(facts);
+    if (refusal) {
       plan.status = 'failed';
-      plan.error = { code: 'config-invalid', message: `the live sshd config does not pass sshd -t: ${facts.sshd.test.output}` };
+      plan.error = { code: refusal.code, message: refusal.message };
       return plan;
     }
     const files = savedFiles(saved).map((f) => {
@@ -148,7 +143,7 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
       return before ? { ...f, before } : f;
     });
     plan.files = files;
-    plan.configs = saved.configs;
+    plan.services = saved.services;
     return await commit(
       {
         plan,
@@ -156,10 +151,7 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
         files,
         expected: new Map(saved.files.map((f) => [f.path, f.before_sha256])),
         expectations: saved.expectations,
-        configs: saved.configs,
-        validationSpecs: saved.validation_specs,
-        reload: facts.reload,
-        ...(facts.sshd.dump.ok ? { sshdDumpBefore: facts.sshd.dump.output } : {}),
+        services: touchedServices(facts, saved.services),
       },
       host,
       options,

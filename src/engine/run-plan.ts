@@ -1,25 +1,27 @@
 /**
  * `plan` across a fleet: select hosts, then per host (at most `forks` at a time) connect once,
- * gather facts in one exec round trip, plan the tasks (pure), and validate a changed sshd tree on
- * the host in a second round trip. Nothing on any host changes.
+ * gather facts in one exec round trip, plan the tasks (pure), and have each touched service
+ * validate its changed files on the host in a second round trip. Nothing on any host changes.
  */
-import { buildSshdConfigTree } from '../config/sshd/tree.js';
 import { toConnectTarget } from '../model/connect-target.js';
+import type { FileSnapshot } from '../config/openssh/snapshot-glob.js';
 import type { HostPattern } from '../model/host-pattern.js';
 import type { Inventory, ResolvedHost } from '../model/inventory.js';
 import type { Play, Playbook } from '../model/playbook.js';
 import { selectPlayHosts } from '../model/validate-project.js';
-import type { PlainValue } from '../model/yaml-tree.js';
-import type { ProgressReporter } from '../report/progress.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
 import { describeTransportError, TransportError, type Connection, type Transport } from '../transport/index.js';
 import type { Diagnostic } from '../util/diagnostics.js';
-import { buildCandidateValidation } from './candidate-tree.js';
-import { DEFAULT_SSHD_CONFIG, type FactRequest } from './facts-script.js';
+import { lookupService, type ServiceId } from '../services/registry.js';
+import { TASK_NEEDS } from '../tasks/planners.js';
+import { isTaskKindName } from '../tasks/registry.js';
+import type { FactRequest } from './facts-script.js';
 import type { HostFacts } from './facts.js';
 import { FactError, gatherFacts, gatherMore } from './gather-facts.js';
 import { HostFiles } from './host-files.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
 import { planHost } from './plan-host.js';
+import type { ProgressReporter } from './progress.js';
 
 /** One host and the plays that target it, in run order. */
 export interface HostWork {
@@ -46,17 +48,20 @@ export function selectWork(inventory: Inventory, playbooks: readonly Playbook[],
   return { work, diagnostics };
 }
 
-/** The files the plays' tasks read: the sshd config trees they name (default /etc/ssh/sshd_config). */
+/** What the plays' tasks need read: the services their kinds declare, each with its default paths and those the tasks name. */
 export function factRequestFor(plays: readonly Play[]): FactRequest {
-  const configs = new Set<string>([DEFAULT_SSHD_CONFIG]);
+  const services = new Map<string, Set<string>>();
   for (const play of plays) {
     for (const task of play.tasks) {
-      if (task.kind !== 'sshd' || task.params.type !== 'map') continue;
-      const config = task.params.pairs.find((p) => p.key === 'config')?.value;
-      if (config?.type === 'scalar' && typeof config.value === 'string' && !config.value.includes('{{')) configs.add(config.value);
+      if (!isTaskKindName(task.kind)) continue;
+      const needs = TASK_NEEDS[task.kind];
+      for (const id of needs.services) if (!services.has(id)) services.set(id, new Set(lookupService(id)?.defaultPaths ?? []));
+      for (const [id, paths] of Object.entries(needs.factPaths?.(task.params) ?? {}) as [ServiceId, string[]][]) {
+        for (const path of paths) services.get(id)?.add(path);
+      }
     }
   }
-  return { sshdConfigs: [...configs], files: [], dirs: [] };
+  return { services: Object.fromEntries([...services].map(([id, paths]) => [id, [...paths]])), files: [], dirs: [] };
 }
 
 /** Runs `work` over `items` with at most `limit` at a time, keeping the input order in the results. */
@@ -73,15 +78,13 @@ export async function runPool<T, R>(items: readonly T[], limit: number, work: (i
   return results;
 }
 
-/** A host's facts, completed with a second round trip when Includes pointed outside what was read. */
+/** A host's facts, completed with a second round trip when config trees pointed outside what was read. */
 export async function factsFor(connection: Connection, host: { name: string; address: string }, request: FactRequest): Promise<HostFacts> {
   const facts = await gatherFacts(connection, request, { name: host.name, address: host.address });
-  const files = new HostFiles(facts);
+  const snapshot = new HostFiles(facts).snapshot();
   const missingDirs = new Set<string>();
-  for (const config of request.sshdConfigs) {
-    for (const pattern of buildSshdConfigTree(files.snapshot(), config).unresolved) {
-      missingDirs.add(pattern.slice(0, pattern.lastIndexOf('/')) || '/');
-    }
+  for (const [id, paths] of Object.entries(request.services)) {
+    for (const dir of lookupService(id)?.unlistedDirs(snapshot, paths) ?? []) missingDirs.add(dir);
   }
   return missingDirs.size > 0 ? gatherMore(connection, facts, [...missingDirs]) : facts;
 }
@@ -91,7 +94,6 @@ export interface PlannedHostResult {
   facts?: HostFacts;
   /** Left open when the caller asked to keep it (apply goes on with it). */
   connection?: Connection;
-  validationSpecs: string[];
   request?: FactRequest;
 }
 
@@ -134,35 +136,37 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
     connection = await options.transport.connect(toConnectTarget(options.inventory, host));
     options.progress.stage(host.name, 'gathering facts');
     const facts = await factsFor(connection, work.host, request);
-    const planned = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts });
-    const { plan } = planned;
-    if (planned.sshdChanged && plan.status !== 'failed') {
-      options.progress.stage(host.name, 'validating with sshd -t');
-      for (const config of request.sshdConfigs) {
-        const tree = buildSshdConfigTree(planned.state.snapshot(), config).tree;
-        if (!plan.files.some((f) => tree.files.has(f.path))) continue;
-        const result = await connection.exec('exec sh -s', { stdin: buildCandidateValidation(tree, planned.validationSpecs).script, timeoutMs: 60_000 });
-        const message = result.stdout.toString('utf8').replace(/\r/g, '').trim();
-        plan.validation = result.exitCode === 0 ? { ok: true } : { ok: false, message: message || result.stderr.toString('utf8').trim() };
-        if (result.exitCode !== 0) {
-          plan.status = 'failed';
-          plan.error = {
-            code: 'validation-failed',
-            message: `sshd -t rejects the planned config: ${plan.validation.message ?? ''}`,
-            diagnosis: 'Nothing was changed. The planned edit would not load; adjust the playbook (or report it if the edit is sshfix\'s own).',
-          };
-          break;
-        }
-      }
-    }
+    const { plan, state } = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts });
+    if (plan.status !== 'failed') await validateCandidates(connection, plan, state.snapshot(), request, (text) => options.progress.stage(host.name, text));
     if (!options.keepOpen) {
       await connection.close();
       connection = undefined;
     }
-    return { plan, facts, validationSpecs: planned.validationSpecs, request, ...(connection ? { connection } : {}) };
+    return { plan, facts, request, ...(connection ? { connection } : {}) };
   } catch (error) {
     if (connection) await connection.close().catch(() => undefined);
-    return { plan: hostFailure(emptyHostPlan(host.name, host.address, 'failed'), error, connection !== undefined), validationSpecs: [] };
+    return { plan: hostFailure(emptyHostPlan(host.name, host.address, 'failed'), error, connection !== undefined) };
+  }
+}
+
+/** Each touched service checks its candidate files on the host (one round trip per check); the first rejection fails the plan. */
+async function validateCandidates(connection: Connection, plan: HostPlan, snapshot: FileSnapshot, request: FactRequest, stage: (text: string) => void): Promise<void> {
+  for (const [id, servicePlan] of Object.entries(plan.services)) {
+    const service = lookupService(id);
+    if (!service) continue;
+    const checks = service.candidateChecks({ plan: servicePlan, snapshot, changed: plan.files, requested: request.services[id] ?? [] });
+    if (checks.length > 0) stage(service.validatingStage);
+    for (const check of checks) {
+      const result = await connection.exec('exec sh -s', { stdin: check.script, timeoutMs: 60_000 });
+      const message = result.stdout.toString('utf8').replace(/\r/g, '').trim();
+      plan.validation = result.exitCode === 0 ? { ok: true } : { ok: false, message: message || result.stderr.toString('utf8').trim() };
+      if (result.exitCode !== 0) {
+        plan.status = 'failed';
+        const rejected = service.candidateRejected(plan.validation.message ?? '');
+        plan.error = { code: rejected.code, message: rejected.message, ...(rejected.diagnosis ? { diagnosis: rejected.diagnosis } : {}) };
+        return;
+      }
+    }
   }
 }
 
@@ -174,17 +178,17 @@ export interface RunPlanOptions extends Omit<PlanHostOptions, 'keepOpen'> {
 }
 
 /** What plan keeps of each host: the plan, and what a saved plan needs to be applied later. */
-export type PlanRunResult = Pick<PlannedHostResult, 'plan' | 'request' | 'validationSpecs'>;
+export type PlanRunResult = Pick<PlannedHostResult, 'plan' | 'request'>;
 
 /** Plans every host of `work`; the order of the result follows `work`. */
 export async function runPlan(options: RunPlanOptions): Promise<PlanRunResult[]> {
   return runPool(options.work, options.forks, async (work): Promise<PlanRunResult> => {
     if (options.signal?.aborted) {
       options.progress.done(work.host.name, 'skipped', 'interrupted');
-      return { plan: emptyHostPlan(work.host.name, work.host.address, 'skipped'), validationSpecs: [] };
+      return { plan: emptyHostPlan(work.host.name, work.host.address, 'skipped') };
     }
-    const { plan, request, validationSpecs } = await planOneHost(work, { ...options, keepOpen: false });
+    const { plan, request } = await planOneHost(work, { ...options, keepOpen: false });
     options.progress.done(work.host.name, plan.status, plan.error?.code ?? (plan.status === 'changed' ? `${plan.changes.length} change(s)` : undefined));
-    return { plan, validationSpecs, ...(request ? { request } : {}) };
+    return { plan, ...(request ? { request } : {}) };
   });
 }

@@ -1,18 +1,18 @@
 /**
  * The per-host apply transaction (DESIGN.md, issue 6): commit (stale check, backup, atomic write,
- * sshd -t, dead-man switch, reload) in one round trip, then prove a brand-new login works and
- * that sshd -T shows every requested value, then confirm; otherwise roll back through the session
- * that is still open, reload, prove the old config lets a fresh login in, and disarm.
+ * each touched service's validation, dead-man switch, reload) in one round trip, then prove a
+ * brand-new login works and that each service shows every requested value, then confirm;
+ * otherwise roll back through the session that is still open, reload, prove the old config lets a
+ * fresh login in, and disarm.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeTransportError, TransportError, type Connection } from '../transport/index.js';
+import type { AnyService, ServiceExpectation } from '../services/registry.js';
+import type { ServiceScripts, VerifiedValue } from '../services/service.js';
 import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile, type StepRecord } from './apply-script.js';
-import { DEFAULT_SSHD_CONFIG } from './facts-script.js';
-import { shellCommand } from '../util/shell-quote.js';
-import { diffSshdDumps } from '../config/sshd/dump-diff.js';
-import { parseSshdDump, sha256Hex, type ReloadMethod } from './facts.js';
-import type { PlannedFile, SshdExpectation } from './plan-model.js';
+import { sha256Hex } from './facts.js';
+import type { PlannedFile } from './plan-model.js';
 
 export const DEFAULT_BACKUP_ROOT = '/var/backups/sshfix';
 export const DEFAULT_KEEP_BACKUPS = 10;
@@ -36,22 +36,18 @@ export interface TransactionInput {
   files: readonly PlannedFile[];
   /** sha256 each file must have right now (null: must not exist). */
   expected: ReadonlyMap<string, string | null>;
-  expectations: readonly SshdExpectation[];
-  /** Main configs the change touches (validated with sshd -t -f). */
-  configs: readonly string[];
-  validationSpecs: readonly string[];
-  reload: ReloadMethod;
-  /** The live `sshd -T` from the facts: afterwards, only planned keywords may differ from it. */
-  sshdDumpBefore?: string;
+  expectations: readonly ServiceExpectation[];
+  /** The services the change touches, in order, each with its facts and its part of the plan. */
+  services: readonly TouchedService[];
 }
 
-export interface VerifiedValue {
-  keyword: string;
-  connection?: string;
-  expected: string[];
-  actual: string[];
-  ok: boolean;
+export interface TouchedService {
+  service: AnyService;
+  facts: unknown;
+  plan: unknown;
 }
+
+export type { VerifiedValue };
 
 /** What happened, for the report (JSON `apply` object). */
 export interface TransactionRecord {
@@ -77,67 +73,56 @@ export function newTransactionId(now: Date): string {
   return `${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
-function describeReload(method: ReloadMethod): string {
-  switch (method.kind) {
-    case 'systemctl':
-      return `systemctl reload ${method.unit}`;
-    case 'rc-service':
-      return `rc-service ${method.service} reload`;
-    case 'signal':
-      return `kill -HUP $(cat ${method.pidFile})`;
-    case 'unknown':
-      return `none (${method.reason})`;
-  }
-}
-
 const REFUSAL_CODES: Record<number, { code: string; diagnosis: string }> = {
   [COMMIT_EXIT.stale]: { code: 'stale', diagnosis: 'A file changed between reading the facts and writing; nothing was written. Plan again.' },
   [COMMIT_EXIT.backup]: { code: 'backup-failed', diagnosis: 'Nothing was written. Check free space and permissions of the backup directory.' },
   [COMMIT_EXIT.write]: { code: 'write-failed', diagnosis: 'The files were restored from the backup; the host is as before.' },
-  [COMMIT_EXIT.validate]: { code: 'validation-failed', diagnosis: 'sshd -t rejected the new config, so it was never loaded; the files were restored and the host is byte-identical to before.' },
   [COMMIT_EXIT.arm]: { code: 'deadman-failed', diagnosis: 'The dead-man switch could not be armed, so nothing was written.' },
-  [COMMIT_EXIT.reload]: { code: 'reload-failed', diagnosis: 'The reload command failed; the files were restored and sshd keeps running its old config.' },
   [COMMIT_EXIT.prerequisites]: { code: 'missing-tools', diagnosis: 'The host lacks a command the transaction needs; nothing was written.' },
   [COMMIT_EXIT.locked]: { code: 'transaction-in-progress', diagnosis: 'Nothing was written. Another sshfix transaction holds this host, or an earlier one was never confirmed nor restored.' },
-  [COMMIT_EXIT.stopped]: {
-    code: 'sshd-stopped',
-    diagnosis: 'sshd accepted the config (sshd -t) but exited when it loaded it (e.g. an address it cannot bind); the previous config was restored and sshd started again.',
-  },
 };
 
-/** The PATH the transaction scripts use, so verification runs the same sshd binary they validated with. */
-const SCRIPT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH';
-
-/** Runs `sshd -T` (and `-T -C` per connection, `-f` per config) over `connection` and compares with the expectations. */
-async function verifyValues(connection: Connection, expectations: readonly SshdExpectation[]): Promise<VerifiedValue[]> {
-  const key = (e: SshdExpectation): string => `${e.config ?? ''}\n${e.connection ?? ''}`;
-  const dumps = new Map<string, Map<string, string[]>>();
-  for (const e of expectations) {
-    if (dumps.has(key(e))) continue;
-    const args = ['-T', ...(e.config ? ['-f', e.config] : []), ...(e.connection ? ['-C', e.connection] : [])];
-    const result = await connection.exec(`${SCRIPT_PATH} ${shellCommand('sshd', ...args)}`, { timeoutMs: 30_000 });
-    dumps.set(key(e), result.exitCode === 0 ? parseSshdDump(result.stdout.toString('utf8')) : new Map());
+/** The code and diagnosis of a failed commit, in the words of the service it failed at. */
+function commitRefusal(exitCode: number | null, failedStep: StepRecord | undefined, services: readonly TouchedService[], scripts: readonly ServiceScripts[]): { code: string; diagnosis: string } | undefined {
+  const known = REFUSAL_CODES[exitCode ?? -1];
+  if (known) return known;
+  const words = (pick: (service: AnyService) => string): string => [...new Set(services.map((s) => pick(s.service)))].join(' ');
+  switch (exitCode) {
+    case COMMIT_EXIT.validate:
+      return { code: 'validation-failed', diagnosis: words((s) => s.commitDiagnoses.rejected) };
+    case COMMIT_EXIT.reload:
+      return { code: 'reload-failed', diagnosis: words((s) => s.commitDiagnoses.reloadFailed) };
+    case COMMIT_EXIT.stopped: {
+      const index = scripts.findIndex((s) => failedStep?.message.startsWith(`${s.label} stopped`));
+      const stopped = services[Math.max(0, index)];
+      return { code: `${scripts[Math.max(0, index)]?.id ?? 'service'}-stopped`, diagnosis: stopped?.service.commitDiagnoses.stopped ?? 'The previous config was restored and the service started again.' };
+    }
+    default:
+      return undefined;
   }
-  return expectations.map((e) => {
-    const actual = dumps.get(key(e))?.get(e.keyword) ?? [];
-    return {
-      keyword: e.keyword,
-      ...(e.connection ? { connection: e.connection } : {}),
-      expected: e.values,
-      actual,
-      ok: actual.join('\n') === e.values.join('\n'),
-    };
-  });
 }
 
-/** Why the global `sshd -T` now differs from `before` beyond the expectations' keywords, or undefined when it does not. */
-async function unplannedChanges(connection: Connection, before: string, expectations: readonly SshdExpectation[]): Promise<string | undefined> {
-  const result = await connection.exec(`${SCRIPT_PATH} ${shellCommand('sshd', '-T')}`, { timeoutMs: 30_000 });
-  if (result.exitCode !== 0) return `sshd -T failed after the change: ${result.stderr.toString('utf8').trim()}`;
-  const changes = diffSshdDumps(parseSshdDump(before), parseSshdDump(result.stdout.toString('utf8')), expectations.map((e) => e.keyword));
-  if (changes.length === 0) return undefined;
-  const shown = (values: readonly string[]): string => (values.length ? values.join(', ') : '(unset)');
-  return `sshd -T changed values the plan did not: ${changes.map((c) => `${c.keyword} was ${shown(c.before)}, is now ${shown(c.after)}`).join('; ')}`;
+/** Each touched service verifies its expectations over `connection`; returns the values and what is wrong. */
+async function verifyServices(connection: Connection, input: TransactionInput, stage: (text: string) => void): Promise<{ values: VerifiedValue[]; failure?: string }> {
+  const values: VerifiedValue[] = [];
+  for (const { service, plan, facts } of input.services) {
+    stage(`verifying ${service.checkName}`);
+    let verified: VerifiedValue[];
+    let unplanned: string | undefined;
+    try {
+      ({ values: verified, unplanned } = await service.verify(connection, plan, input.expectations.filter((e) => e.service === service.id), facts));
+    } catch (error) {
+      return { values, failure: `reading ${service.checkName} over the fresh login failed (${describeTransportError(error).message})` };
+    }
+    values.push(...verified);
+    const wrong = verified.filter((v) => !v.ok);
+    if (wrong.length > 0) {
+      const detail = wrong.map((v) => `${v.keyword}${v.connection ? ` (${v.connection})` : ''} is ${v.actual.join(', ') || '(unset)'}, expected ${v.expected.join(', ') || '(unset)'}`).join('; ');
+      return { values, failure: `${service.checkName} does not show the requested values: ${detail}` };
+    }
+    if (unplanned) return { values, failure: unplanned };
+  }
+  return { values };
 }
 
 /** A fresh login, retried briefly while sshd re-executes after the reload (connection refused). */
@@ -214,7 +199,8 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
     gid: f.gid,
     expectSha256: input.expected.has(f.path) ? (input.expected.get(f.path) ?? null) : f.before ? sha256Hex(f.before) : null,
   }));
-  const finishing = { backupRoot: options.backupRoot, txid, reload: input.reload };
+  const finishing = { backupRoot: options.backupRoot, txid };
+  const scripts = input.services.map((s) => s.service.scripts(s.facts, s.plan));
   const lostDuringCommit = (why: string): TransactionRecord => {
     record.outcome = 'left-to-deadman';
     record.error = {
@@ -233,9 +219,7 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
         txid,
         backupRoot: options.backupRoot,
         files,
-        configs: input.configs.length > 0 ? input.configs : [DEFAULT_SSHD_CONFIG],
-        matchSpecs: input.validationSpecs,
-        reload: input.reload,
+        services: scripts,
         deadmanSeconds: options.deadmanSeconds,
       }),
       timeoutMs: 180_000,
@@ -250,7 +234,7 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
   record.deadman = record.steps.find((s) => s.step === 'arm' && s.ok)?.message;
   if (commit.exitCode !== 0) {
     const failedStep = record.steps.find((s) => !s.ok);
-    const known = REFUSAL_CODES[commit.exitCode ?? -1];
+    const known = commitRefusal(commit.exitCode, failedStep, input.services, scripts);
     record.outcome = commit.exitCode === COMMIT_EXIT.stopped ? 'rolled-back' : 'refused';
     record.rolledBack = commit.exitCode === COMMIT_EXIT.stopped;
     record.error = {
@@ -260,27 +244,19 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
     };
     return record;
   }
-  record.reload = describeReload(input.reload);
+  record.reload = scripts.map((s) => s.reloadDescription).join('; ');
 
-  // From here sshd runs the new config: prove it, or undo it.
+  // From here the services run the new config: prove it, or undo it.
   if (options.settleMs > 0) await sleep(options.settleMs);
   options.stage('proving a fresh login');
   const proof = await proveLogin(options.freshLogin);
   let failure: string | undefined;
   if (proof.connection) {
     record.loginProof = 'ok';
-    options.stage('verifying sshd -T');
     try {
-      record.verification = await verifyValues(proof.connection, input.expectations);
-      const wrong = record.verification.filter((v) => !v.ok);
-      if (wrong.length > 0) {
-        failure = `sshd -T does not show the requested values: ${wrong
-          .map((v) => `${v.keyword}${v.connection ? ` (${v.connection})` : ''} is ${v.actual.join(', ') || '(unset)'}, expected ${v.expected.join(', ') || '(unset)'}`)
-          .join('; ')}`;
-      }
-      if (failure === undefined && input.sshdDumpBefore !== undefined) failure = await unplannedChanges(proof.connection, input.sshdDumpBefore, input.expectations);
-    } catch (error) {
-      failure = `reading sshd -T over the fresh login failed (${describeTransportError(error).message})`;
+      const verified = await verifyServices(proof.connection, input, options.stage);
+      record.verification = verified.values;
+      failure = verified.failure;
     } finally {
       await proof.connection.close().catch(() => undefined);
     }
@@ -349,7 +325,7 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
     record.error = {
       code: 'rollback-unproven',
       message: `rolled back, but a fresh login still fails (${record.restoredLoginProof}); ${failure}`,
-      diagnosis: 'The previous files are back and sshd was reloaded (or started) with them. Check the host from the console or an open session.',
+      diagnosis: 'The previous files are back and their services were reloaded (or started) with them. Check the host from the console or an open session.',
     };
   }
   return record;

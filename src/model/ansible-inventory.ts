@@ -12,7 +12,7 @@
 import type { Diagnostic, SourceRange } from '../util/diagnostics.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
 import { expandUserPath, parseJumpAddress, type Inventory, type InventoryLoadResult, type JumpSpec, type ResolvedHost } from './inventory.js';
-import { parseYaml, toPlainValue, type PlainValue, type YamlMap, type YamlNode } from './yaml-tree.js';
+import { parseYaml, toPlainValue, type PlainValue, type YamlMap, type YamlNode } from '../lang/yaml-tree.js';
 
 export type InventoryFormat = 'sshfix' | 'ansible-ini' | 'ansible-yaml' | 'ansible-json';
 

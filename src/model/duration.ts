@@ -1,4 +1,4 @@
-import { DURATION_PATTERN } from './spec.js';
+import { DURATION_PATTERN } from '../lang/spec.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
 

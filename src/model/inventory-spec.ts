@@ -1,4 +1,4 @@
-import type { ArraySpec, ObjectSpec, Spec, StringSpec } from './spec.js';
+import type { ArraySpec, ObjectSpec, Spec, StringSpec } from '../lang/spec.js';
 
 /**
  * The inventory file's shape: the single definition behind the inventory validator and

@@ -4,10 +4,10 @@ import { parseDuration } from './duration.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
 import { matchTerm, parseHostPattern, selectHosts, type PatternUniverse } from './host-pattern.js';
 import { connectionProperties, inventorySpec } from './inventory-spec.js';
-import { checkShape, ownEntry, type Spec } from './spec.js';
-import { closestMatch, didYouMean } from './suggest.js';
+import { checkShape, ownEntry, type Spec } from '../lang/spec.js';
+import { closestMatch, didYouMean } from '../lang/suggest.js';
 import { checkVarsNode, varOriginsOf, type VariableOrigin } from './variables.js';
-import { getPair, getValue, parseYaml, toPlainValue, type PlainValue, type YamlMap, type YamlNode, type YamlPair } from './yaml-tree.js';
+import { getPair, getValue, parseYaml, toPlainValue, type PlainValue, type YamlMap, type YamlNode, type YamlPair } from '../lang/yaml-tree.js';
 
 /** strict: the key must be in known_hosts; accept-new: record unknown keys, refuse changed ones; off: no check. */
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';

@@ -1,6 +1,6 @@
 import { inventorySpec } from './inventory-spec.js';
 import { playbookSpec } from './playbook-spec.js';
-import { toJsonSchema, type Spec } from './spec.js';
+import { toJsonSchema, type Spec } from '../lang/spec.js';
 
 /**
  * The JSON Schemas shipped in schemas/, generated from the same specs the validators run. A unit

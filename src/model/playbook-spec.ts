@@ -1,7 +1,7 @@
 import { PLANNED_TASK_KINDS, TASK_KIND_NAMES, TASK_KINDS } from '../tasks/registry.js';
 import { varsSpec } from './inventory-spec.js';
-import type { ObjectSpec, Spec } from './spec.js';
-import { closestMatch } from './suggest.js';
+import type { ObjectSpec, Spec } from '../lang/spec.js';
+import { closestMatch } from '../lang/suggest.js';
 
 /**
  * The playbook file's shape: the single definition behind the playbook validator and

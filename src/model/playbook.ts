@@ -2,11 +2,11 @@ import { hasErrors, type Diagnostic, type SourceRange } from '../util/diagnostic
 import { isTaskKindName, TASK_KIND_NAMES, TASK_KINDS, type TaskKindName } from '../tasks/registry.js';
 import { parseHostPattern, type HostPattern } from './host-pattern.js';
 import { playbookSpec, taskSpec } from './playbook-spec.js';
-import { checkShape } from './spec.js';
+import { checkShape } from '../lang/spec.js';
 import { parseTemplate } from './template.js';
 import { checkVarsNode, varOriginsOf, type VariableOrigin } from './variables.js';
 import { parseWhen, type WhenExpr } from './when.js';
-import { getValue, parseYaml, rangeInScalar, toPlainValue, type PlainValue, type YamlNode } from './yaml-tree.js';
+import { getValue, parseYaml, rangeInScalar, toPlainValue, type PlainValue, type YamlNode } from '../lang/yaml-tree.js';
 
 /**
  * A condition from `when:`, parsed at load time. `expr` offsets are relative to `source`;

@@ -1,12 +1,12 @@
 import { hasErrors, type Diagnostic } from '../util/diagnostics.js';
 import { TASK_KINDS, type TaskKindName, type TaskParamsByKind } from '../tasks/registry.js';
 import type { Task, WhenCondition } from './playbook.js';
-import { checkShape } from './spec.js';
-import { controlCharacterHint, describeControlCharacter } from './control-characters.js';
+import { checkShape } from '../lang/spec.js';
+import { controlCharacterHint, describeControlCharacter } from '../lang/control-characters.js';
 import { findReferencedControlCharacter, renderTemplate } from './template.js';
 import { formatVariableOrigin, type VariableScope } from './variables.js';
 import { evaluateWhen } from './when.js';
-import { fromPlainValue, rangeInScalar, type YamlNode } from './yaml-tree.js';
+import { fromPlainValue, rangeInScalar, type YamlNode } from '../lang/yaml-tree.js';
 
 /** A task with its variables substituted for one host and its parameters typed. */
 export type RenderedTask = {

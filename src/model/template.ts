@@ -1,7 +1,7 @@
-import { findControlCharacterIn, type ControlCharacter } from './control-characters.js';
-import { closestMatch } from './suggest.js';
+import { findControlCharacterIn, type ControlCharacter } from '../lang/control-characters.js';
+import { closestMatch } from '../lang/suggest.js';
 import { FACT_NAMES, lookupVariable, RESERVED_VARIABLE_NAMES, type VariableScope } from './variables.js';
-import type { PlainValue } from './yaml-tree.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
 
 /**
  * `{{ name }}` substitution, and nothing more: a reference is a variable name or a dotted path
@@ -61,10 +61,6 @@ export function parseTemplate(text: string): { parts: TemplatePart[]; errors: Te
   return { parts, errors };
 }
 
-/** True when the string holds a `{{`. */
-export function hasTemplate(text: string): boolean {
-  return text.includes('{{');
-}
 
 /** The substituted value, pending facts, or the problems found. */
 export type RenderResult =

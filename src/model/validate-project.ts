@@ -3,11 +3,11 @@ import { selectHosts, type HostPattern } from './host-pattern.js';
 import { inventoryUniverse, type Inventory, type ResolvedHost } from './inventory.js';
 import { templateStrings, type Play, type Playbook, type Task } from './playbook.js';
 import { evaluateTaskCondition, renderTask } from './render-task.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../lang/suggest.js';
 import { parseTemplate } from './template.js';
 import { createValidationScope, FACT_NAMES, RESERVED_VARIABLE_NAMES, type VariableScope } from './variables.js';
 import { whenReferences } from './when.js';
-import { rangeInScalar, type PlainValue } from './yaml-tree.js';
+import { rangeInScalar, type PlainValue } from '../lang/yaml-tree.js';
 
 /** What `validateProject` checks together. */
 export interface ProjectInput {

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import type { Diagnostic, SourceRange } from '../util/diagnostics.js';
 import { VARIABLE_NAME_PATTERN } from './inventory-spec.js';
-import type { PlainValue, YamlNode } from './yaml-tree.js';
+import type { PlainValue, YamlNode } from '../lang/yaml-tree.js';
 
 /**
  * Variables and built-in facts, and the scope a task is rendered and its `when` evaluated in.

@@ -1,7 +1,7 @@
-import { closestMatch } from './suggest.js';
+import { closestMatch } from '../lang/suggest.js';
 import { FACT_NAMES, lookupVariable, type VariableScope } from './variables.js';
 import { compareVersions } from './version.js';
-import type { PlainValue } from './yaml-tree.js';
+import type { PlainValue } from '../lang/yaml-tree.js';
 
 /**
  * `when:` conditions: a small expression language, parsed at load time and evaluated per host.

@@ -1,4 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
+import type { FileChange } from '../engine/plan-model.js';
 
 /** A unified diff of one file with a/ and b/ prefixes, or '' when nothing differs. */
 export function renderUnifiedDiff(path: string, before: string | undefined, after: string): string {
@@ -8,6 +9,11 @@ export function renderUnifiedDiff(path: string, before: string | undefined, afte
     context: 3,
     headerOptions: { includeIndex: false, includeUnderline: false, includeFileHeaders: true },
   });
+}
+
+/** The unified diff of one planned change. */
+export function changeDiff(change: Pick<FileChange, 'path' | 'before' | 'after'>): string {
+  return renderUnifiedDiff(change.path, change.before, change.after);
 }
 
 /** Colours a unified diff for a terminal: additions green, removals red, hunk headers cyan. */

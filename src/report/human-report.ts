@@ -1,6 +1,6 @@
 import type { HostPlan, HostStatus } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
-import { colorizeDiff } from './diff.js';
+import { changeDiff, colorizeDiff } from './diff.js';
 
 export interface HumanReportOptions {
   color: boolean;
@@ -45,7 +45,7 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly Hos
     }
     for (const change of host.changes) {
       out.push(`  ${paint('33', change.action === 'create' ? '+' : '~')} ${change.path}  (${change.task})`);
-      if (options.diffs) out.push(indent(options.color ? colorizeDiff(change.diff) : change.diff, '    '));
+      if (options.diffs) out.push(indent(options.color ? colorizeDiff(changeDiff(change)) : changeDiff(change), '    '));
     }
     for (const note of host.notes) out.push(`  ${paint('90', `· ${note.task}: ${note.message}`)}`);
     if (host.validation && !host.validation.ok && !host.error) out.push(`  ${paint('31;1', 'sshd -t rejects the change:')} ${host.validation.message ?? ''}`);

@@ -1,12 +1,11 @@
 import type { HostPlan, PlanSummary } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
-
-/** Extra per-host facts an apply adds to the report. Free-form but JSON-safe. */
-export type HostExtra = Record<string, unknown>;
+import type { TransactionRecord } from '../engine/transaction.js';
+import { changeDiff } from './diff.js';
 
 export interface ReportInput {
   command: 'plan' | 'apply';
-  hosts: readonly (HostPlan & { apply?: HostExtra })[];
+  hosts: readonly (HostPlan & { apply?: TransactionRecord })[];
   /** Problems found before any host was contacted (warnings only: errors stop the run earlier). */
   diagnostics?: readonly unknown[];
 }
@@ -21,6 +20,29 @@ function snakeSummary(summary: PlanSummary): Record<string, number> {
     skipped: summary.skipped,
     changes: summary.changes,
     checks_failed: summary.checksFailed,
+  };
+}
+
+/** The JSON report's `apply` object for a host: what its transaction did. */
+function applyReport(record: TransactionRecord): Record<string, unknown> {
+  return {
+    transaction: record.transaction,
+    ...(record.backupDir ? { backup_dir: record.backupDir } : {}),
+    outcome: record.outcome,
+    validated: record.validated,
+    ...(record.reload ? { reload: record.reload } : {}),
+    ...(record.deadman ? { deadman: record.deadman } : {}),
+    ...(record.loginProof ? { login_proof: record.loginProof } : {}),
+    verification: record.verification.map((v) => ({
+      keyword: v.keyword,
+      ...(v.connection ? { connection: v.connection } : {}),
+      expected: v.expected,
+      actual: v.actual,
+      ok: v.ok,
+    })),
+    rolled_back: record.rolledBack,
+    ...(record.restoredLoginProof ? { restored_login_proof: record.restoredLoginProof } : {}),
+    steps: record.steps.map((s) => ({ step: s.step, ok: s.ok, ...(s.message ? { message: s.message } : {}) })),
   };
 }
 
@@ -41,14 +63,14 @@ export function buildJsonReport(input: ReportInput): Record<string, unknown> {
         path: c.path,
         action: c.action,
         ...(c.beforeSha256 ? { before_sha256: c.beforeSha256 } : {}),
-        diff: c.diff,
+        diff: changeDiff(c),
       })),
       checks: h.checks.map((c) => ({ task: c.task, passed: c.passed, message: c.message })),
       notes: h.notes.map((n) => ({ task: n.task, message: n.message })),
       warnings: h.warnings,
       ...(h.validation ? { validation: h.validation } : {}),
       ...(h.facts ? { facts: { ...h.facts } } : {}),
-      ...(h.apply ? { apply: h.apply } : {}),
+      ...(h.apply ? { apply: applyReport(h.apply) } : {}),
     })),
   };
 }

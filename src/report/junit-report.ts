@@ -1,5 +1,6 @@
 import type { HostPlan } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
+import { changeDiff } from './diff.js';
 
 const xmlEscape = (text: string): string =>
   text
@@ -22,7 +23,7 @@ export function renderJunitReport(command: 'plan' | 'apply', hosts: readonly Hos
   let skipped = 0;
   for (const host of hosts) {
     const attrs = `name="${xmlEscape(host.name)}" classname="sshfix.${command}"`;
-    const out = host.changes.map((c) => c.diff).join('');
+    const out = host.changes.map(changeDiff).join('');
     const body: string[] = [];
     if (host.status === 'failed' || host.status === 'unreachable') {
       failures++;

@@ -4,16 +4,7 @@
  * spinners, no cursor codes. Progress always goes to stderr so stdout carries only the result.
  */
 import { Listr, ProcessOutput, type ListrTask } from 'listr2';
-import type { HostStatus } from '../engine/plan-model.js';
-
-export interface ProgressReporter {
-  /** A host moved to a new stage ("connecting", "gathering facts", "validating" ...). */
-  stage(host: string, text: string): void;
-  /** A host is finished. */
-  done(host: string, status: HostStatus, detail?: string): void;
-  /** All hosts are finished: stop rendering. */
-  finish(): Promise<void>;
-}
+import type { ProgressReporter } from '../engine/progress.js';
 
 export type ProgressMode = 'interactive' | 'plain' | 'silent';
 

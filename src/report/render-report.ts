@@ -1,8 +1,9 @@
 import type { HostPlan } from '../engine/plan-model.js';
+import type { TransactionRecord } from '../engine/transaction.js';
 import type { Diagnostic } from '../util/diagnostics.js';
 import { renderGithubReport } from './github-report.js';
 import { renderHumanReport } from './human-report.js';
-import { renderJsonReport, type HostExtra } from './json-report.js';
+import { renderJsonReport } from './json-report.js';
 import { renderJunitReport } from './junit-report.js';
 
 export type ReportFormat = 'human' | 'json' | 'junit' | 'github';
@@ -12,7 +13,7 @@ export const REPORT_FORMATS: readonly ReportFormat[] = ['human', 'json', 'junit'
 export function renderReport(
   format: ReportFormat,
   command: 'plan' | 'apply',
-  hosts: readonly (HostPlan & { apply?: HostExtra })[],
+  hosts: readonly (HostPlan & { apply?: TransactionRecord })[],
   options: { color: boolean; diagnostics?: readonly Diagnostic[] },
 ): string {
   switch (format) {

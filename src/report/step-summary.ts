@@ -4,9 +4,20 @@
  * at most 1 MiB per step: past that the summary is cut at a host boundary, with a note. Pure.
  */
 import type { HostPlan } from '../engine/plan-model.js';
+import { changeDiff } from './diff.js';
+
+/** A change as the summary shows it: planned (before/after), or read back from a JSON report (its diff). */
+export interface SummaryChange {
+  path: string;
+  diff?: string;
+  before?: string;
+  after?: string;
+}
 
 /** What the summary shows of a host: a HostPlan, or a host of a JSON report read back (report merge). */
-export type SummaryHost = Pick<HostPlan, 'name' | 'status' | 'changes' | 'checks' | 'error'>;
+export type SummaryHost = Pick<HostPlan, 'name' | 'status' | 'checks' | 'error'> & { changes: readonly SummaryChange[] };
+
+const diffOf = (c: SummaryChange): string => c.diff ?? changeDiff({ path: c.path, ...(c.before !== undefined ? { before: c.before } : {}), after: c.after ?? '' });
 
 /** GitHub's limit for one step's summary. */
 export const STEP_SUMMARY_LIMIT = 1024 * 1024;
@@ -36,7 +47,7 @@ export function renderStepSummary(command: 'plan' | 'apply', hosts: readonly Sum
     if (h.error) parts.push(`**${h.status}** \`${h.error.code}\`: ${h.error.message}${h.error.diagnosis ? `\n\n> ${h.error.diagnosis.replace(/\n/g, '\n> ')}` : ''}`);
     for (const c of h.checks.filter((x) => !x.passed)) parts.push(`- check failed: ${c.task}: ${c.message}`);
     if (h.changes.length > 0) {
-      const diff = h.changes.map((c) => c.diff).join('');
+      const diff = h.changes.map(diffOf).join('');
       const f = fence(diff);
       parts.push(`<details><summary>${h.changes.length} change(s): ${[...new Set(h.changes.map((c) => c.path))].join(', ')}</summary>\n\n${f}diff\n${diff}${diff.endsWith('\n') ? '' : '\n'}${f}\n\n</details>`);
     }

@@ -3,8 +3,9 @@
  * them, and the task's typed parameters to edits, checks and no-op reasons. No I/O, no clock.
  */
 import type { FileSnapshot } from '../config/openssh/snapshot-glob.js';
-import type { SshdDefaults } from '../config/sshd/defaults.js';
-import type { HostFacts } from '../engine/facts.js';
+import type { HostFacts } from '../services/host-facts.js';
+import type { PlannedExpectation, ServiceContribution, ServiceId } from '../services/registry.js';
+import type { YamlNode } from '../lang/yaml-tree.js';
 import type { LoginMethod } from '../model/connect-target.js';
 
 /** sshfix's own login to the host, as sshd judges it: lockout prediction checks the planned config against it. */
@@ -36,37 +37,38 @@ export interface PlanInput<Params> {
   task: string;
   facts: HostFacts;
   files: PlanFiles;
-  /** The host's sshd defaults (its build's `sshd -T` of an empty config and `ssh -Q` lists). */
-  sshdDefaults: SshdDefaults;
   /** sshfix's own login, when the engine knows it (absent: no lockout prediction). */
   login?: RunnerLogin;
 }
 
-/** A value sshd must show after the change, checked by apply with `sshd -T [-C ...]`. */
-export interface PlannedExpectation {
-  keyword: string;
-  values: string[];
-  connection?: string;
-  /** Main config to read with `sshd -T -f`, when not the default. */
-  config?: string;
-}
-
 /** A planner's answer. When `refusal` is set nothing else counts: the host fails with it. */
 export interface PlanOutcome {
-  /** New full contents per file (only files that change). */
-  edits: { path: string; after: string }[];
+  /** New full contents per file (only files that change), and the service that loads it ('none': no daemon). */
+  edits: { path: string; after: string; service: ServiceId | 'none' }[];
   checks: { passed: boolean; message: string; subject?: string }[];
   /** Why nothing changed, when nothing did. */
   note?: string;
   warnings: string[];
+  /** Values a service must show once the change is live; apply verifies them. */
   expectations: PlannedExpectation[];
-  /** `sshd -T -C` specs whose Match blocks the change touches: apply validates each. */
-  matchSpecs: string[];
+  /** What the task adds to each service's plan (what to validate at commit). */
+  contributions: ServiceContribution[];
   refusal?: { code: string; message: string; hint?: string };
 }
 
 export type TaskPlanner<Params> = (input: PlanInput<Params>) => PlanOutcome;
 
 export function emptyOutcome(): PlanOutcome {
-  return { edits: [], checks: [], warnings: [], expectations: [], matchSpecs: [] };
+  return { edits: [], checks: [], warnings: [], expectations: [], contributions: [] };
+}
+
+/** What a task kind needs read before it can plan. */
+export interface TaskNeeds {
+  /** The services whose facts it reads or whose files it changes. */
+  services: readonly ServiceId[];
+  /**
+   * Further paths per service that the task's parameters name (e.g. an sshd task's `config:`),
+   * read from the raw node before templating; a templated value is left out.
+   */
+  factPaths?(params: YamlNode): Partial<Record<ServiceId, string[]>>;
 }

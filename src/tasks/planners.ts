@@ -1,10 +1,16 @@
 import { planAssertTask } from './assert/plan.js';
-import type { TaskPlanner } from './planner.js';
+import type { TaskNeeds, TaskPlanner } from './planner.js';
 import type { TaskKindName, TaskParamsByKind } from './registry.js';
-import { planSshdTask } from './sshd/plan.js';
+import { planSshdTask, sshdTaskFactPaths } from './sshd/plan.js';
 
 /** The planner of every task kind; the compiler insists each kind of the registry has one. */
 export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskParamsByKind[K]> } = {
   sshd: planSshdTask,
   assert: planAssertTask,
+};
+
+/** What each task kind needs read: its services, and paths its parameters name. */
+export const TASK_NEEDS: { readonly [K in TaskKindName]: TaskNeeds } = {
+  sshd: { services: ['sshd'], factPaths: sshdTaskFactPaths },
+  assert: { services: ['sshd'] },
 };

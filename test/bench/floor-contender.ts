@@ -30,7 +30,7 @@ export function prepareFloor(ctx: RunContext): FloorFiles {
     hostList: join(ctx.workDir, 'hosts.txt'),
   };
   writeFileSync(files.sshConfig, renderSshConfig(ctx.lab, { connectTimeoutS: ctx.connectTimeoutS }));
-  writeFileSync(files.factScript, buildFactScript({ sshdConfigs: ['/etc/ssh/sshd_config'], files: [], dirs: [] }));
+  writeFileSync(files.factScript, buildFactScript({ services: { sshd: ['/etc/ssh/sshd_config'] }, files: [], dirs: [] }));
   writeFileSync(files.hostList, ctx.lab.hosts.map((h) => h.address).join('\n') + '\n');
   return files;
 }

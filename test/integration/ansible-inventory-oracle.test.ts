@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readSideVars } from '../../src/cli/inventory-files.js';
 import { detectInventoryFormat, loadAnsibleInventory, type AnsibleLoadResult } from '../../src/model/ansible-inventory.js';
-import type { PlainValue } from '../../src/model/yaml-tree.js';
+import type { PlainValue } from '../../src/lang/yaml-tree.js';
 import { REPO_ROOT } from '../helpers/lab-fixture.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'ansible');

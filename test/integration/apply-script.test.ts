@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile } from '../../src/engine/apply-script.js';
+import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile } from '../helpers/sshd-transaction-scripts.js';
 import { sha256Hex } from '../../src/engine/facts.js';
 import { killTrackedChildren, trackChild } from '../helpers/children.js';
 import { requireLabMachine } from '../helpers/lab-fixture.js';

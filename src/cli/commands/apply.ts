@@ -9,7 +9,7 @@ import { runPlan, selectWork } from '../../engine/run-plan.js';
 import { DEFAULT_BACKUP_ROOT, DEFAULT_KEEP_BACKUPS } from '../../engine/transaction.js';
 import { selectHosts } from '../../model/host-pattern.js';
 import { inventoryUniverse } from '../../model/inventory.js';
-import { describeControlCharacter, findControlCharacter } from '../../model/control-characters.js';
+import { describeControlCharacter, findControlCharacter } from '../../lang/control-characters.js';
 import { parseDuration } from '../../model/duration.js';
 import { renderHumanReport } from '../../report/human-report.js';
 import { createProgress } from '../../report/progress.js';
@@ -172,7 +172,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
           return ExitCode.Failure;
         }
         const byName = new Map(selection.work.map((w) => [w.host.name, w.host]));
-        items = planned.map((p) => ({ host: byName.get(p.plan.name)!, saved: toSavedHost(p.plan, p.request, p.validationSpecs) }));
+        items = planned.map((p) => ({ host: byName.get(p.plan.name)!, saved: toSavedHost(p.plan, p.request) }));
       }
     }
 
@@ -222,7 +222,7 @@ function savedAsPlan(saved: SavedHostPlan): HostPlan {
     filesRead: saved.files_read,
     files: [],
     expectations: saved.expectations,
-    configs: saved.configs,
+    services: saved.services,
   };
 }
 

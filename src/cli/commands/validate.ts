@@ -8,7 +8,7 @@ import { chooseInventoryPath } from '../../model/inventory-path.js';
 import { loadPlaybook, type Playbook } from '../../model/playbook.js';
 import { dedupeDiagnostics, sortDiagnostics, validateProject } from '../../model/validate-project.js';
 import { parseCliVars } from '../../model/variables.js';
-import type { PlainValue } from '../../model/yaml-tree.js';
+import type { PlainValue } from '../../lang/yaml-tree.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { ExitCode } from '../exit-codes.js';
 

@@ -7,7 +7,7 @@
  * the host's own `sshd -T` of an empty config, and `ssh -Q` lists, builds its defaults with
  * `sshdDefaultsFromDump` and passes them to `evaluateSshdConfig` / `effectiveValue`.
  */
-import type { SshdAlgorithmFamily } from './keywords.js';
+import type { SshdAlgorithmFamily } from './keyword-types.js';
 
 /** Algorithm lists for one family: what `+`/`-`/`^` apply to, and every name the build knows. */
 export interface AlgorithmLists {

@@ -5,7 +5,7 @@
  */
 import { splitArguments } from '../openssh/lexer.js';
 import { DEBIAN_12_DEFAULTS } from './defaults.js';
-import type { SshdAlgorithmFamily, SshdKeyword, SshdValueProblem } from './keywords.js';
+import type { SshdAlgorithmFamily, SshdKeyword, SshdValueProblem } from './keyword-types.js';
 
 /** Context a value needs besides its text. */
 export interface SshdValueContext {

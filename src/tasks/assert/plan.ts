@@ -9,6 +9,7 @@ import { lookupSshdKeyword } from '../../config/sshd/keywords.js';
 import type { MatchConnection } from '../../config/sshd/match.js';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
 import { parseSshdValue } from '../../config/sshd/values.js';
+import { hostSshdDefaults } from '../../services/sshd/host-defaults.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
 import type { AssertConnection, SshdAssertion, AssertTaskParams } from './schema.js';
 
@@ -68,12 +69,13 @@ function evaluate(assertion: SshdAssertion, actual: string[], version: string): 
 
 export function planAssertTask(input: PlanInput<AssertTaskParams>): PlanOutcome {
   const outcome = emptyOutcome();
-  const version = input.facts.opensshVersion ?? input.sshdDefaults.version;
+  const sshdDefaults = hostSshdDefaults(input.facts.services.sshd, input.facts.opensshVersion);
+  const version = input.facts.opensshVersion ?? sshdDefaults.version;
   const built = buildSshdConfigTree(input.files.snapshot(), SSHD_MAIN_CONFIG);
   const connection = toMatchConnection(input.params.connection);
   const scope = connection ? ` for ${input.params.connection?.user ?? 'a connection'}${connection.addr ? ` from ${connection.addr}` : ''}` : '';
   for (const assertion of input.params.sshd) {
-    const value = effectiveValue(built.tree, assertion.keyword, connection, { defaults: input.sshdDefaults, version });
+    const value = effectiveValue(built.tree, assertion.keyword, connection, { defaults: sshdDefaults, version });
     const where = value.source ? `${value.source.path}:${value.source.line}` : 'default';
     const shown = value.values.length > 0 ? value.values.join(', ') : '(unset)';
     const { passed, expectation } = evaluate(assertion, value.values, version);

@@ -1,9 +1,9 @@
 import { validateSshdValue } from '../../config/sshd/keywords.js';
 import { errorCount, type SourceRange } from '../../util/diagnostics.js';
-import type { ObjectSpec, Spec } from '../../model/spec.js';
-import { hasTemplate } from '../../model/template.js';
-import type { YamlNode } from '../../model/yaml-tree.js';
-import type { TaskKind, TaskParamContext } from '../registry.js';
+import type { ObjectSpec, Spec } from '../../lang/spec.js';
+import { hasTemplate } from '../../lang/template-syntax.js';
+import type { YamlNode } from '../../lang/yaml-tree.js';
+import type { TaskKind, TaskParamContext } from '../task-kind.js';
 import { findSshdKeyword, sshdValueText } from '../sshd/schema.js';
 
 /**

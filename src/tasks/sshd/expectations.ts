@@ -10,7 +10,8 @@ import { effectiveValue, type EffectiveSshdValue, type MatchConnection } from '.
 import { lookupSshdKeyword, type SshdKeyword } from '../../config/sshd/keywords.js';
 import { formatMatchCriteria } from '../../config/sshd/match.js';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG, type SshdConfigTree } from '../../config/sshd/tree.js';
-import type { PlanOutcome, PlannedExpectation } from '../planner.js';
+import type { PlannedExpectation } from '../../services/registry.js';
+import type { PlanOutcome } from '../planner.js';
 import type { SshdTaskParams } from './schema.js';
 
 export interface ExpectationInput {
@@ -94,7 +95,7 @@ export function requestedExpectations(input: ExpectationInput): { expectations: 
       const wrong = (entry.values ?? []).filter((v) => names.includes(v) !== (entry.check === 'add'));
       if (wrong.length > 0) return refuse(keyword, `${entry.check === 'add' ? 'with' : 'without'} ${wrong.join(' ')}`, have);
     }
-    expectations.push({ keyword: keyword.dumpName, values: [...values], ...extra });
+    expectations.push({ service: 'sshd', keyword: keyword.dumpName, values: [...values], ...extra });
   }
   return { expectations };
 }

@@ -7,6 +7,8 @@ import { connectionForCriteria, formatConnectionSpec } from '../../config/sshd/c
 import { editSshdConfigAll, type SshdEdit } from '../../config/sshd/edit.js';
 import { parseMatchCriteria, type MatchConnection } from '../../config/sshd/match.js';
 import { buildSshdConfigTree } from '../../config/sshd/tree.js';
+import type { YamlNode } from '../../lang/yaml-tree.js';
+import { hostSshdDefaults } from '../../services/sshd/host-defaults.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
 import { checkSshdEdit } from './check-edit.js';
 import { requestedExpectations } from './expectations.js';
@@ -59,11 +61,13 @@ export function editsOf(params: SshdTaskParams): SshdEdit[] {
 const LISTEN_KEYWORDS = new Set(['port', 'listenaddress', 'addressfamily']);
 
 export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
-  const { params, facts, sshdDefaults } = input;
+  const { params, facts } = input;
+  const sshd = facts.services.sshd;
+  const sshdDefaults = hostSshdDefaults(sshd, facts.opensshVersion);
   const outcome = emptyOutcome();
   const touched = [...params.set.map((s) => s.keyword), ...params.unset, ...params.add.map((a) => a.keyword), ...params.remove.map((r) => r.keyword)];
   const listen = touched.filter((k) => LISTEN_KEYWORDS.has(k.toLowerCase()));
-  if (listen.length > 0 && facts.socketActivated) {
+  if (listen.length > 0 && sshd?.socketActivated) {
     outcome.refusal = {
       code: 'socket-activated',
       message: `${listen.join(', ')}: sshd is socket-activated here (ssh.socket), so a reload would not move where it listens`,
@@ -105,8 +109,10 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
     if (lockout.warning) outcome.warnings.push(lockout.warning);
   }
   outcome.warnings.push(...widenWarnings(params), ...result.diagnostics.map((d) => d.message));
-  outcome.edits = result.changes.map((c) => ({ path: c.path, after: c.after }));
+  outcome.edits = result.changes.map((c) => ({ path: c.path, after: c.after, service: 'sshd' }));
   if (result.changes.length === 0) outcome.note = result.reason ?? 'already as requested';
+  const matchSpecs: string[] = [];
+  outcome.contributions.push({ service: 'sshd', ...(result.changes.length > 0 ? { config: params.config } : {}), matchSpecs });
 
   // What `sshd -T` must print once the change is live, for the connection the task targets.
   let connection: MatchConnection | undefined;
@@ -126,6 +132,13 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
   } else {
     outcome.expectations.push(...expected.expectations);
   }
-  if (connection) outcome.matchSpecs.push(formatConnectionSpec(connection));
+  if (connection) matchSpecs.push(formatConnectionSpec(connection));
   return outcome;
+}
+
+/** The main config an sshd task names, when it is a plain string: its Include tree is read too. */
+export function sshdTaskFactPaths(params: YamlNode): { sshd?: string[] } {
+  if (params.type !== 'map') return {};
+  const config = params.pairs.find((p) => p.key === 'config')?.value;
+  return config?.type === 'scalar' && typeof config.value === 'string' && !config.value.includes('{{') ? { sshd: [config.value] } : {};
 }

@@ -1,10 +1,10 @@
 import { lookupSshdKeyword, suggestSshdKeyword, validateSshdValue, type SshdKeyword } from '../../config/sshd/keywords.js';
 import { validAddressPatternList } from '../../config/sshd/values.js';
 import { errorCount, type SourceRange } from '../../util/diagnostics.js';
-import type { ObjectSpec, Spec } from '../../model/spec.js';
-import { hasTemplate } from '../../model/template.js';
-import { rangeInScalar, type YamlNode, type YamlPair } from '../../model/yaml-tree.js';
-import type { TaskKind, TaskParamContext } from '../registry.js';
+import type { ObjectSpec, Spec } from '../../lang/spec.js';
+import { hasTemplate } from '../../lang/template-syntax.js';
+import { rangeInScalar, type YamlNode, type YamlPair } from '../../lang/yaml-tree.js';
+import type { TaskKind, TaskParamContext } from '../task-kind.js';
 
 /**
  * The `sshd` task: edits sshd_config (and the files it includes) so that the effective value of

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { diffSshdDumps } from '../../../src/config/sshd/dump-diff.js';
-import { parseSshdDump } from '../../../src/engine/facts.js';
+import { parseSshdDump } from '../../../src/config/sshd/defaults.js';
 import { REPO_ROOT } from './fixtures.js';
 
 /** `sshd -T` of OpenSSH 9.2 (Debian 12) for a config of one HostKey plus the line in the file's name. */

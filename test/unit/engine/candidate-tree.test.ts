@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { rerootIncludes } from '../../../src/engine/candidate-tree.js';
+import { rerootIncludes } from '../../../src/services/sshd/candidate-tree.js';
 import { connectionForCriteria, formatConnectionSpec, matchValidationSpecs } from '../../../src/config/sshd/connection-spec.js';
 import { parseMatchCriteria } from '../../../src/config/sshd/match.js';
 import { buildSshdConfigTree } from '../../../src/config/sshd/tree.js';

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildFactScript, FactOutputError, parseFactOutput } from '../../../src/engine/facts-script.js';
-import { fileDigests, interpretFacts, parseOpensshVersion, parseSshdDump, sha256Hex } from '../../../src/engine/facts.js';
+import { parseOpensshVersion } from '../../../src/config/openssh/version.js';
+import { parseSshdDump } from '../../../src/config/sshd/defaults.js';
+import { fileDigests, interpretFacts, sha256Hex } from '../../../src/engine/facts.js';
 import { REPO_ROOT } from '../../helpers/lab-fixture.js';
 
 /** Fact script output recorded on lab hosts (test/fixtures/facts/<scenario>.out). */
@@ -42,7 +44,7 @@ describe('fact script output', () => {
   });
 
   it('quotes every path it is asked to read', () => {
-    const script = buildFactScript({ sshdConfigs: ["/etc/ssh/it's.conf"], files: ['/etc/a b'], dirs: [] });
+    const script = buildFactScript({ services: { sshd: ["/etc/ssh/it's.conf"] }, files: ['/etc/a b'], dirs: [] });
     assert.match(script, /walk '\/etc\/ssh\/it'\\''s\.conf'/);
     assert.match(script, /rf '\/etc\/a b'/);
   });
@@ -62,17 +64,17 @@ describe('interpreting facts', () => {
     assert.equal(facts.opensshVersion, '9.2p1');
     assert.equal(facts.runnerAddress, '127.0.0.1');
     assert.equal(facts.init, 'none');
-    assert.deepEqual(facts.reload, { kind: 'signal', pidFile: '/run/sshd.pid' });
-    assert.deepEqual(facts.sshd.libwrap, ['/usr/sbin/sshd']);
-    assert.ok(facts.sshd.test.ok);
+    assert.deepEqual(facts.services.sshd?.reload, { kind: 'signal', pidFile: '/run/sshd.pid' });
+    assert.deepEqual(facts.services.sshd?.libwrap, ['/usr/sbin/sshd']);
+    assert.ok(facts.services.sshd?.test.ok);
   });
 
   it('reports a live config that sshd -t rejects, with sshd\'s words', () => {
     const facts = interpretFacts(parseFactOutput(recorded('broken-dropin')), { name: 'lab-07', address: '127.77.0.7' });
-    assert.equal(facts.sshd.test.ok, false);
-    assert.equal(facts.sshd.test.output, '/etc/ssh/sshd_config.d/40-broken.conf line 3: Invalid MaxStartups spec.');
+    assert.equal(facts.services.sshd?.test.ok, false);
+    assert.equal(facts.services.sshd?.test.output, '/etc/ssh/sshd_config.d/40-broken.conf line 3: Invalid MaxStartups spec.');
     assert.equal(facts.opensshVersion, '9.2', 'without a banner, sshd -V gives the version without the patch level');
-    assert.deepEqual(facts.reload, { kind: 'unknown', reason: 'no active ssh service and no PidFile to signal' });
+    assert.deepEqual(facts.services.sshd?.reload, { kind: 'unknown', reason: 'no active ssh service and no PidFile to signal' });
   });
 
   it('hashes every file read and records missing ones as null', () => {

@@ -9,14 +9,15 @@ describe('saved plans', () => {
     plan.filesRead = { '/etc/ssh/sshd_config': 'a'.repeat(64), '/etc/ssh/sshd_config.d/x.conf': null };
     const after = Buffer.from('Port 22\r\n\u00e9\0', 'latin1');
     plan.files = [{ path: '/etc/ssh/sshd_config', writePath: '/etc/ssh/sshd_config', before: Buffer.from('old'), after, mode: 0o600, uid: 0, gid: 0, service: 'sshd' }];
-    const text = serialisePlan({ createdAt: new Date(0), version: '1.2.3', inventory: 'inv.yaml', playbooks: ['p.yaml'], hosts: [{ plan, validationSpecs: ['user=root'] }] });
+    plan.services = { sshd: { configs: [], specs: ['user=root'] } };
+    const text = serialisePlan({ createdAt: new Date(0), version: '1.2.3', inventory: 'inv.yaml', playbooks: ['p.yaml'], hosts: [{ plan }] });
     const saved = parseSavedPlan(text, 'plan.json');
     const host = saved.hosts[0];
     assert.ok(host);
     assert.deepEqual(host.files_read, plan.filesRead);
     assert.deepEqual(savedFiles(host)[0]?.after, after);
     assert.equal(savedFiles(host)[0]?.mode, 0o600);
-    assert.deepEqual(host.validation_specs, ['user=root']);
+    assert.deepEqual(host.services.sshd?.specs, ['user=root']);
     assert.equal(saved.created_at, '1970-01-01T00:00:00.000Z');
   });
 

@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import { parseFactOutput } from '../../../src/engine/facts-script.js';
 import { interpretFacts, type HostFacts } from '../../../src/engine/facts.js';
 import { planHost } from '../../../src/engine/plan-host.js';
+import type { FileChange } from '../../../src/engine/plan-model.js';
+import { changeDiff } from '../../../src/report/diff.js';
 import { loadPlaybook } from '../../../src/model/playbook.js';
 import { REPO_ROOT } from '../../helpers/lab-fixture.js';
 
@@ -28,18 +30,21 @@ const plays = (yaml: string) => {
 
 const host = { name: 'web-01', address: '192.0.2.10', vars: {} };
 
+/** A plan holds each change's before and after; the report renders the diff. */
+const diffOf = (change: FileChange | undefined): string => (change ? changeDiff(change) : '');
+
 describe('planning a host from its facts', () => {
   it('adds MaxStartups after the stock commented default and expects sshd -T to show it', () => {
     const planned = planHost({ host, plays: plays(readFileSync(`${REPO_ROOT}/playbooks/max-startups.yaml`, 'utf8')), cliVars: {}, facts: facts('debian-cloud') });
     const { plan } = planned;
     assert.equal(plan.status, 'changed');
     assert.equal(plan.changes.length, 1);
-    assert.match(plan.changes[0]?.diff ?? '', /^ #MaxStartups 10:30:100\n\+MaxStartups 100:30:500$/m);
+    assert.match(diffOf(plan.changes[0]), /^ #MaxStartups 10:30:100\n\+MaxStartups 100:30:500$/m);
     assert.equal(plan.files[0]?.path, '/etc/ssh/sshd_config');
     assert.equal(plan.files[0]?.mode, 0o644);
     assert.deepEqual(plan.expectations.map((e) => [e.keyword, e.values, e.connection]), [['maxstartups', ['100:30:500'], undefined]]);
-    assert.equal(planned.sshdChanged, true);
-    assert.deepEqual(planned.validationSpecs, [], 'no Match blocks: plain sshd -t is enough');
+    assert.equal(plan.services.sshd !== undefined, true);
+    assert.deepEqual(plan.services.sshd?.specs, [], 'no Match blocks: plain sshd -t is enough');
     assert.match(plan.filesRead['/etc/ssh/sshd_config'] ?? '', /^[0-9a-f]{64}$/);
   });
 
@@ -57,18 +62,18 @@ describe('planning a host from its facts', () => {
   });
 
   it('scopes a Match edit and validates it with a connection that enters the block', () => {
-    const { plan, validationSpecs } = planHost({
+    const { plan } = planHost({
       host,
       plays: plays('name: x\nhosts: all\ntasks:\n  - sshd:\n      match: "Address 192.0.2.0/24"\n      set: { PubkeyAcceptedAlgorithms: "+ssh-rsa" }\n'),
       cliVars: {},
       facts: facts('debian-cloud'),
     });
     assert.equal(plan.status, 'changed');
-    assert.match(plan.changes[0]?.diff ?? '', /\+Match Address 192\.0\.2\.0\/24\n\+\s+PubkeyAcceptedAlgorithms \+ssh-rsa/);
+    assert.match(diffOf(plan.changes[0]), /\+Match Address 192\.0\.2\.0\/24\n\+\s+PubkeyAcceptedAlgorithms \+ssh-rsa/);
     const expectation = plan.expectations[0];
     assert.equal(expectation?.connection, 'user=root,host=sshfix-check.invalid,addr=192.0.2.1,laddr=192.0.2.253,lport=22');
     assert.ok(expectation?.values[0]?.split(',').includes('ssh-rsa'));
-    assert.ok(validationSpecs.includes(expectation?.connection ?? ''));
+    assert.ok(plan.services.sshd?.specs.includes(expectation?.connection ?? ''));
     assert.match(plan.warnings.join('\n'), /enables legacy ssh-rsa for "Match Address 192\.0\.2\.0\/24"/);
   });
 

@@ -4,6 +4,7 @@
  * `would-lock-out` and the responsible line, before apply writes anything.
  */
 import assert from 'node:assert/strict';
+import { changeDiff } from '../../../src/report/diff.js';
 import { describe, it } from 'node:test';
 import { planHost } from '../../../src/engine/plan-host.js';
 import type { HostFacts } from '../../../src/engine/facts.js';
@@ -19,7 +20,7 @@ function plan(main: string, body: string, host: typeof KEY_RUNNER | typeof PASSW
   return planHost({ host, plays: playsOf(task(body)), cliVars: {}, facts: factsWithConfig(main, { runnerAddress: FROM, ...facts }) }).plan;
 }
 function assertLockout(p: ReturnType<typeof plan>, line: string, reason: RegExp): void {
-  assert.equal(p.status, 'failed', JSON.stringify(p.changes.map((c) => c.diff)));
+  assert.equal(p.status, 'failed', JSON.stringify(p.changes.map((c) => changeDiff(c))));
   assert.equal(p.error?.code, 'would-lock-out');
   assert.match(p.error?.message ?? '', reason);
   assert.ok(p.error?.message.endsWith(`; responsible: ${line}`), `${p.error?.message ?? ''} names ${line}`);

@@ -3,6 +3,7 @@
  * task asked for, for a connection its criteria select, never the planner's own prediction.
  */
 import assert from 'node:assert/strict';
+import { changeDiff } from '../../../src/report/diff.js';
 import { describe, it } from 'node:test';
 import { DEBIAN_12_DEFAULTS } from '../../../src/config/sshd/defaults.js';
 import { buildSshdConfigTree } from '../../../src/config/sshd/tree.js';
@@ -18,7 +19,7 @@ describe('planning against shadowing Match blocks', () => {
   it('expects the requested value for an address inside the criteria, with the block placed where it wins', () => {
     const { plan } = planHost({ host, plays: playsOf(TASK), cliVars: {}, facts: factsWithConfig(BROAD) });
     assert.equal(plan.status, 'changed', JSON.stringify(plan.error));
-    assert.match(plan.changes[0]?.diff ?? '', /\+Match Address 198\.51\.100\.0\/24\n\+\tPasswordAuthentication no\n\+\n Match Address 198\.51\.0\.0\/16/);
+    assert.match((plan.changes[0] ? changeDiff(plan.changes[0]) : ''), /\+Match Address 198\.51\.100\.0\/24\n\+\tPasswordAuthentication no\n\+\n Match Address 198\.51\.0\.0\/16/);
     assert.deepEqual(
       plan.expectations.map((e) => [e.keyword, e.values, e.connection]),
       [['passwordauthentication', ['no'], 'user=root,host=sshfix-check.invalid,addr=198.51.100.1,laddr=192.0.2.253,lport=22']],

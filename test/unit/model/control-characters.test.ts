@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findControlCharacter } from '../../../src/model/control-characters.js';
+import { findControlCharacter } from '../../../src/lang/control-characters.js';
 import { loadPlaybook } from '../../../src/model/playbook.js';
 import { renderTask } from '../../../src/model/render-task.js';
 import { validateProject } from '../../../src/model/validate-project.js';

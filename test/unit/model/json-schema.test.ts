@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { inventorySpec } from '../../../src/model/inventory-spec.js';
 import { formatJsonSchema, inventoryJsonSchema, playbookJsonSchema, SCHEMA_FILES } from '../../../src/model/json-schema.js';
 import { playbookSpec } from '../../../src/model/playbook-spec.js';
-import { listKeyPaths } from '../../../src/model/spec.js';
+import { listKeyPaths } from '../../../src/lang/spec.js';
 import { TASK_KIND_NAMES } from '../../../src/tasks/registry.js';
 import { REPO_ROOT } from './helpers.js';
 

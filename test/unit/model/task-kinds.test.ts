@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Diagnostic } from '../../../src/util/diagnostics.js';
-import { checkShape } from '../../../src/model/spec.js';
-import { parseYaml } from '../../../src/model/yaml-tree.js';
+import { checkShape } from '../../../src/lang/spec.js';
+import { parseYaml } from '../../../src/lang/yaml-tree.js';
 import { lookupTaskKind, PLANNED_TASK_KINDS, TASK_KIND_NAMES, TASK_KINDS } from '../../../src/tasks/registry.js';
 import { parseMatchCriteria } from '../../../src/tasks/sshd/schema.js';
 import { where } from './helpers.js';

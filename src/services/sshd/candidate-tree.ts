@@ -6,10 +6,10 @@
  * too. `sshd -t -f <tmp>/etc/ssh/sshd_config` then reads exactly the tree apply would install,
  * never the live drop-ins. Pure: builds the script and maps sshd's messages back.
  */
-import { lexText, linesToText, quoteArgument, type ConfigLine } from '../config/openssh/lexer.js';
-import type { SshdConfigTree } from '../config/sshd/tree.js';
-import { includePattern } from '../config/sshd/tree.js';
-import { quoteShellArg } from '../util/shell-quote.js';
+import { lexText, linesToText, quoteArgument, type ConfigLine } from '../../config/openssh/lexer.js';
+import type { SshdConfigTree } from '../../config/sshd/tree.js';
+import { includePattern } from '../../config/sshd/tree.js';
+import { quoteShellArg } from '../../util/shell-quote.js';
 
 const q = quoteShellArg;
 
