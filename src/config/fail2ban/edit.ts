@@ -188,10 +188,15 @@ export function ensureIgnoreIp(layers: Fail2banLayers, jail: string, entries: re
   const wanted = entries.map(parseIgnoreIpEntry);
   const bad = wanted.find((w) => w.kind === 'invalid');
   if (bad && bad.kind === 'invalid') return refuse(`ignoreip entry ${JSON.stringify(bad.raw)}: ${bad.reason}`, 'fail2ban-bad-ignoreip');
+  const long = wanted.find((w) => w.kind === 'ip' && w.plen > (w.family === 4 ? 32 : 128));
+  if (long) return refuse(`ignoreip entry ${JSON.stringify(long.raw)}: the prefix length is longer than the address`, 'fail2ban-bad-ignoreip');
   const current = getFail2banOption(layers, jail, 'ignoreip', ctx);
   if (current.status === 'error') return { edits: [], warnings: [current.diagnostic] };
   const lookup = current.status === 'ok' ? current.lookup : undefined;
   const warnings: Diagnostic[] = lookup ? hashCommentWarnings(layers, lookup.entry.path, lookup.entry.valueLines) : [];
+  for (const w of wanted) {
+    if (w.kind === 'hostname') warnings.push({ severity: 'warning', code: 'fail2ban-ignoreip-hostname', message: `ignoreip entry ${w.raw} is a host name: fail2ban resolves it through DNS, and ignores nothing when that fails` });
+  }
   const list = current.status === 'ok' ? parseIgnoreIpList(current.value) : [];
   const covered: string[] = [];
   const missing: string[] = [];

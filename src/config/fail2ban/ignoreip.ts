@@ -93,7 +93,10 @@ export const formatIpv4 = (addr: bigint): string => [24n, 16n, 8n, 0n].map((s) =
 
 const MAPPED_PREFIX = 0xffffn << 32n;
 
-/** Reads one entry as fail2ban's `IPAddr(entry)` does. */
+/**
+ * Reads one entry as fail2ban's `IPAddr(entry)` does. A prefix longer than the address
+ * (`1.2.3.4/40`) is kept as fail2ban keeps it: the address alone, printed without the prefix.
+ */
 export function parseIgnoreIpEntry(raw: string): IgnoreIpEntry {
   let s = raw;
   if (s.length > 2 && s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
@@ -120,7 +123,6 @@ export function parseIgnoreIpEntry(raw: string): IgnoreIpEntry {
   }
   let family: 4 | 6 = v4 !== undefined ? 4 : 6;
   let addr = v4 ?? v6!;
-  if (plen !== undefined && plen > bitsOf(family)) return { kind: 'invalid', raw, reason: `prefix length /${plen} is longer than the address` };
   if (family === 6 && plen === undefined && addr >> 32n === MAPPED_PREFIX >> 32n) {
     family = 4;
     addr &= 0xffffffffn;
@@ -143,8 +145,11 @@ export const parseIgnoreIpList = (value: string): IgnoreIpEntry[] => splitFail2b
 export function findCoveringEntry(list: readonly IgnoreIpEntry[], wanted: IgnoreIpEntry): IgnoreIpEntry | undefined {
   return list.find((l) => {
     if (wanted.kind === 'hostname') return l.kind === 'hostname' && l.formatted.toLowerCase() === wanted.formatted.toLowerCase();
-    if (wanted.kind !== 'ip' || l.kind !== 'ip' || l.family !== wanted.family || l.plen > wanted.plen) return false;
-    return (wanted.addr & netMask(bitsOf(l.family), l.plen)) === l.addr;
+    if (wanted.kind !== 'ip' || l.kind !== 'ip' || l.family !== wanted.family) return false;
+    // fail2ban masks with a prefix longer than the address as with the full length.
+    const bits = bitsOf(l.family);
+    if (Math.min(l.plen, bits) > Math.min(wanted.plen, bits)) return false;
+    return (wanted.addr & netMask(bits, l.plen)) === l.addr;
   });
 }
 
