@@ -217,7 +217,8 @@ export function ensureIgnoreIp(layers: Fail2banLayers, jail: string, entries: re
   }
   const check = verify(ws.layers, jail, 'ignoreip', ctx, (v) => {
     const after = parseIgnoreIpList(v);
-    return wanted.every((w) => findCoveringEntry(after, w) !== undefined) && list.every((e) => findCoveringEntry(after, e) !== undefined);
+    const words = new Set(splitFail2banWords(v));
+    return wanted.every((w) => findCoveringEntry(after, w) !== undefined) && list.every((e) => words.has(e.raw));
   });
   if (check) return { edits: [], warnings: [...warnings, check] };
   return { edits: ws.edits(), warnings };
