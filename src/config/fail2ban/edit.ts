@@ -12,7 +12,7 @@
  * Pure.
  */
 import type { Diagnostic } from '../../util/diagnostics.js';
-import { getFail2banOption, lookupFail2banOption, splitFail2banWords, type Fail2banReadContext } from './effective.js';
+import { evaluateFail2banJails, getFail2banOption, lookupFail2banOption, splitFail2banWords, type Fail2banReadContext } from './effective.js';
 import { findCoveringEntry, parseIgnoreIpEntry, parseIgnoreIpList } from './ignoreip.js';
 import { buildFail2banLayers, layersBroken, type Fail2banLayers } from './layers.js';
 import { parseFail2banFile, stringifyFail2banFile, type Fail2banFile, type Fail2banLine } from './parse.js';
@@ -224,8 +224,10 @@ export function ensureIgnoreIp(layers: Fail2banLayers, jail: string, entries: re
   return { edits: ws.edits(), warnings };
 }
 
+/** Refuses a result fail2ban would not load (a jail now enabled with a broken key, ...) or that lacks the wanted value. */
 function verify(layers: Fail2banLayers, jail: string, key: string, ctx: Fail2banReadContext, ok: (value: string) => boolean): Diagnostic | undefined {
-  if (layersBroken(layers)) return layers.diagnostics.find((d) => d.severity === 'error');
+  const fatal = evaluateFail2banJails(layers, ctx).diagnostics.find((d) => d.severity === 'error');
+  if (fatal) return { ...fatal, message: `after the edit, ${fatal.message}` };
   const r = getFail2banOption(layers, jail, key, ctx);
   if (r.status === 'error') return r.diagnostic;
   if (r.status === 'ok' && ok(r.value)) return undefined;
@@ -242,11 +244,13 @@ export function setJailKeys(layers: Fail2banLayers, jail: string, values: Readon
   }
   const ws = new Workspace(layers);
   const notes: string[] = [];
+  const warnings: Diagnostic[] = [];
   for (const [rawKey, rawValue] of Object.entries(values)) {
     const key = rawKey.toLowerCase();
     const value = rawValue.trim();
     const current = getFail2banOption(ws.layers, jail, key, ctx);
-    if (current.status === 'error') return { edits: [], warnings: [current.diagnostic] };
+    // A value fail2ban cannot read is replaced by the literal one: that repairs the jail.
+    if (current.status === 'error') warnings.push({ ...current.diagnostic, severity: 'warning', code: 'fail2ban-replacing-broken-value' });
     if (current.status === 'ok' && current.value === value) {
       notes.push(`${key} is already ${value}${current.lookup ? ` at ${where(current.lookup.entry.path, current.lookup.entry.line)}` : ''}`);
       continue;
@@ -266,8 +270,8 @@ export function setJailKeys(layers: Fail2banLayers, jail: string, values: Readon
       addKeyToJail(ws, jail, key, value);
     }
     const check = verify(ws.layers, jail, key, ctx, (v) => v === value);
-    if (check) return { edits: [], warnings: [check] };
+    if (check) return { edits: [], warnings: [...warnings, check] };
   }
   const edits = ws.edits();
-  return edits.length === 0 ? { edits, note: `jail ${jail}: ${notes.join('; ')}`, warnings: [] } : { edits, warnings: [] };
+  return edits.length === 0 ? { edits, note: `jail ${jail}: ${notes.join('; ')}`, warnings } : { edits, warnings };
 }

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { evaluateFail2banJails, splitFail2banWords, type Fail2banJail } from '../../../src/config/fail2ban/effective.js';
+import { ensureIgnoreIp, setJailKeys, type Fail2banFileEdit } from '../../../src/config/fail2ban/edit.js';
+import { evaluateFail2banJails, getFail2banOption, splitFail2banWords, type Fail2banJail } from '../../../src/config/fail2ban/effective.js';
+import { findCoveringEntry, parseIgnoreIpEntry, parseIgnoreIpList } from '../../../src/config/fail2ban/ignoreip.js';
+import { parseFail2banFile, stringifyFail2banFile } from '../../../src/config/fail2ban/parse.js';
 import { buildFail2banLayers } from '../../../src/config/fail2ban/layers.js';
 import { fail2banConfig, type GeneratedConfig } from './generate.js';
 import { assertFail2banAvailable, dumpConfigs, parseDump, STOCK_FILES, stockText, type DumpedJail } from './oracle.js';
 
 const COUNT = 520;
+const EDIT_COUNT = 100;
 const BASE = '/etc/fail2ban';
 /** Keys compared besides ignoreip, enabled (the started jails) and backend. */
 const KEYS = ['maxretry', 'maxmatches', 'findtime', 'bantime', 'usedns'];
@@ -69,5 +73,73 @@ describe('fail2ban-client -d oracle on generated layered configs', () => {
     assert.equal(failures.length, 0, `${failures.length} mismatches:\n${failures.slice(0, 3).join('\n\n')}`);
     assert.ok(refused > 10 && refused < COUNT / 2, `expected some refused configs among the generated ones, got ${refused}`);
     assert.ok(withIgnoreIp > COUNT / 5, `expected many configs with an ignoreip, got ${withIgnoreIp}`);
+  });
+});
+
+describe('fail2ban-client -d oracle on edits of generated configs', () => {
+  before(() => assertFail2banAvailable());
+
+  it(`after ensureIgnoreIp and setJailKeys on ${EDIT_COUNT} generated configs, fail2ban reads the wanted values and keeps the old entries`, async () => {
+    const configs = fc.sample(fail2banConfig, { numRuns: EDIT_COUNT * 2, seed: 4242 });
+    const cases: { before: GeneratedConfig; after: Map<string, string>; oldWords: string[] }[] = [];
+    const failures: string[] = [];
+    let refusedEnable = 0;
+    for (const c of configs) {
+      if (cases.length >= EDIT_COUNT) break;
+      for (const text of c.files.values()) if (stringifyFail2banFile(parseFail2banFile(text, '/x')) !== text) failures.push(`round trip: ${JSON.stringify(text)}`);
+      const snap = snapshotOf(c);
+      const { layers } = buildFail2banLayers(snap, BASE);
+      if (evaluateFail2banJails(layers).diagnostics.some((d) => d.severity === 'error')) continue;
+      const old = getFail2banOption(layers, 'sshd', 'ignoreip');
+      // A broken ignoreip in a disabled sshd jail: fail2ban never reads it, the engine rightly refuses to extend it.
+      if (old.status === 'error') continue;
+      const oldWords = old.status === 'ok' ? splitFail2banWords(old.value) : [];
+      const first = ensureIgnoreIp(layers, 'sshd', ['192.0.2.77', '2001:db8:77::/48']);
+      const errors = first.warnings.filter((w) => w.severity === 'error');
+      if (errors.length) {
+        failures.push(`ensureIgnoreIp refused a config fail2ban reads: ${JSON.stringify(errors)}\n${[...c.files].map(([p, x]) => `== ${p}\n${x}`).join('\n')}`);
+        continue;
+      }
+      const applied = (files: Map<string, string>, edits: Fail2banFileEdit[]): Map<string, string> => {
+        const out = new Map(files);
+        for (const e of edits) out.set(e.path, e.after);
+        return out;
+      };
+      const files1 = applied(snap.files, first.edits);
+      const second = setJailKeys(buildFail2banLayers({ ...snap, files: files1 }, BASE).layers, 'sshd', { enabled: 'true', maxretry: '7', bantime: '2h' });
+      // Enabling sshd can expose a key fail2ban cannot read (never read while sshd was off): refused, as fail2ban would fail.
+      if (second.warnings.some((w) => w.severity === 'error' && w.code === 'fail2ban-interpolation')) {
+        refusedEnable++;
+        continue;
+      }
+      if (second.warnings.some((w) => w.severity === 'error')) {
+        failures.push(`setJailKeys refused: ${JSON.stringify(second.warnings)}`);
+        continue;
+      }
+      const files2 = applied(files1, second.edits);
+      for (const e of [...first.edits, ...second.edits]) if (!e.path.endsWith('.local') || e.path.endsWith('/fail2ban.local')) failures.push(`edited ${e.path}`);
+      const after = new Map<string, string>();
+      for (const [p, t] of files2) if (!STOCK_FILES.some((f) => p === `${BASE}/${f}`)) after.set(p.slice(BASE.length + 1), t);
+      cases.push({ before: c, after, oldWords });
+    }
+    const outcomes = await dumpConfigs(cases.map((c) => c.after), 2);
+    cases.forEach((c, i) => {
+      const o = outcomes[i]!;
+      const show = `${[...c.after].map(([p, x]) => `== ${p}\n${x}`).join('\n')}\n-- exit ${o.exitCode} ${o.stderr.slice(0, 400)}`;
+      const sshd = parseDump(o.stdout).get('sshd');
+      if (o.exitCode !== 0 || !sshd) {
+        failures.push(`sshd not started after the edit:\n${show}`);
+        return;
+      }
+      const words = sshd.ignoreip ?? [];
+      // Wanted entries may already be covered by a listed network (checked against IPAddr.contains in values-oracle).
+      const listed = parseIgnoreIpList(words.join(' '));
+      const missing = [...c.oldWords.filter((w) => !words.includes(w)), ...['192.0.2.77', '2001:db8:77::/48'].filter((w) => findCoveringEntry(listed, parseIgnoreIpEntry(w)) === undefined)];
+      if (missing.length) failures.push(`ignoreip lacks ${missing.join(' ')} (fail2ban: ${words.join(' ')}):\n${show}`);
+      if (sshd.values.get('maxretry') !== 7 || sshd.values.get('bantime') !== '2h') failures.push(`maxretry/bantime: ${String(sshd.values.get('maxretry'))} ${String(sshd.values.get('bantime'))}:\n${show}`);
+    });
+    assert.equal(failures.length, 0, `${failures.length} failures:\n${failures.slice(0, 3).join('\n\n')}`);
+    assert.ok(cases.length >= EDIT_COUNT * 0.8, `too few usable cases: ${cases.length}`);
+    assert.ok(refusedEnable < EDIT_COUNT / 5, `too many refusals to enable sshd: ${refusedEnable}`);
   });
 });
