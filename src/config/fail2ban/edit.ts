@@ -65,6 +65,27 @@ export function hashCommentWarnings(layers: Fail2banLayers, path: string, lines:
   return out;
 }
 
+/** Warns about `ignoreip` in fail2ban.conf/fail2ban.local/fail2ban.d: fail2ban ignores it there. */
+export function misplacedIgnoreIpWarnings(layers: Fail2banLayers): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const [path, text] of layers.snapshot.files) {
+    if (!path.startsWith(`${layers.baseDir}/fail2ban.`) && !path.startsWith(`${layers.baseDir}/fail2ban.d/`)) continue;
+    for (const s of parseFail2banFile(text, path).sections) {
+      for (const o of s.options) {
+        if (o.key !== 'ignoreip') continue;
+        out.push({
+          severity: 'warning',
+          code: 'fail2ban-ignoreip-ignored-here',
+          message: `ignoreip in ${path} has no effect: fail2ban reads ignoreip only from the jail files (jail.local, jail.d/*.local)`,
+          file: path,
+          range: { start: { line: o.line, column: 1 }, end: { line: o.line, column: 1 } },
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /** Working copy of the files an edit changes. */
 class Workspace {
   readonly texts = new Map<string, string>();
@@ -193,7 +214,7 @@ export function ensureIgnoreIp(layers: Fail2banLayers, jail: string, entries: re
   const current = getFail2banOption(layers, jail, 'ignoreip', ctx);
   if (current.status === 'error') return { edits: [], warnings: [current.diagnostic] };
   const lookup = current.status === 'ok' ? current.lookup : undefined;
-  const warnings: Diagnostic[] = lookup ? hashCommentWarnings(layers, lookup.entry.path, lookup.entry.valueLines) : [];
+  const warnings: Diagnostic[] = [...(lookup ? hashCommentWarnings(layers, lookup.entry.path, lookup.entry.valueLines) : []), ...misplacedIgnoreIpWarnings(layers)];
   for (const w of wanted) {
     if (w.kind === 'hostname') warnings.push({ severity: 'warning', code: 'fail2ban-ignoreip-hostname', message: `ignoreip entry ${w.raw} is a host name: fail2ban resolves it through DNS, and ignores nothing when that fails` });
   }

@@ -11,7 +11,7 @@ const ENTRIES = ['127.0.0.1/8', '::1', '10.0.0.1', '192.0.2.0/24', '198.51.100.7
 const JAILS = ['sshd', 'dropbear'];
 const TIMES = ['10m', '1h', '600', '-1', '1d 2h', 'forever-ish', '%(bantime_base)s', '2w', '30s'];
 const BOOLS = ['true', 'false', 'yes', 'no', '1', '0', 'on', 'off', 'TRUE', 'yess'];
-const MAXRETRY = ['3', '5', '7', 'x5', '%(maxretry_base)s', '%(known/maxretry)s 0'];
+const MAXRETRY = ['3', '5', '7', '3', '5', 'x5', '%(maxretry_base)s', '%(known/maxretry)s 0'];
 
 export interface GeneratedConfig {
   /** Paths relative to the config dir -> text. */
@@ -24,8 +24,8 @@ const separator = fc.constantFrom(' = ', '=', ': ', ' =  ', ' :');
 
 const ignoreipValue = fc
   .record({
-    known: fc.boolean(),
-    ref: fc.constantFrom('', '%(extra_ips)s'),
+    known: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    ref: fc.constantFrom('', '', '', '%(extra_ips)s'),
     entries: fc.array(fc.constantFrom(...ENTRIES), { minLength: 0, maxLength: 4 }),
     joiner: fc.constantFrom(' ', ', ', ','),
     continuation: fc.array(fc.array(fc.constantFrom(...ENTRIES), { minLength: 1, maxLength: 2 }), { maxLength: 2 }),
@@ -34,7 +34,7 @@ const ignoreipValue = fc
   })
   .map((v) => {
     const head = [v.known ? '%(known/ignoreip)s' : '', v.ref, v.entries.join(v.joiner)].filter((s) => s !== '').join(' ');
-    const cont = v.continuation.map((c, i) => `${v.blankInside && i === 0 ? '\n' : ''}\n${i % 2 ? '\t' : '    '}${c.join(' ')}`).join('');
+    const cont = v.continuation.map((c, i) => `${v.blankInside && i === 0 ? '\n' : ''}\n${i % 2 ? '  \t' : '    '}${c.join(' ')}`).join('');
     return `${head}${v.comment}${cont}`;
   });
 
@@ -61,7 +61,7 @@ const section = fc.record({
 const file = fc.record({
   sections: fc.uniqueArray(section, { selector: (s) => s.name, minLength: 1, maxLength: 3 }),
   crlf: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-  duplicateKey: fc.integer({ min: 0, max: 39 }).map((n) => n === 0),
+  duplicateKey: fc.integer({ min: 0, max: 99 }).map((n) => n === 0),
   finalNewline: fc.boolean(),
 });
 

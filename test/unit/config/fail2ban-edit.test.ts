@@ -53,6 +53,13 @@ describe('ensureIgnoreIp placement', () => {
     assert.ok(r.warnings.some((w) => w.code === 'fail2ban-hash-in-value' && w.range?.start.line === 2 && w.range.start.column === 21));
   });
 
+  it('warns that an ignoreip in fail2ban.local has no effect, and writes the jail files instead', () => {
+    const files = { 'jail.conf': JAIL_CONF, 'fail2ban.local': '[Definition]\nignoreip = 192.0.2.7\n' };
+    const r = ensureIgnoreIp(layersOf(files), 'sshd', ['192.0.2.7']);
+    assert.deepEqual(r.edits.map((e) => e.path), [`${F2B}/jail.local`]);
+    assert.ok(r.warnings.some((w) => w.code === 'fail2ban-ignoreip-ignored-here' && w.file === `${F2B}/fail2ban.local` && w.range?.start.line === 2));
+  });
+
   it('is a no-op with a reason when a listed network already covers the address', () => {
     const files = { 'jail.conf': JAIL_CONF, 'jail.local': '[DEFAULT]\nignoreip = 192.0.2.0/24\n' };
     const r = ensureIgnoreIp(layersOf(files), 'sshd', ['192.0.2.7']);
