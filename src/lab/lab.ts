@@ -640,7 +640,9 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
   const stopped: string[] = [];
   for (const host of previous) {
     const spec = specs.find((s) => s.name === host.name);
-    if (spec && spec.address === host.address && spec.scenario.name === host.scenario && hostIsUp(host)) {
+    // A host started before hosts had a private /dev (and a /dev/log) is restarted, not kept.
+    const current = existsSync(hostDev(paths, host.name));
+    if (spec && spec.address === host.address && spec.scenario.name === host.scenario && current && hostIsUp(host)) {
       kept.push(host);
       say(`${host.name} ${host.address} already running (${host.scenario})`);
     } else {

@@ -402,7 +402,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
 
 /**
  * Scenarios a lab gets only when `--scenarios` names them: each runs a daemon per host (a
- * fail2ban server is a Python process of about 30 MB), which a default lab of hundreds of hosts
+ * fail2ban server is a Python process of about 20 MB), which a default lab of hundreds of hosts
  * should not multiply.
  */
 export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban];

@@ -94,7 +94,22 @@ export async function ensureSyslogReceiver(
   return identity;
 }
 
+/**
+ * Stops the recorded receiver, and the one its pid file names if that runs this lab's
+ * configuration (a `lab up` interrupted before recording the receiver leaves only the pid file).
+ */
 export async function stopSyslogReceiver(paths: SyslogPaths, running: ProcessIdentity | undefined): Promise<void> {
-  if (running && isSameProcess(running)) await stopProcesses([running.pid]);
+  const pids = running && isSameProcess(running) ? [running.pid] : [];
+  const fromFile = existsSync(paths.pidFile) ? Number(readFileSync(paths.pidFile, 'utf8').trim()) : NaN;
+  if (Number.isInteger(fromFile) && !pids.includes(fromFile) && commandLineOf(fromFile).includes(paths.config)) pids.push(fromFile);
+  await stopProcesses(pids);
   rmSync(paths.pidFile, { force: true });
+}
+
+function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
 }
