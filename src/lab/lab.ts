@@ -3,19 +3,18 @@
  * namespace with copy-on-write /etc, /var/log, /var/lib, /root and /home (overlayfs), private tmpfs
  * /run and /tmp, its own hostname and its own loopback address on port 22.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
-  closeSync,
   existsSync,
   mkdirSync,
-  openSync,
   readFileSync,
   readdirSync,
   renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -35,10 +34,12 @@ import {
   mountNamespaceOf,
   processesInNamespace,
   processesWithMount,
+  startDetached,
   stopProcesses,
   type ProcessIdentity,
 } from './processes.js';
-import { findLabScenario, type LabScenario, type SeedFile } from './scenarios.js';
+import { findLabScenario, type LabDaemon, type LabScenario, type SeedFile } from './scenarios.js';
+import { ensureSyslogReceiver, stopSyslogReceiver, syslogPaths, SyslogError, type SyslogHost } from './syslog-receiver.js';
 
 export const DEFAULT_LAB_DIR = '/var/tmp/sshfix-lab';
 export const LAB_BECOME_PASSWORD_ENV = 'SSHFIX_LAB_BECOME_PASSWORD';
@@ -75,6 +76,8 @@ export interface LabHostState {
 interface LabStateFile {
   format: 1;
   hosts: LabHostState[];
+  /** The rsyslogd behind every host's /dev/log (see syslog-receiver.ts). */
+  syslog?: ProcessIdentity;
 }
 
 export interface LabPaths {
@@ -104,6 +107,26 @@ export function labPaths(dir: string): LabPaths {
 }
 
 const hostDir = (paths: LabPaths, name: string): string => join(paths.hostsDir, name);
+/** What the host mounts as /dev: device bind mounts and the /dev/log socket of the lab's syslog. */
+const hostDev = (paths: LabPaths, name: string): string => join(hostDir(paths, name), 'dev');
+const syslogHost = (paths: LabPaths, name: string): SyslogHost => ({
+  name,
+  socket: join(hostDev(paths, name), 'log'),
+  authLog: join(hostDir(paths, name), layerName('/var/log'), 'upper', 'auth.log'),
+});
+/** Devices a host's /dev holds, bound from the machine's. */
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
+/**
+ * Symbolic links of a host's /dev. ptmx points into the bound devpts: a bound /dev/ptmx node would
+ * look for its pts beside the machine's node, outside the host's mounts, and openpty would fail.
+ */
+const DEV_LINKS = [
+  ['ptmx', 'pts/ptmx'],
+  ['fd', '/proc/self/fd'],
+  ['stdin', '/proc/self/fd/0'],
+  ['stdout', '/proc/self/fd/1'],
+  ['stderr', '/proc/self/fd/2'],
+] as const;
 /** A path only this host's mount table shows: identifies its processes. */
 const hostMarker = (paths: LabPaths, name: string): string => join(hostDir(paths, name), 'etc', 'upper');
 
@@ -117,6 +140,9 @@ function findProgram(name: string, candidates: readonly string[]): string | unde
 export interface LabTools {
   sshd: string;
   unshare: string;
+  rsyslogd: string;
+  /** Found only when a requested scenario runs fail2ban. */
+  fail2banServer?: string;
 }
 
 /** Checks that this machine can run a lab, with the fix in each message. */
@@ -140,6 +166,9 @@ export function checkLabPrerequisites(dir: string): LabTools {
   }
   const unshare = findProgram('unshare', ['/usr/bin/unshare']);
   if (!unshare) throw new LabError('no unshare binary found: apt-get install -y util-linux');
+  // Hosts log through syslog(3) as production hosts do; the lab runs its own rsyslogd for them.
+  const rsyslogd = findProgram('rsyslogd', ['/usr/sbin/rsyslogd']);
+  if (!rsyslogd) throw new LabError('no rsyslogd found (lab hosts log through it): apt-get install -y --no-install-recommends rsyslog');
   if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) {
     const loaded = spawnSync('modprobe', ['overlay']).status === 0;
     if (!loaded) throw new LabError('the kernel has no overlayfs: load it with `modprobe overlay`.');
@@ -155,7 +184,7 @@ export function checkLabPrerequisites(dir: string): LabTools {
   if (/[,:\\\s]/.test(abs)) {
     throw new LabError(`the lab directory ${abs} contains a comma, colon, backslash or space, which overlayfs options cannot hold; choose another with --dir.`);
   }
-  return { sshd, unshare };
+  return { sshd, unshare, rsyslogd };
 }
 
 function readState(paths: LabPaths): LabStateFile | undefined {
@@ -341,9 +370,21 @@ interface MachineSeed {
   hosts: string;
   accounts: SeedFile[];
   shadowGid: number;
+  admGid: number;
+  /** The machine's nsswitch.conf with host names looked up in /etc/hosts only. */
+  nsswitch: string;
   /** The machine's sshd drop-ins and host keys, which a host must not see unless it seeds its own. */
   dropIns: string[];
   hostKeyFiles: string[];
+}
+
+/**
+ * libwrap looks every client address up: from /etc/hosts only, so a lab host never waits on DNS
+ * and a client without a name shows as its address, as in `refused connect from 127.0.0.9 (127.0.0.9)`.
+ */
+function filesOnlyHosts(nsswitch: string): string {
+  const line = 'hosts:          files';
+  return /^hosts:.*$/m.test(nsswitch) ? nsswitch.replace(/^hosts:.*$/m, line) : `${nsswitch.replace(/\n?$/, '\n')}${line}\n`;
 }
 
 function readMachineSeed(passwordHash: string): MachineSeed {
@@ -352,6 +393,8 @@ function readMachineSeed(passwordHash: string): MachineSeed {
     hosts: existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : '127.0.0.1\tlocalhost\n',
     accounts: accountFiles(passwordHash),
     shadowGid: groupId('shadow') ?? 0,
+    admGid: groupId('adm') ?? 0,
+    nsswitch: filesOnlyHosts(existsSync('/etc/nsswitch.conf') ? readFileSync('/etc/nsswitch.conf', 'utf8') : ''),
     dropIns: existsSync(machineDropIns) ? readdirSync(machineDropIns).map((entry) => `${machineDropIns}/${entry}`) : [],
     hostKeyFiles: (existsSync('/etc/ssh') ? readdirSync('/etc/ssh') : []).filter((entry) => /^ssh_host_.*_key(\.pub)?$/.test(entry)),
   };
@@ -371,6 +414,13 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
   writer.write({ path: '/etc/hostname', content: `${spec.name}\n` });
   // sudo and PAM look the hostname up; the machine's /etc/hosts plus this host's own line.
   writer.write({ path: '/etc/hosts', content: `${machine.hosts.replace(/\n?$/, '\n')}${spec.address}\t${spec.name}\n` });
+  writer.write({ path: '/etc/nsswitch.conf', content: machine.nsswitch });
+  // Debian's auth.log: root:adm 0640. The lab's rsyslogd appends to this file (see syslog-receiver.ts).
+  writer.write({ path: '/var/log/auth.log', content: '', mode: 0o640 }, { uid: 0, gid: machine.admGid });
+  const dev = hostDev(paths, spec.name);
+  mkdirSync(join(dev, 'pts'), { recursive: true });
+  for (const device of DEVICES) writeFileSync(join(dev, device), '');
+  for (const [link, target] of DEV_LINKS) symlinkSync(target, join(dev, link));
 
   for (const file of machine.accounts) {
     writer.write(file, file.path === '/etc/shadow' ? { uid: 0, gid: machine.shadowGid } : undefined);
@@ -412,14 +462,39 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
       return `mount -t overlay sshfix-lab -o ${q(opts)} ${q(dir)}`;
     }),
     ...PRIVATE_TMPFS.map((t) => `mount -t tmpfs -o mode=${t.mode} sshfix-lab ${q(t.path)}`),
+    // A private /dev: the machine's devices plus this host's own /dev/log.
+    ...DEVICES.map((device) => `mount --bind /dev/${device} ${q(join(dev, device))}`),
+    `mount --bind /dev/pts ${q(join(dev, 'pts'))}`,
+    `mount --rbind ${q(dev)} /dev`,
     'mkdir -p /run/sshd && chmod 0755 /run/sshd',
     ...hide.map((path) => `rm -f ${q(path)}`),
     `hostname ${q(spec.name)}`,
-    `exec ${q(tools.sshd)} -D -E /var/log/auth.log -o ${q(`ListenAddress=${spec.address}:22`)}`,
+    ...(spec.scenario.daemons ?? []).flatMap((daemon) => daemonStartLines(daemon, tools)),
+    // No -E: sshd logs through syslog(3), and libwrap's refusals with it.
+    `exec ${q(tools.sshd)} -D -o ${q(`ListenAddress=${spec.address}:22`)}`,
   ];
   const bootScript = join(root, 'boot.sh');
   writeFileSync(bootScript, lines.join('\n') + '\n', { mode: 0o755 });
   return { spec, bootScript };
+}
+
+/** The fail2ban server's own socket, pid file and database, inside the host's private /run and /var/lib. */
+export const LAB_FAIL2BAN_SOCKET = '/run/fail2ban/fail2ban.sock';
+
+/** Boot-script lines starting a daemon inside the host; it forks into the background and stays in the namespaces. */
+function daemonStartLines(daemon: LabDaemon, tools: LabTools): string[] {
+  switch (daemon) {
+    case 'fail2ban':
+      if (!tools.fail2banServer) throw new Error('internal: fail2ban-server was not looked up');
+      return [
+        'mkdir -p /run/fail2ban',
+        // A database copied from the machine would restore the machine's bans.
+        'rm -f /var/lib/fail2ban/fail2ban.sqlite3',
+        // The lab waits for this log to say the jail started: no line of the machine's may stand in it.
+        ': > /var/log/fail2ban.log',
+        `${quoteShellArg(tools.fail2banServer)} -b -x -s ${LAB_FAIL2BAN_SOCKET} -p /run/fail2ban/fail2ban.pid`,
+      ];
+  }
 }
 
 async function bootHost(
@@ -431,20 +506,10 @@ async function bootHost(
   const { spec } = prepared;
   const root = hostDir(paths, spec.name);
   const logPath = join(root, 'boot.log');
-  const log = openSync(logPath, 'w');
   // No --fork: unshare execs the script, which execs sshd, so the pid we get is sshd's.
-  const child = spawn(tools.unshare, ['--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', prepared.bootScript], {
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  let exited: number | null | undefined;
-  child.on('exit', (code) => {
-    exited = code;
-  });
-  child.unref();
-  const pid = child.pid;
-  if (pid === undefined) throw new LabError(`could not start ${tools.unshare} for ${spec.name}`);
+  const child = startDetached(tools.unshare, ['--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', prepared.bootScript], logPath);
+  if (!child) throw new LabError(`could not start ${tools.unshare} for ${spec.name}`);
+  const { pid } = child;
   // Record the host at once, then again with its namespace, before it answers: if `lab up` is
   // stopped now, `lab down` still finds it.
   const record = (mountNamespace: string): void => {
@@ -455,7 +520,7 @@ async function bootHost(
   const ours = mountNamespaceOf(process.pid);
   const nsDeadline = Date.now() + 5_000;
   let namespace = mountNamespaceOf(pid);
-  while (namespace === ours && exited === undefined && Date.now() < nsDeadline) {
+  while (namespace === ours && child.exitCode() === undefined && Date.now() < nsDeadline) {
     await sleep(2);
     namespace = mountNamespaceOf(pid);
   }
@@ -463,8 +528,11 @@ async function bootHost(
 
   const deadline = Date.now() + 15_000;
   for (;;) {
+    const exited = child.exitCode();
     if (exited !== undefined) {
-      const bootLog = readFileSync(logPath, 'utf8');
+      // sshd's own errors (a port in use) went to the host's auth.log, the boot script's to boot.log.
+      const { authLog } = syslogHost(paths, spec.name);
+      const bootLog = readFileSync(logPath, 'utf8') + (existsSync(authLog) ? readFileSync(authLog, 'utf8') : '');
       const detail = bootLog.trim().split('\n').slice(-5).join('\n  ');
       const hint = /Address already in use/.test(bootLog)
         ? '\n  Something already listens on port 22 of every address (the machine\'s own sshd?): ' +
@@ -486,7 +554,23 @@ async function bootHost(
     const target = `/proc/${pid}/root${file.path}`;
     writeFileSync(target, file.content, { mode: file.mode ?? 0o644 });
   }
+  if (spec.scenario.daemons?.includes('fail2ban')) await waitForFail2ban(spec.name, root, logPath);
   return { name: spec.name, address: spec.address, scenario: spec.scenario.name, sshd: identity, mountNamespace: namespace };
+}
+
+/** A host is up once its daemons are: fail2ban's jails start a moment after sshd answers. */
+async function waitForFail2ban(name: string, root: string, bootLog: string): Promise<void> {
+  const log = join(root, layerName('/var/log'), 'upper', 'fail2ban.log');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    if (text.includes("Jail 'sshd' started")) return;
+    if (Date.now() > deadline) {
+      const detail = (text || readFileSync(bootLog, 'utf8')).trim().split('\n').slice(-5).join('\n  ');
+      throw new LabError(`${name}: fail2ban's sshd jail did not start within 30 s:\n  ${detail}`);
+    }
+    await sleep(100);
+  }
 }
 
 /** Stops every process of one lab host (sshd, its sessions, daemons started inside). */
@@ -548,15 +632,24 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
   } catch (error) {
     throw new LabError((error as Error).message);
   }
+  if (specs.some((s) => s.scenario.daemons?.includes('fail2ban'))) {
+    const found = findProgram('fail2ban-server', ['/usr/bin/fail2ban-server']);
+    if (!found) throw new LabError('the fail2ban scenario needs fail2ban: apt-get install -y --no-install-recommends fail2ban');
+    tools.fail2banServer = found;
+  }
   const say = options.onEvent ?? ((): void => {});
   mkdirSync(paths.hostsDir, { recursive: true });
 
-  const previous = readState(paths)?.hosts ?? [];
+  const previousState = readState(paths);
+  const previous = previousState?.hosts ?? [];
+  let syslog = previousState?.syslog;
   const kept: LabHostState[] = [];
   const stopped: string[] = [];
   for (const host of previous) {
     const spec = specs.find((s) => s.name === host.name);
-    if (spec && spec.address === host.address && spec.scenario.name === host.scenario && hostIsUp(host)) {
+    // A host started before hosts had a private /dev (and a /dev/log) is restarted, not kept.
+    const current = existsSync(hostDev(paths, host.name));
+    if (spec && spec.address === host.address && spec.scenario.name === host.scenario && current && hostIsUp(host)) {
       kept.push(host);
       say(`${host.name} ${host.address} already running (${host.scenario})`);
     } else {
@@ -568,26 +661,36 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
     }
   }
   // Record what still runs before starting more, so a failure part-way leaves `lab down` able to stop it.
-  writeState(paths, { format: 1, hosts: kept });
+  writeState(paths, { format: 1, hosts: kept, ...(syslog ? { syslog } : {}) });
 
   const userKey = ensureUserKey(paths);
   const machine = readMachineSeed(hashPassword(ensureSecrets(paths)));
   const toStart = specs.filter((s) => !kept.some((k) => k.name === s.name));
   const states = [...kept];
   ensureSkeleton(paths);
-  await inBatches(toStart, 16, async (spec) => {
-    const prepared = prepareHost(paths, tools, spec, userKey, machine);
-    const state = await bootHost(paths, tools, prepared, (booting) => {
+  const prepared = toStart.map((spec) => prepareHost(paths, tools, spec, userKey, machine));
+  // Every host's /dev/log must answer before its sshd starts, or its first lines are lost.
+  try {
+    syslog = await ensureSyslogReceiver(tools.rsyslogd, syslogPaths(paths.dir), specs.map((s) => syslogHost(paths, s.name)), syslog);
+  } catch (error) {
+    if (error instanceof SyslogError) throw new LabError(error.message);
+    throw error;
+  }
+  const record = (hosts: LabHostState[]): void => writeState(paths, { format: 1, hosts, syslog });
+  record(kept);
+  await inBatches(prepared, 16, async (host) => {
+    const { spec } = host;
+    const state = await bootHost(paths, tools, host, (booting) => {
       const at = states.findIndex((h) => h.name === booting.name);
       if (at >= 0) states[at] = booting;
       else states.push(booting);
-      writeState(paths, { format: 1, hosts: states });
+      record(states);
     });
     say(`${spec.name} ${spec.address} started (${spec.scenario.name}: ${spec.scenario.summary})`);
     return state;
   });
   states.sort((a, b) => a.name.localeCompare(b.name));
-  writeState(paths, { format: 1, hosts: states });
+  record(states);
 
   const knownHosts = states.map((s) => ({
     address: s.address,
@@ -631,6 +734,7 @@ export async function labDown(dir: string, onEvent?: (line: string) => void): Pr
   // Anything else of this lab's hosts (one caught between its start and its record): every process
   // whose mounts show this lab's layers.
   await stopProcesses(processesWithMount(`${paths.hostsDir}/`));
+  await stopSyslogReceiver(syslogPaths(paths.dir), state.syslog);
   rmSync(paths.state, { force: true });
   return { paths, stopped: stopped.sort() };
 }

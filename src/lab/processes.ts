@@ -2,7 +2,8 @@
  * Finding and stopping the processes of a lab host through /proc (Linux only). A lab host is its
  * mount namespace: sshd, every session it forked and any daemon started inside (fail2ban) share it.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A process as recorded at start: pid plus its start time, so a recycled pid is never mistaken for it. */
@@ -10,6 +11,31 @@ export interface ProcessIdentity {
   pid: number;
   /** Field 22 of /proc/PID/stat (clock ticks since boot). */
   startTime: string;
+}
+
+/** A daemon started in its own session; `exitCode()` is undefined while it runs. */
+export interface DetachedChild {
+  pid: number;
+  exitCode(): number | null | undefined;
+}
+
+/**
+ * Starts `command` in its own session with its output in `logPath`, without keeping this process
+ * alive for it. Undefined when it could not be started at all.
+ */
+export function startDetached(command: string, args: readonly string[], logPath: string): DetachedChild | undefined {
+  const log = openSync(logPath, 'w');
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
+  child.on('error', () => {
+    exited ??= null;
+  });
+  child.unref();
+  return child.pid === undefined ? undefined : { pid: child.pid, exitCode: () => exited };
 }
 
 export function readStartTime(pid: number): string | undefined {

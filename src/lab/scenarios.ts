@@ -23,7 +23,12 @@ export interface LabScenario {
    * situation, and sshd would refuse to start with it.
    */
   filesAfterStart?: readonly SeedFile[];
+  /** Daemons the host runs beside sshd, started inside its namespaces before sshd. */
+  daemons?: readonly LabDaemon[];
 }
+
+/** A daemon the lab knows how to start inside a host (lab.ts holds the command line). */
+export type LabDaemon = 'fail2ban';
 
 /** Debian 12's /usr/share/openssh/sshd_config (openssh-server 1:9.2p1), as a freshly installed host has it. */
 export const DEBIAN_12_SSHD_CONFIG = `
@@ -355,6 +360,35 @@ const brokenDropIn: LabScenario = {
   filesAfterStart: [dropIn('40-broken.conf', '# half-finished change\nClientAliveInterval 60\nMaxStartups 10:30\n')],
 };
 
+/**
+ * Debian's fail2ban with its stock sshd jail, banning through TCP wrappers: Debian's sshd links
+ * libwrap, so a banned client's connection is accepted, gets no banner and is closed.
+ */
+const fail2ban: LabScenario = {
+  name: 'fail2ban',
+  summary: 'fail2ban bans through hosts.deny after 3 failed logins',
+  files: [
+    sshdConfig(DEBIAN_12_SSHD_CONFIG),
+    {
+      path: '/etc/fail2ban/jail.d/sshd.local',
+      // polling: the lab's log receiver appends to the file from outside the host's overlay, which
+      // inotify inside the host would not see.
+      content: `# Brute-force protection (ticket OPS-2210)
+[DEFAULT]
+banaction = hostsdeny
+
+[sshd]
+enabled = true
+backend = polling
+maxretry = 3
+findtime = 1h
+bantime = 1h
+`,
+    },
+  ],
+  daemons: ['fail2ban'],
+};
+
 /** In seeding order: a lab of N hosts takes them round-robin. */
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   debianCloud,
@@ -366,6 +400,13 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
   brokenDropIn,
 ];
 
+/**
+ * Scenarios a lab gets only when `--scenarios` names them: each runs a daemon per host (a
+ * fail2ban server is a Python process of about 20 MB), which a default lab of hundreds of hosts
+ * should not multiply.
+ */
+export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban];
+
 export function findLabScenario(name: string): LabScenario | undefined {
-  return LAB_SCENARIOS.find((s) => s.name === name);
+  return [...LAB_SCENARIOS, ...ON_REQUEST_SCENARIOS].find((s) => s.name === name);
 }

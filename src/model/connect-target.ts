@@ -46,6 +46,7 @@ function targetFrom(name: string, settings: ConnectionSettings): ConnectTarget {
   if (settings.passphraseEnv !== undefined) target.passphraseEnv = settings.passphraseEnv;
   if (settings.becomePasswordEnv !== undefined) target.becomePasswordEnv = settings.becomePasswordEnv;
   if (settings.algorithms !== undefined) target.algorithms = settings.algorithms;
+  if (settings.bindAddress !== undefined) target.localAddress = settings.bindAddress;
   return target;
 }
 

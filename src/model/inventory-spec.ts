@@ -88,6 +88,12 @@ export const connectionProperties: Readonly<Record<string, Spec>> = {
     invalid: { code: 'bad-jump', expected: 'an inventory host, user@host:port, or none' },
     description: 'Jump host (ProxyJump): the name of another inventory host, or [user@]host[:port]; none cancels an inherited jump.',
   },
+  bind_address: {
+    type: 'string',
+    pattern: '^[0-9A-Fa-f.:]+$',
+    invalid: { code: 'bad-bind-address', expected: 'an IP address of this machine' },
+    description: 'Local address to connect from (OpenSSH\'s BindAddress), e.g. to reach a host from an address it has not banned.',
+  },
   connect_timeout: { type: 'duration', description: 'Time allowed to connect and authenticate, e.g. 10s, 1m30s. Default: 10s.' },
   algorithms: {
     type: 'object',

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { hasErrors, type Diagnostic, type SourceRange } from '../util/diagnostics.js';
+import { parseIpv4, parseIpv6 } from '../config/sshd/values.js';
 import { parseDuration } from './duration.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
 import { matchTerm, parseHostPattern, selectHosts, type PatternUniverse } from './host-pattern.js';
@@ -52,6 +53,8 @@ export interface ConnectionSettings {
   become: BecomeMethod;
   /** Connect and authenticate within this many milliseconds (> 0). */
   connectTimeoutMs: number;
+  /** The local address to connect from (OpenSSH's BindAddress). */
+  bindAddress?: string;
   algorithms?: AlgorithmSettings;
   passwordEnv?: string;
   passphraseEnv?: string;
@@ -126,6 +129,7 @@ interface ConnectionLayer {
   become?: BecomeMethod;
   jump?: { text: string; node: YamlNode };
   connectTimeoutMs?: number;
+  bindAddress?: string;
   algorithms?: AlgorithmSettings;
   passwordEnv?: string;
   passphraseEnv?: string;
@@ -221,6 +225,7 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
       };
       if (merged.identityFile !== undefined) host.identityFile = expandPath(merged.identityFile);
       if (merged.algorithms !== undefined) host.algorithms = merged.algorithms;
+      if (merged.bindAddress !== undefined) host.bindAddress = merged.bindAddress;
       if (merged.passwordEnv !== undefined) host.passwordEnv = merged.passwordEnv;
       if (merged.passphraseEnv !== undefined) host.passphraseEnv = merged.passphraseEnv;
       if (merged.becomePasswordEnv !== undefined) host.becomePasswordEnv = merged.becomePasswordEnv;
@@ -307,6 +312,11 @@ function readConnectionLayer(node: YamlNode | undefined, report: (d: Omit<Diagno
       }
       case 'algorithms':
         layer.algorithms = readAlgorithms(value, report);
+        break;
+      case 'bind_address':
+        if (parseIpv4(scalar as string) === undefined && parseIpv6(scalar as string) === undefined) {
+          report({ severity: 'error', code: 'bad-bind-address', message: `"${String(scalar)}" is not an IP address`, hint: 'bind_address takes an address of this machine, e.g. 192.0.2.5', range: value.range });
+        } else layer.bindAddress = scalar as string;
         break;
     }
   }

@@ -1,11 +1,11 @@
 /**
- * Server-side count of logins: each lab host's sshd logs "Accepted publickey for ..." to its own
- * /var/log/auth.log (sshd -E) once per authenticated connection. A snapshot of every log's size
- * before a run, read again after it, gives the logins that run made on each host.
+ * Server-side count of logins: each lab host's sshd logs "Accepted publickey for ..." through
+ * syslog to its own /var/log/auth.log once per authenticated connection. A snapshot of every log's
+ * size before a run, read again after it, gives the logins that run made on each host.
  *
  * sshd at its default LogLevel logs neither session channels nor exec requests, and PAM's
- * "session opened" lines go to syslog, which lab hosts do not have: exec round trips cannot be
- * counted from these logs (ssh2-census.ts counts sshfix's on the client side).
+ * "session opened" lines come once per connection: exec round trips cannot be counted from these
+ * logs (ssh2-census.ts counts sshfix's on the client side).
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { BenchLabHost } from './bench-lab.js';
@@ -41,7 +41,7 @@ export function loginsSince(hosts: readonly BenchLabHost[], marks: AuthLogMarks)
   const counts = new Map<string, number>();
   for (const host of hosts) {
     const text = readFrom(authLogOf(host), marks.get(host.name) ?? 0);
-    counts.set(host.name, text.split('\n').filter((line) => line.startsWith('Accepted publickey for ')).length);
+    counts.set(host.name, text.split('\n').filter((line) => / sshd\[\d+\]: Accepted publickey for /.test(line)).length);
   }
   return counts;
 }

@@ -52,11 +52,12 @@ export function fingerprint(lab: TestLab, name: string, dirs: readonly string[] 
 
 /**
  * Successful logins sshd logged on the host so far: one "Accepted <method> for <user>" line per
- * login (LogLevel VERBOSE adds "Accepted key ... found at" lines, which are not logins).
+ * login (LogLevel VERBOSE adds "Accepted key ... found at" lines, which are not logins). Lines
+ * are syslog's: `Nov 30 12:50:44 lab-03 sshd[23026]: Accepted publickey for root from ...`.
  */
 export function countLogins(lab: TestLab, name: string): number {
   const log = readHostFile(lab, name, '/var/log/auth.log') ?? '';
-  return log.split('\n').filter((l) => /^Accepted (publickey|password|keyboard-interactive\S*|hostbased|gssapi\S*) for /.test(l)).length;
+  return log.split('\n').filter((l) => / sshd\[\d+\]: Accepted (publickey|password|keyboard-interactive\S*|hostbased|gssapi\S*) for /.test(l)).length;
 }
 
 /** Runs a command on a lab host as root with the OpenSSH client. */

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FIRST_ADDRESS, MAX_LAB_HOSTS } from '../../lab/layout.js';
 import { DEFAULT_LAB_DIR, LabError, labDown, labStatus, labUp } from '../../lab/lab.js';
-import { LAB_SCENARIOS } from '../../lab/scenarios.js';
+import { findLabScenario, LAB_SCENARIOS, ON_REQUEST_SCENARIOS } from '../../lab/scenarios.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatOption } from './validate.js';
 
@@ -14,9 +14,10 @@ function parseHostCount(value: string): number {
 
 function parseScenarioList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !LAB_SCENARIOS.some((s) => s.name === n));
+  const unknown = names.filter((n) => !findLabScenario(n));
   if (unknown.length > 0) {
-    throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; known: ${LAB_SCENARIOS.map((s) => s.name).join(', ')}.`);
+    const known = [...LAB_SCENARIOS, ...ON_REQUEST_SCENARIOS].map((s) => s.name).join(', ');
+    throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; known: ${known}.`);
   }
   return names;
 }
@@ -51,7 +52,8 @@ export function registerLabCommand(program: Command): void {
     .option('--first-address <IP>', 'loopback address of the first host; the others follow it', DEFAULT_FIRST_ADDRESS)
     .option(
       '--scenarios <LIST>',
-      `comma-separated scenarios to seed round-robin (default: all, in order: ${LAB_SCENARIOS.map((s) => s.name).join(', ')})`,
+      `comma-separated scenarios to seed round-robin (default, in order: ${LAB_SCENARIOS.map((s) => s.name).join(', ')}; ` +
+        `only when named: ${ON_REQUEST_SCENARIOS.map((s) => s.name).join(', ')})`,
       parseScenarioList,
     )
     .action(async (opts: { hosts: number; dir: string; firstAddress: string; scenarios?: string[] }) =>

@@ -186,6 +186,35 @@ describe('inventory resolution', () => {
     assert.deepEqual(where(diagnostics), ['bad-port@2:9', 'unknown-key@3:3', 'bad-duration@5:30', 'secret-in-inventory@5:36']);
   });
 
+  it('connects from bind_address, a host overriding its defaults, and passes it to the transport', () => {
+    const { inventory, diagnostics } = inventoryOf(yaml`
+      defaults: { agent: true, bind_address: 127.0.0.9 }
+      hosts:
+        plain: {}
+        own: { bind_address: "2001:db8::5" }
+        behind: { jump: plain }
+    `);
+    assert.deepEqual(errorsOf(diagnostics), []);
+    assert.equal(toConnectTarget(inventory, findHost(inventory, 'plain')!).localAddress, '127.0.0.9');
+    assert.equal(toConnectTarget(inventory, findHost(inventory, 'own')!).localAddress, '2001:db8::5');
+    // The first hop's socket is the one opened from this machine.
+    assert.equal(toConnectTarget(inventory, findHost(inventory, 'behind')!).jump[0]?.localAddress, '127.0.0.9');
+    const none = inventoryOf('defaults: { agent: true }\nhosts: { x: {} }').inventory;
+    assert.equal(toConnectTarget(none, none.hosts[0]!).localAddress, undefined);
+  });
+
+  it('refuses a bind_address that is not an IP address', () => {
+    const { diagnostics } = inventoryOf(yaml`
+      defaults: { agent: true }
+      hosts:
+        a: { bind_address: 127.0.0.300 }
+        b: { bind_address: office-nat }
+        c: { bind_address: "1:2:3" }
+    `);
+    // office-nat fails the shape check, the others the address check that follows it.
+    assert.deepEqual(where(diagnostics).sort(), ['bad-bind-address@3:22', 'bad-bind-address@4:22', 'bad-bind-address@5:22']);
+  });
+
   it('never holds a secret value, only where to find it', () => {
     const h = host('defaults: { agent: true, password_env: PW, passphrase_env: PP, become_password_env: BP }\nhosts: { x: {} }', 'x');
     assert.equal(h.passwordEnv, 'PW');
