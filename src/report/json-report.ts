@@ -1,4 +1,4 @@
-import type { HostPlan, PlanSummary } from '../engine/plan-model.js';
+import type { HostFactSummary, HostPlan, PlanSummary } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 
 /** Extra per-host facts an apply adds to the report. Free-form but JSON-safe. */
@@ -21,6 +21,15 @@ function snakeSummary(summary: PlanSummary): Record<string, number> {
     skipped: summary.skipped,
     changes: summary.changes,
     checks_failed: summary.checksFailed,
+  };
+}
+
+function snakeFacts(facts: HostFactSummary): Record<string, string> {
+  return {
+    ...(facts.openssh !== undefined ? { openssh: facts.openssh } : {}),
+    ...(facts.os !== undefined ? { os: facts.os } : {}),
+    ...(facts.runnerAddress !== undefined ? { runner_address: facts.runnerAddress } : {}),
+    ...(facts.reload !== undefined ? { reload: facts.reload } : {}),
   };
 }
 
@@ -47,7 +56,7 @@ export function buildJsonReport(input: ReportInput): Record<string, unknown> {
       notes: h.notes.map((n) => ({ task: n.task, message: n.message })),
       warnings: h.warnings,
       ...(h.validation ? { validation: h.validation } : {}),
-      ...(h.facts ? { facts: { ...h.facts } } : {}),
+      ...(h.facts ? { facts: snakeFacts(h.facts) } : {}),
       ...(h.apply ? { apply: h.apply } : {}),
     })),
   };

@@ -103,6 +103,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
   if (!loaded) return ExitCode.Failure;
   const { inputs, limit } = loaded;
   const warnings = loaded.warnings.filter((d) => d.severity === 'warning');
+  if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
 
   const transport = createTransport({ onWarning: (w) => io.stderr(`warning: ${w.message}\n`) });
   const interrupt = interruptController(io);
@@ -129,8 +130,6 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
       }
     } else {
       const selection = selectWork(inputs.inventory, inputs.playbooks, limit);
-      warnings.push(...selection.diagnostics.filter((d) => d.severity === 'warning'));
-      if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
       if (options.yes) {
         items = selection.work.map((work) => ({ host: work.host, work }));
       } else {

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
 import { formatDuration } from '../../model/duration.js';
+import { parseHostPattern } from '../../model/host-pattern.js';
+import { checkLimit } from '../../model/limit-check.js';
 import { selectInventoryHosts, type Inventory, type ResolvedHost } from '../../model/inventory.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { ExitCode } from '../exit-codes.js';
@@ -56,6 +58,8 @@ function runInventory(options: InventoryOptions): void {
   if (inventory && options.limit !== undefined) {
     const selected = selectInventoryHosts(inventory, options.limit, { label: '-l' });
     diagnostics.push(...selected.diagnostics);
+    // A limit that selects nothing is an error here too, as for plan and apply.
+    if (!hasErrors(selected.diagnostics)) diagnostics.push(...checkLimit(inventory, parseHostPattern(options.limit).pattern).filter((d) => d.severity === 'error'));
     hosts = selected.hosts;
   }
   const failed = hasErrors(diagnostics);

@@ -5,6 +5,7 @@ import { serialisePlan } from '../../engine/plan-file.js';
 import type { HostPlan } from '../../engine/plan-model.js';
 import { runPlan, selectWork, type PlanRunResult } from '../../engine/run-plan.js';
 import { parseHostPattern, type HostPattern } from '../../model/host-pattern.js';
+import { checkLimit } from '../../model/limit-check.js';
 import { createProgress } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/render-report.js';
@@ -69,6 +70,7 @@ export function loadRunInputs(
     const parsed = parseHostPattern(options.limit);
     for (const error of parsed.errors) diagnostics.push({ severity: 'error', code: 'bad-pattern', message: `-l ${options.limit}: ${error.message}`, ...(error.hint ? { hint: error.hint } : {}) });
     limit = parsed.pattern;
+    if (parsed.errors.length === 0 && inputs.inventory) diagnostics.push(...checkLimit(inputs.inventory, limit));
   }
   if (playbookFiles.length === 0 && !fromSavedPlan) {
     diagnostics.push({ severity: 'error', code: 'no-playbooks', message: 'no playbooks given and none in ./playbooks', hint: 'name one or more playbook files' });
@@ -117,7 +119,8 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
   if (!loaded) return ExitCode.Failure;
   const { inputs, limit } = loaded;
   const selection = selectWork(inputs.inventory, inputs.playbooks, limit);
-  const warnings = [...loaded.warnings, ...selection.diagnostics].filter((d) => d.severity === 'warning');
+  // selection.diagnostics repeat the hosts: warnings the inputs' validation already holds.
+  const warnings = loaded.warnings.filter((d) => d.severity === 'warning');
   if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
 
   const transport = createTransport({ onWarning: (w) => io.stderr(`warning: ${w.message}\n`) });
