@@ -95,7 +95,7 @@ const REFUSAL_CODES: Record<number, { code: string; diagnosis: string }> = {
   [COMMIT_EXIT.arm]: { code: 'deadman-failed', diagnosis: 'The dead-man switch could not be armed, so nothing was written.' },
   [COMMIT_EXIT.reload]: { code: 'reload-failed', diagnosis: 'The reload command failed; the files were restored and sshd keeps running its old config.' },
   [COMMIT_EXIT.prerequisites]: { code: 'missing-tools', diagnosis: 'The host lacks a command the transaction needs; nothing was written.' },
-  [COMMIT_EXIT.locked]: { code: 'transaction-in-progress', diagnosis: 'Nothing was written. Another sshfix transaction holds this host, or an earlier one was never confirmed nor restored.' },
+  [COMMIT_EXIT.locked]: { code: 'transaction-in-progress', diagnosis: 'Nothing was written. The message says whether the earlier transaction is still in flight (wait) or was abandoned (restore it).' },
   [COMMIT_EXIT.stopped]: {
     code: 'sshd-stopped',
     diagnosis: 'sshd accepted the config (sshd -t) but exited when it loaded it (e.g. an address it cannot bind); the previous config was restored and sshd started again.',
