@@ -4,7 +4,8 @@
  * run side by side never share hosts.
  *
  * ADDRESS BLOCKS (third octet of 127.77.x.y): 0 = the default `sshfix lab up` lab (never used by
- * tests), 10-11 = lab.test, 20 = plan e2e, 30 = transport, 40 = apply, 50-52 = bench, 60 = review, 70-71 = perf work.
+ * tests), 10-11 = lab.test, 20 = plan e2e, 30 = transport, 40 = apply, 50-52 = bench, 60 = review, 70-71 = perf work,
+ * 91 = apply-newcomer, 92 = lab-newcomer.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
