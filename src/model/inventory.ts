@@ -192,11 +192,21 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
     report({ severity: 'warning', code: 'no-hosts', message: 'the inventory has no hosts', range: root.range });
   }
 
+  // Each host's groups in file order, found once: searching every group's member list for each
+  // host is quadratic in a large inventory.
+  const groupsOf = new Map<string, GroupEntry[]>();
+  for (const group of groups) {
+    for (const member of group.members) {
+      const list = groupsOf.get(member);
+      if (list === undefined) groupsOf.set(member, [group]);
+      else if (list.at(-1) !== group) list.push(group);
+    }
+  }
   const hosts: ResolvedHost[] = [];
   const jumpNodes = new Map<string, { text: string; node: YamlNode }>();
   for (const entry of hostEntries) {
     for (const name of entry.names) {
-      const memberOf = groups.filter((g) => g.members.includes(name));
+      const memberOf = groupsOf.get(name) ?? [];
       const layers = [defaults, ...memberOf.map((g) => g.layer), entry.layer];
       const merged = mergeLayers(layers);
       const host: ResolvedHost = {
