@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { hasErrors, type Diagnostic, type SourceRange } from '../util/diagnostics.js';
-import { parseDuration } from './duration.js';
+import { durationTooLong, parseDuration } from './duration.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
 import { matchTerm, parseHostPattern, selectHosts, type PatternUniverse } from './host-pattern.js';
 import { connectionProperties, inventorySpec } from './inventory-spec.js';
@@ -304,8 +304,11 @@ function readConnectionLayer(node: YamlNode | undefined, report: (d: Omit<Diagno
         break;
       case 'connect_timeout': {
         const ms = parseDuration(scalar as string | number);
+        const tooLong = ms === undefined ? undefined : durationTooLong(ms);
         if (ms === undefined || ms <= 0) {
           report({ severity: 'error', code: 'bad-duration', message: '"connect_timeout" must be more than 0', range: value.range });
+        } else if (tooLong !== undefined) {
+          report({ severity: 'error', code: 'bad-duration', message: `"connect_timeout" must be ${tooLong}, found "${value.type === 'scalar' ? value.text : ''}"`, range: value.range });
         } else layer.connectTimeoutMs = ms;
         break;
       }

@@ -9,7 +9,7 @@ import { runPlan, selectWork } from '../../engine/run-plan.js';
 import { DEFAULT_BACKUP_ROOT, DEFAULT_KEEP_BACKUPS } from '../../engine/transaction.js';
 import { selectHosts } from '../../model/host-pattern.js';
 import { inventoryUniverse } from '../../model/inventory.js';
-import { parseDuration } from '../../model/duration.js';
+import { durationTooLong, parseDuration } from '../../model/duration.js';
 import { renderHumanReport } from '../../report/human-report.js';
 import { createProgress } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
@@ -47,6 +47,8 @@ const parsePercent = (value: string): number => {
 const parseDurationOption = (value: string): number => {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 120s, 2m or 1m30s.');
+  const tooLong = durationTooLong(ms);
+  if (tooLong !== undefined) throw new InvalidArgumentError(`expected a duration of ${tooLong}.`);
   return ms;
 };
 
