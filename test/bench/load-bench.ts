@@ -1,6 +1,6 @@
 /**
  * Load time: how long `sshfix validate` takes on a very large playbook and a very large
- * inventory, against DESIGN.md's target of under 3 s each. The files are generated into the
+ * inventory, against the target of under 3 s each (issue 14). The files are generated into the
  * bench's scratch directory; no lab is needed. A missed target is reported, never a failure.
  */
 import { writeFileSync } from 'node:fs';
