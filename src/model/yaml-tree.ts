@@ -161,26 +161,27 @@ function composeOne(cst: readonly CstToken[], length: number): Document {
  * found without recursion (the point is to survive any depth).
  */
 function firstTooDeep(cst: readonly CstToken[]): number | undefined {
-  const stack: { token: CstToken; depth: number }[] = cst.map((token) => ({ token, depth: 0 }));
-  while (stack.length > 0) {
-    const { token, depth } = stack.pop()!;
-    let children: (CstToken | null | undefined)[] = [];
-    let inner = depth;
-    switch (token.type) {
-      case 'document':
-        children = [token.value];
-        break;
-      case 'block-map':
-      case 'block-seq':
-      case 'flow-collection':
-        inner = depth + 1;
-        if (inner > MAX_YAML_DEPTH) return token.offset;
-        children = token.items.flatMap((item) => [item.key, item.value]);
-        break;
-      default:
-        break;
+  // Only documents and collections go on the stack: scalars cannot make anything deeper.
+  const tokens: CstToken[] = [];
+  const depths: number[] = [];
+  const push = (token: CstToken | null | undefined, depth: number): void => {
+    if (!token) return;
+    if (token.type === 'document' || token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      tokens.push(token);
+      depths.push(depth);
     }
-    for (const child of children) if (child) stack.push({ token: child, depth: inner });
+  };
+  for (const token of cst) push(token, 0);
+  for (let token = tokens.pop(); token !== undefined; token = tokens.pop()) {
+    const depth = depths.pop()!;
+    if (token.type === 'document') push(token.value, depth);
+    else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_YAML_DEPTH) return token.offset;
+      for (const item of token.items) {
+        push(item.key, depth + 1);
+        push(item.value, depth + 1);
+      }
+    }
   }
   return undefined;
 }
