@@ -10,7 +10,7 @@ import { DEFAULT_BACKUP_ROOT, DEFAULT_KEEP_BACKUPS } from '../../engine/transact
 import { selectHosts } from '../../model/host-pattern.js';
 import { inventoryUniverse } from '../../model/inventory.js';
 import { describeControlCharacter, findControlCharacter } from '../../lang/control-characters.js';
-import { parseDuration } from '../../model/duration.js';
+import { durationTooLong, parseDuration } from '../../model/duration.js';
 import { renderHumanReport } from '../../report/human-report.js';
 import type { ProgressReporter } from '../../engine/progress.js';
 import { SERVICES } from '../../services/registry.js';
@@ -53,6 +53,8 @@ const parsePercent = (value: string): number => {
 const parseDurationOption = (value: string): number => {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 120s, 2m or 1m30s.');
+  const tooLong = durationTooLong(ms);
+  if (tooLong !== undefined) throw new InvalidArgumentError(`expected a duration of ${tooLong}.`);
   return ms;
 };
 
