@@ -42,7 +42,9 @@ export function detectInventoryFormat(text: string): InventoryFormat {
     return !keys.every((k) => own.has(k)) && groupShaped ? 'ansible-yaml' : 'sshfix';
   }
   const meaningful = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith(';'));
-  const iniLike = meaningful.length > 0 && meaningful.every((l) => /^\[[^\]]+\]/.test(l) || /^[^\s=]+(\s+\S+=.*)*$/.test(l) || /^[^\s=]+\s*=/.test(l));
+  // A YAML key (`hosts:`, `user: root`) or list item means a broken YAML file, not an INI one.
+  const yamlLike = meaningful.some((l) => /^[\w.-]+:(\s|$)/.test(l) || l.startsWith('- '));
+  const iniLike = !yamlLike && meaningful.length > 0 && meaningful.every((l) => /^\[[^\]]+\]/.test(l) || /^[^\s=]+(\s+\S+=.*)*$/.test(l) || /^[^\s=]+\s*=/.test(l));
   return iniLike ? 'ansible-ini' : 'sshfix';
 }
 
