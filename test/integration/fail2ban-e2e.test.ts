@@ -141,4 +141,27 @@ describe('fail2ban task against real fail2ban servers', { timeout: 300_000 }, ()
     assert.deepEqual(fail2banFiles(c), before, 'nothing written');
     assert.match(status(lab, c), /Jail list:\s*sshd/, 'the sshd jail still runs');
   });
+
+  it('restores and reloads again when a jail no longer runs after the reload (fail2ban-jails-lost)', () => {
+    // Fault injection: a fail2ban-client earlier in PATH whose first reload also stops the sshd jail.
+    const wrapper = [
+      '#!/bin/sh',
+      'if [ "$1" = reload ] && [ ! -e /run/sshfix-test-reloaded ]; then',
+      '  : > /run/sshfix-test-reloaded; /usr/bin/fail2ban-client reload && /usr/bin/fail2ban-client stop sshd; exit $?',
+      'fi',
+      'exec /usr/bin/fail2ban-client "$@"',
+    ].join('\n');
+    const setup = sshRoot(lab, c, `rm -f /etc/fail2ban/jail.d/zz-late.local && printf '%s\\n' '${wrapper.replace(/'/g, "'\\''")}' > /usr/local/bin/fail2ban-client && chmod 755 /usr/local/bin/fail2ban-client`);
+    assert.equal(setup.status, 0, setup.stderr);
+    const before = fail2banFiles(c);
+    const apply = runCli(['apply', PLAYBOOK, '-i', inventory, '-l', c.name, '--var', 'address=127.0.0.9', '--yes', '--format', 'json']);
+    const [lost] = hostsOf(apply);
+    sshRoot(lab, c, 'rm -f /usr/local/bin/fail2ban-client');
+    assert.equal(lost?.error?.code, 'fail2ban-jails-lost', apply.stdout + apply.stderr);
+    assert.match(lost?.error?.message ?? '', /jails no longer running after the reload: sshd/);
+    assert.equal(lost?.apply?.outcome, 'rolled-back');
+    assert.deepEqual(fail2banFiles(c), before, 'the previous files are back');
+    assert.match(status(lab, c), /Jail list:\s*sshd/, 'reloaded again: the sshd jail runs');
+    assert.doesNotMatch(sshRoot(lab, c, 'fail2ban-client get sshd ignoreip').stdout, /127\.0\.0\.9/);
+  });
 });
