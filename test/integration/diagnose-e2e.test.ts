@@ -95,7 +95,14 @@ describe('sshfix diagnose against the lab', { timeout: 480_000 }, () => {
     const ban = h?.causes[0] as Cause;
     assert.ok(ban.evidence.some((e) => /Banned IP list:.*127\.0\.0\.9/.test(e.text)), 'the jail\'s banned list');
     assert.ok(ban.evidence.some((e) => /\[sshd\] Ban 127\.0\.0\.9/.test(e.text)), 'the Ban line of fail2ban\'s log');
-    assert.ok(ban.fix.command?.includes('--var address=127.0.0.9') || /ignoreip/.test(ban.fix.note ?? ''));
+    // The printed command, run as is, lets the client in again.
+    const command = ban.fix.command as string;
+    assert.match(command, /playbooks\/fail2ban-ignore-runner\.yaml -l \S+ --var address=127\.0\.0\.9$/);
+    const fixed = runCli([...command.replace(/^sshfix /, '').split(' '), '--yes']);
+    assert.equal(fixed.status, 0, fixed.stdout + fixed.stderr);
+    const login = sshFrom('127.0.0.9', `root@${target.address}`, ['-i', lab.identityFile]);
+    assert.equal(login.status, 0, String(login.stderr));
+    assert.equal(diagnose([target.name, '--client', '127.0.0.9']).status, 0, 'no cause left');
   });
 
   it('tcp-wrappers: the deciding hosts.deny line and libwrap\'s refused line', async () => {
