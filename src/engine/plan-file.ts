@@ -20,6 +20,8 @@ export interface SavedHostPlan {
   status: HostPlan['status'];
   files_read: Record<string, string | null>;
   fact_request: FactRequest;
+  /** The build whose facts (defaults, algorithm lists) the plan used, by service: a record, not checked at apply. */
+  builds?: Record<string, string>;
   files: { path: string; write_path: string; service: string; mode: number; uid: number; gid: number; before_sha256: string | null; after_base64: string }[];
   expectations: ServiceExpectation[];
   /** Each touched service's part of the plan (what its commit validates). */
@@ -55,6 +57,7 @@ export function toSavedHost(plan: HostPlan, request: FactRequest | undefined): S
     status: plan.status,
     files_read: plan.filesRead,
     fact_request: request ?? { services: {}, files: [], dirs: [] },
+    ...(plan.facts?.builds ? { builds: plan.facts.builds } : {}),
     files: plan.files.map((f) => ({
       path: f.path,
       write_path: f.writePath,
