@@ -1,7 +1,6 @@
 /**
- * What sshd needs to know about a host: the commands it adds to the fact script (`sshd -T`,
- * libwrap, how it is managed), those read once per OpenSSH build (version, defaults, algorithm
- * lists) and the reader of their output, including the reload method (never a restart). Pure.
+ * What sshd needs to know about a host: the commands it adds to the fact script (`sshd -T`, how
+ * it is managed), those read once per OpenSSH build (version, defaults, algorithm lists, libwrap) and the reader of their output, including the reload method (never a restart). Pure.
  */
 import { parseSshdDump } from '../../config/sshd/defaults.js';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
@@ -57,7 +56,6 @@ export function sshdFactLines(configs: readonly string[]): string[] {
       'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then ' +
       'for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
       'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && echo sshd=active; fi\'',
-    'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
     ...configs.map((path) => `walk ${quoteShellArg(path)}`),
   ];
 }
@@ -70,6 +68,8 @@ export interface SshdBuildFacts {
   supported: Record<string, string[]>;
   /** `sshd -V`'s version. */
   version?: string;
+  /** sshd binaries that link libwrap (TCP wrappers apply). */
+  libwrap: string[];
 }
 
 /**
@@ -88,6 +88,8 @@ const SSHD_BUILD_FACT_LINES = [
   'run sshd_version "$sshd_bin" -V',
   'if [ -n "$hk" ]; then run sshd_defaults "$sshd_bin" -T -f /dev/null -h "$hk"; fi',
   'for a in KexAlgorithms Ciphers MACs HostKeyAlgorithms PubkeyAcceptedAlgorithms sig; do run "ssh_q_$a" ssh -Q "$a"; done',
+  // Whether TCP wrappers apply is a property of the binaries (linked with libwrap or not).
+  'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
 ];
 
 /** The build facts this host's output holds: undefined when the fact script did not read them (the build was cached). */
@@ -104,6 +106,7 @@ export function readSshdBuildFacts(raw: RawFacts): SshdBuildFacts | undefined {
         .map(([name, c]) => [name.slice('ssh_q_'.length), c.stdout.split('\n').filter(Boolean)]),
     ),
     ...(version ? { version } : {}),
+    libwrap: (raw.commands.get('libwrap')?.stdout ?? '').split('\n').filter(Boolean),
   };
 }
 
@@ -139,11 +142,11 @@ export function readSshdFacts(raw: RawFacts, base: BaseFacts, buildFacts?: SshdB
   const dump = result('sshd_dump');
   // Output recorded before `sshd -t` was dropped still carries it; else `sshd -T`'s verdict is the test.
   const test = raw.commands.has('sshd_test') ? result('sshd_test') : dump.ok ? { ok: true, output: '' } : dump;
-  const build = buildFacts ?? readSshdBuildFacts(raw) ?? { supported: {} };
+  const build = buildFacts ?? readSshdBuildFacts(raw) ?? { supported: {}, libwrap: text('libwrap').split('\n').filter(Boolean) };
   return {
     dump,
     test,
-    libwrap: text('libwrap').split('\n').filter(Boolean),
+    libwrap: build.libwrap,
     ...(build.defaultsDump !== undefined ? { defaultsDump: build.defaultsDump } : {}),
     supported: build.supported,
     ...(build.version ? { version: build.version } : {}),
