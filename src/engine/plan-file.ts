@@ -114,6 +114,8 @@ function checkSavedHost(host: Record<string, unknown>): string[] {
   ) {
     problems.push('fact_request');
   }
+  const builds = host['builds'];
+  if (builds !== undefined && !(isRecord(builds) && Object.values(builds).every((v) => typeof v === 'string'))) problems.push('builds');
   const files = host['files'];
   if (!Array.isArray(files)) problems.push('files');
   else {

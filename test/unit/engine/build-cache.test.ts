@@ -5,7 +5,8 @@ import { BuildCache } from '../../../src/engine/build-cache.js';
 import { buildFactScript, parseFactOutput } from '../../../src/engine/facts-script.js';
 import { interpretFacts } from '../../../src/engine/facts.js';
 import { planHost } from '../../../src/engine/plan-host.js';
-import { toSavedHost } from '../../../src/engine/plan-file.js';
+import { parseSavedPlan, serialisePlan, toSavedHost } from '../../../src/engine/plan-file.js';
+import { emptyHostPlan } from '../../../src/engine/plan-model.js';
 import { hostSshdDefaults } from '../../../src/services/sshd/host-defaults.js';
 import { sshdService } from '../../../src/services/sshd/service.js';
 import { REPO_ROOT } from '../../helpers/lab-fixture.js';
@@ -107,5 +108,13 @@ describe('build facts, once per build', () => {
     const refusal = sshdService.precheck(facts.services.sshd!);
     assert.equal(refusal?.code, 'config-invalid');
     assert.match(refusal?.message ?? '', /does not pass sshd -t: \/etc\/ssh\/sshd_config line 3: Bad configuration option: Bogus$/);
+  });
+
+  it('keeps the build id in a saved plan, and refuses a damaged one', () => {
+    const plan = emptyHostPlan('web-01', '192.0.2.1', 'ok');
+    plan.facts = { builds: { sshd: BUILD_ID } };
+    const text = serialisePlan({ createdAt: new Date(0), version: '1.2.3', inventory: 'inv.yaml', playbooks: ['p.yaml'], hosts: [{ plan }] });
+    assert.deepEqual(parseSavedPlan(text, 'plan.json').hosts[0]?.builds, { sshd: BUILD_ID });
+    assert.throws(() => parseSavedPlan(text.replace(JSON.stringify(BUILD_ID), '42'), 'plan.json'), /builds/);
   });
 });
