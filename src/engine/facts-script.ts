@@ -88,9 +88,24 @@ const PRELUDE = [
  * The fact script. It needs a POSIX sh with base64, stat, awk and mktemp (coreutils or busybox).
  * Commands whose output the engine parses run with LC_ALL=C.
  */
-export function buildFactScript(request: FactRequest): string {
+export function buildFactScript(request: FactRequest, knownBuilds: Readonly<Record<string, readonly string[]>> = {}): string {
+  return [...PRELUDE, ...factScriptBody(request, knownBuilds)].join('\n') + '\n';
+}
+
+/**
+ * A service's build section: its build id (recorded as `build_<id>`), then its build facts, read
+ * only when the id is none of `known` (the builds the run already read).
+ */
+function buildLines(id: string, build: { idLines: readonly string[]; factLines: readonly string[] }, known: readonly string[]): string[] {
+  const v = `build_${id}`;
+  const lines = ['{', ...build.idLines, `} >"$t/${v}" 2>/dev/null`, `${v}=; read -r ${v} <"$t/${v}"`, `run ${v} printf %s "$${v}"`];
+  if (known.length === 0) return [...lines, ...build.factLines];
+  return [...lines, `case "$${v}" in ${known.map(q).join('|')}) ;; *)`, ...build.factLines, ';; esac'];
+}
+
+/** The fact script's commands after its functions, one per line (the bench times them one by one). */
+export function factScriptBody(request: FactRequest, knownBuilds: Readonly<Record<string, readonly string[]>> = {}): string[] {
   const lines = [
-    ...PRELUDE,
     'run id id -u',
     'run ssh_connection printenv SSH_CONNECTION',
     // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups.
@@ -102,13 +117,19 @@ export function buildFactScript(request: FactRequest): string {
       'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then echo init=systemd; ' +
       'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then echo init=openrc; ' +
       'else echo init=none; fi\'',
-    ...Object.entries(request.services).flatMap(([id, paths]) => lookupService(id)?.factLines(paths) ?? []),
+    ...Object.entries(request.services).flatMap(([id, paths]) => {
+      const service = lookupService(id);
+      if (!service) return [];
+      return [...service.factLines(paths), ...(service.build ? buildLines(id, service.build, knownBuilds[id] ?? []) : [])];
+    }),
     ...request.files.map((path) => `rf ${q(path)}`),
     ...request.dirs.map(readDirLine),
-    'exit 0',
   ];
-  return lines.join('\n') + '\n';
+  return [...lines, 'exit 0'];
 }
+
+/** The shell functions every fact script starts with. */
+export const FACT_SCRIPT_PRELUDE: readonly string[] = PRELUDE;
 
 /** A follow-up script: list and read every regular file of `dirs` (Include targets the first pass missed). */
 export function buildDirScript(dirs: readonly string[]): string {

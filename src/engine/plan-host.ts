@@ -56,6 +56,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
     ...(facts.os.prettyName ? { os: facts.os.prettyName } : {}),
     ...(facts.runnerAddress ? { runnerAddress: facts.runnerAddress } : {}),
     ...(services.length > 0 ? { reload: services.map((s) => s.service.describe(s.facts)).join('; ') } : {}),
+    ...(facts.builds ? { builds: { ...facts.builds } } : {}),
   };
   const files = new HostFiles(facts);
   if (facts.uid !== 0) {

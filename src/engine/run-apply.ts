@@ -14,6 +14,7 @@ import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
 import { savedFiles, staleFiles, type SavedHostPlan } from './plan-file.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
 import type { ProgressReporter } from './progress.js';
+import { BuildCache } from './build-cache.js';
 import { factsFor, hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
 import { runTransaction, type TouchedService, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
 
@@ -86,7 +87,7 @@ async function commit(request: CommitRequest, host: ResolvedHost, options: RunAp
   return plan;
 }
 
-async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunApplyOptions): Promise<AppliedHost> {
+async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunApplyOptions & { builds: BuildCache }): Promise<AppliedHost> {
   const planned = await planOneHost(item.work, { ...options, keepOpen: true });
   const plan: AppliedHost = planned.plan;
   const { connection, facts } = planned;
@@ -109,7 +110,7 @@ async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunAppl
   }
 }
 
-async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: RunApplyOptions): Promise<AppliedHost> {
+async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: RunApplyOptions & { builds: BuildCache }): Promise<AppliedHost> {
   const { host, saved } = item;
   const plan: AppliedHost = emptyHostPlan(host.name, host.address, 'ok');
   plan.changes = saved.changes;
@@ -125,7 +126,7 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
     options.progress.stage(host.name, 'connecting');
     connection = await options.transport.connect(toConnectTarget(options.inventory, host));
     options.progress.stage(host.name, 'checking the plan is current');
-    const facts = await factsFor(connection, host, saved.fact_request);
+    const facts = await factsFor(connection, host, saved.fact_request, options.builds);
     plan.filesRead = fileDigests(facts);
     // Only files the plan read (and that still are what it read, where it read them) are written.
     const moved = saved.files.filter((f) => (facts.symlinks.get(f.path) ?? f.path) !== f.write_path || !(f.path in saved.files_read)).map((f) => f.path);
@@ -171,7 +172,8 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
 }
 
 /** Applies every item in rolling batches. The result follows the order of `items`. */
-export async function runApply(options: RunApplyOptions): Promise<AppliedHost[]> {
+export async function runApply(runOptions: RunApplyOptions): Promise<AppliedHost[]> {
+  const options = { ...runOptions, builds: new BuildCache() };
   const results: AppliedHost[] = new Array(options.items.length);
   const sizes = batchSizes(options.items.length, options.serial);
   let offset = 0;

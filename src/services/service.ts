@@ -147,18 +147,38 @@ export interface CommitDiagnoses {
 }
 
 /**
+ * Facts that depend only on the installed build of a service's programs (defaults, algorithm
+ * lists, version), read once per build per run rather than once per host. The engine keeps a
+ * per-run cache keyed by service id and build id; a host whose build is in it skips these reads.
+ */
+export interface BuildFacts<Build> {
+  /**
+   * Shell lines, run after the service's fact lines, that print one line identifying the build
+   * cheaply (no program of the build runs): e.g. size, mtime and inode of its binaries.
+   */
+  idLines: readonly string[];
+  /** Lines for the fact script that read the build's facts (run only when the build is not cached). */
+  factLines: readonly string[];
+  /** The build's facts from the fact script's output; undefined when the script did not read them. */
+  read(raw: RawFacts): Build | undefined;
+}
+
+/**
  * A service. `Facts` is what its reader makes of the fact script's output; `Plan` the per-service
  * data a plan carries to apply (JSON-safe: saved plans hold it); `Expectation` one value the
  * verification must find after the change; `Contribution` what one task adds to the plan.
  */
-export interface Service<Facts, Plan, Expectation, Contribution> {
+export interface Service<Facts, Plan, Expectation, Contribution, Build = unknown> {
   /** Shell identifier and key everywhere ([a-z][a-z0-9_]*). */
   readonly id: string;
   /** Paths read whatever the tasks ask (e.g. the main config). */
   readonly defaultPaths: readonly string[];
   /** Lines for the fact script, using its functions `run NAME CMD...`, `rf PATH`, `walk PATH`; `paths` come from the tasks. */
   factLines(paths: readonly string[]): string[];
-  readFacts(raw: RawFacts, base: BaseFacts): Facts;
+  /** Facts that depend only on the build, when the service has any (read once per build per run). */
+  readonly build?: BuildFacts<Build>;
+  /** `build` is the build's facts, from this host's output or the run's cache (absent when neither has them). */
+  readFacts(raw: RawFacts, base: BaseFacts, build?: Build): Facts;
   /** The OpenSSH version the service reports, for hosts whose banner did not say. */
   opensshVersion?(facts: Facts): string | undefined;
   /** Directories a config tree includes that the first round trip did not list. */

@@ -16,7 +16,9 @@ import { findAnsible, prepareAnsible, runAnsible, type AnsibleAvailability } fro
 import { startBenchLab, stopBenchLab } from './bench-lab.js';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { benchLoad, renderLoad, type LoadResult } from './load-bench.js';
-import { prepareFloor, runFloor } from './floor-contender.js';
+import { factScriptBreakdown, renderBreakdown } from './fact-breakdown.js';
+import { prepareFloor, runFloor, runLogin } from './floor-contender.js';
+import { hostCpuMsPerHostSince, markHostCpu } from './host-cpu.js';
 import { METHOD_NOTES, renderSize, type SizeResult } from './render-bench.js';
 import type { RunContext } from './run-context.js';
 import { CONTENDER_LABELS, type ContenderId, type RunRecord } from './run-record.js';
@@ -52,6 +54,7 @@ function contendersFor(ctx: RunContext, ansible: AnsibleAvailability): Contender
   const floorFiles = prepareFloor(ctx);
   const inventory = prepareSshfix(ctx);
   const contenders: Contender[] = [
+    { id: 'login', run: (label) => runLogin(ctx, floorFiles, label) },
     { id: 'floor', run: (label) => runFloor(ctx, floorFiles, label) },
     { id: 'sshfix', run: (label) => runSshfix(ctx, inventory, label) },
   ];
@@ -103,12 +106,15 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
     }
     const ctx: RunContext = { lab: up.lab, workDir, forks: options.forks, connectTimeoutS: options.connectTimeoutS };
     const contenders = contendersFor(ctx, ansible);
+    const first = up.lab.hosts.find((h) => h.scenario !== 'legacy-kex');
+    if (first) result.breakdown = renderBreakdown(factScriptBreakdown(join(workDir, 'ssh_config'), first.address), first.address);
     for (let rep = 0; rep < reps; rep++) {
       for (let k = 0; k < contenders.length; k++) {
         const contender = contenders[(rep + k) % contenders.length] as Contender;
         if (interrupt.signal.aborted) throw new Interrupted();
         say(`bench: ${hosts} hosts, run ${rep + 1}/${reps}: ${CONTENDER_LABELS[contender.id]}`);
         let record: RunRecord;
+        const hostCpu = markHostCpu(up.lab.hosts);
         try {
           record = await contender.run(`${contender.id}-${rep + 1}`);
         } catch (error) {
@@ -116,7 +122,8 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
           throw error;
         }
         if (interrupt.signal.aborted) throw new Interrupted();
-        say(`bench:   ${record.cost.wallSeconds.toFixed(2)} s, ${record.hostsDone}/${record.hosts} hosts read`);
+        record.hostCpuMsPerHost = await hostCpuMsPerHostSince(up.lab.hosts, hostCpu);
+        say(`bench:   ${record.cost.wallSeconds.toFixed(2)} s, ${record.hostsDone}/${record.hosts} hosts read, ${record.hostCpuMsPerHost.toFixed(1)} ms host CPU per host`);
         result.runs.push(record);
         await sleep(SETTLE_MS);
       }
