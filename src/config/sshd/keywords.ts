@@ -250,14 +250,8 @@ const ROWS: readonly Row[] = [
   { name: 'Match', matchAllowed: true, value: 'match', combine: 'accumulate', printed: false },
   // Newer than 9.2: known so that a playbook for a newer host validates, never printed here.
   { name: 'PerSourcePenalties', matchAllowed: false, value: 'string', combine: 'first', since: '9.8', printed: false },
-  {
-    name: 'PerSourcePenaltyExemptList',
-    matchAllowed: false,
-    value: 'string',
-    combine: 'first',
-    since: '9.8',
-    printed: false,
-  },
+  // Printed by 9.8+ (`none` when unset, checked against 10.0p2's sshd -T); `add`/`remove` edit the comma list.
+  { name: 'PerSourcePenaltyExemptList', matchAllowed: false, value: 'address-list', combine: 'first', list: true, since: '9.8' },
   { name: 'SshdSessionPath', matchAllowed: false, value: 'path', combine: 'first', since: '9.8', printed: false },
   { name: 'SshdAuthPath', matchAllowed: false, value: 'path', combine: 'first', since: '10.0', printed: false },
   flag('RefuseConnection', true, { since: '9.9', printed: false }),
