@@ -69,7 +69,7 @@ const BUILD_CLIENT_PROGRAMS = ['ssh', 'ssh-keygen', 'ssh-keyscan', 'ssh-add', 's
 /** The version an sshd binary reports (`OpenSSH_10.0p2, OpenSSL ...` → 10.0p2). */
 export function opensshVersionOf(sshd: string): string | undefined {
   const result = spawnSync(sshd, ['-V'], { encoding: 'utf8' });
-  return /OpenSSH_(\d+\.\d+p\d+)/.exec(`${result.stdout ?? ''}${result.stderr ?? ''}`)?.[1];
+  return /OpenSSH_(\d+\.\d+(?:p\d+)?)/.exec(`${result.stdout ?? ''}${result.stderr ?? ''}`)?.[1];
 }
 
 /** Checks that a build is installed and answers, with the command that builds it otherwise. */
