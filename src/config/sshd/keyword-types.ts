@@ -101,6 +101,8 @@ export interface SshdKeywordChange {
   since: string;
   combine?: SshdCombine;
   matchAllowed?: boolean;
+  /** From this version on, `sshd -T` prints (or stops printing) the keyword. */
+  printed?: boolean;
 }
 
 /** A problem with a value, as a value: `code` is stable, `message` may change wording. */
