@@ -80,11 +80,27 @@ const ALGORITHM_WORDS: Record<string, AlgorithmKind> = {
   'host key type': 'hostkey',
 };
 
+/** The PerSourcePenalties kind (`authfail` ...) a penalty line's reason stands for; the reason itself when unknown. */
+function penaltyKind(reason: string): string {
+  if (/failed authentication/.test(reason)) return 'authfail';
+  if (/without attempting authentication/.test(reason)) return 'noauth';
+  if (/LoginGraceTime/.test(reason)) return 'grace-exceeded';
+  if (/crash/.test(reason)) return 'crash';
+  if (/RefuseConnection/.test(reason)) return 'refuseconnection';
+  return reason;
+}
+
 /** The event an sshd (or sshd-session, sshd-auth) message reports, if it is one sshfix reads. */
 export function sshdEvent(message: string): LogEvent | undefined {
   const text = stripPreauth(message);
   let m = /drop connection #\d+ from \[([^\]]+)\]:\d+ on \[[^\]]+\]:\d+ (?:past [Mm]ax[Ss]tartups|penalty: (.*))$/.exec(text);
   if (m) return m[2] !== undefined ? { kind: 'penalty-drop', client: m[1] as string, reason: m[2] } : { kind: 'maxstartups-drop', client: m[1] as string };
+  // As 10.0's srclimit.c logs them (VERBOSE for deferred ones, INFO once active):
+  //   srclimit_penalise: ipv4: new 127.0.0.10/32 deferred penalty of 10 seconds for penalty: failed authentication
+  //   srclimit_penalise: 127.0.0.10/32: activating ipv4 penalty of 19 seconds for penalty: failed authentication
+  m = /srclimit_penalise: ipv[46]: new (\S+) (?:deferred|active) penalty of (\d+(?:\.\d+)?) seconds for (?:penalty: )?(.*)$/.exec(text) ??
+    /srclimit_penalise: (\S+): activating ipv[46] penalty of (\d+(?:\.\d+)?) seconds for (?:penalty: )?(.*)$/.exec(text);
+  if (m) return { kind: 'penalty', client: m[1] as string, seconds: Number(m[2]), penalty: penaltyKind(m[3] as string) };
   m = /(?:new|activating) (\S+) penalty of (\d+(?:\.\d+)?) seconds for (\S+)/.exec(text);
   if (m) return { kind: 'penalty', penalty: m[1] as string, seconds: Number(m[2]), client: (m[3] as string).replace(/[,;:]$/, '') };
   if (/(?:beginning|exited|in) MaxStartups throttling/.test(text)) return { kind: 'maxstartups-throttling', text };

@@ -27,6 +27,8 @@ import {
   layoutLab,
   renderLabInventory,
   renderLabKnownHosts,
+  isOpensshBuildName,
+  splitScenarioEntry,
   type LabHostSpec,
 } from './layout.js';
 import {
@@ -54,6 +56,38 @@ const OVERLAID = ['/etc', '/var/log', '/var/lib', '/var/backups', '/root', '/hom
  * whatever an earlier use of sshfix left on the machine must not appear on every lab host.
  */
 const FRESH_FROM_SKELETON: ReadonlySet<string> = new Set(['/root', '/home', '/var/backups']);
+/** Where `scripts/build-openssh.sh` installs its builds, one directory per version. */
+export const DEFAULT_OPENSSH_PREFIX = '/opt/sshfix-openssh';
+
+export function opensshBuildDir(build: string): string {
+  return join(process.env['SSHFIX_OPENSSH_PREFIX'] || DEFAULT_OPENSSH_PREFIX, build);
+}
+
+/** The helper programs' directory of Debian's openssh, which a host on a build sees with the build's helpers in it. */
+const OPENSSH_LIBEXEC = '/usr/lib/openssh';
+/** Client programs of a build bound over the machine's, so `ssh -Q` on the host answers for the build. */
+const BUILD_CLIENT_PROGRAMS = ['ssh', 'ssh-keygen', 'ssh-keyscan', 'ssh-add', 'ssh-agent', 'scp', 'sftp'] as const;
+
+/** The version an sshd binary reports (`OpenSSH_10.0p2, OpenSSL ...` → 10.0p2). */
+export function opensshVersionOf(sshd: string): string | undefined {
+  const result = spawnSync(sshd, ['-V'], { encoding: 'utf8' });
+  return /OpenSSH_(\d+\.\d+(?:p\d+)?)/.exec(`${result.stdout ?? ''}${result.stderr ?? ''}`)?.[1];
+}
+
+/** Checks that a build is installed and answers, with the command that builds it otherwise. */
+function checkOpensshBuild(build: string): string {
+  const dir = opensshBuildDir(build);
+  const sshd = join(dir, 'sbin', 'sshd');
+  const version = existsSync(sshd) ? opensshVersionOf(sshd) : undefined;
+  if (!version) {
+    throw new LabError(
+      `OpenSSH ${build} is not built in ${dir}: build it with \`bash scripts/build-openssh.sh ${build}\` (about 4 minutes), ` +
+        'or set SSHFIX_OPENSSH_PREFIX to where your builds are.',
+    );
+  }
+  return version;
+}
+
 /** Directories each host gets an empty private tmpfs for. */
 const PRIVATE_TMPFS = [
   { path: '/run', mode: '0755' },
@@ -69,6 +103,10 @@ export interface LabHostState {
   name: string;
   address: string;
   scenario: string;
+  /** The OpenSSH build the host runs (e.g. "10.0p1"); absent: the machine's own sshd. */
+  openssh?: string;
+  /** What its sshd says it is (`sshd -V`), e.g. "9.2p1" or "10.0p2". */
+  opensshVersion?: string;
   /** sshd, started with -D so it stays the namespace's first process. */
   sshd: ProcessIdentity;
   /** /proc/PID/ns/mnt of that process, e.g. "mnt:[4026532177]". */
@@ -364,6 +402,7 @@ function accountFiles(passwordHash: string): SeedFile[] {
 interface PreparedHost {
   spec: LabHostSpec;
   bootScript: string;
+  opensshVersion?: string;
 }
 
 /** What every host copies from the machine, read once per `lab up` rather than once per host. */
@@ -412,6 +451,15 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
     mkdirSync(join(root, slug, 'work'), { recursive: true });
   }
   const writer = upperWriter(root);
+  const build = spec.openssh ? opensshBuildDir(spec.openssh) : undefined;
+  if (build) {
+    // The build's helpers (sshd-session, sshd-auth, sftp-server ...) beside Debian's, as a host
+    // with that version installed has them.
+    const upper = join(root, 'usr-lib-openssh', 'upper');
+    mkdirSync(upper, { recursive: true });
+    mkdirSync(join(root, 'usr-lib-openssh', 'work'), { recursive: true });
+    for (const entry of readdirSync(join(build, 'libexec'))) symlinkSync(join(build, 'libexec', entry), join(upper, entry));
+  }
   for (const file of spec.scenario.files) writer.write(file);
   writer.write({ path: '/etc/hostname', content: `${spec.name}\n` });
   // sudo and PAM look the hostname up; the machine's /etc/hosts plus this host's own line.
@@ -468,12 +516,23 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
     ...DEVICES.map((device) => `mount --bind /dev/${device} ${q(join(dev, device))}`),
     `mount --bind /dev/pts ${q(join(dev, 'pts'))}`,
     `mount --rbind ${q(dev)} /dev`,
+    // A host on another OpenSSH build: its binaries where Debian's are, so `command -v sshd`,
+    // `ssh -Q` and a reload's re-exec of /usr/sbin/sshd all find the build.
+    ...(build
+      ? [
+          `mount -t overlay sshfix-lab -o ${q(`lowerdir=${OPENSSH_LIBEXEC},upperdir=${join(root, 'usr-lib-openssh', 'upper')},workdir=${join(root, 'usr-lib-openssh', 'work')}`)} ${OPENSSH_LIBEXEC}`,
+          `mount --bind ${q(join(build, 'sbin', 'sshd'))} /usr/sbin/sshd`,
+          ...BUILD_CLIENT_PROGRAMS.filter((name) => existsSync(`/usr/bin/${name}`) && existsSync(join(build, 'bin', name))).map(
+            (name) => `mount --bind ${q(join(build, 'bin', name))} /usr/bin/${name}`,
+          ),
+        ]
+      : []),
     'mkdir -p /run/sshd && chmod 0755 /run/sshd',
     ...hide.map((path) => `rm -f ${q(path)}`),
     `hostname ${q(spec.name)}`,
     ...(spec.scenario.daemons ?? []).flatMap((daemon) => daemonStartLines(daemon, tools)),
     // No -E: sshd logs through syslog(3), and libwrap's refusals with it.
-    `exec ${q(tools.sshd)} -D -o ${q(`ListenAddress=${spec.address}:22`)}`,
+    `exec ${build ? '/usr/sbin/sshd' : q(tools.sshd)} -D -o ${q(`ListenAddress=${spec.address}:22`)}`,
   ];
   const bootScript = join(root, 'boot.sh');
   writeFileSync(bootScript, lines.join('\n') + '\n', { mode: 0o755 });
@@ -516,7 +575,7 @@ async function bootHost(
   // stopped now, `lab down` still finds it.
   const record = (mountNamespace: string): void => {
     const started = identify(pid);
-    if (started) onStarted({ name: spec.name, address: spec.address, scenario: spec.scenario.name, sshd: started, mountNamespace });
+    if (started) onStarted({ ...hostLabel(prepared), sshd: started, mountNamespace });
   };
   record('');
   const ours = mountNamespaceOf(process.pid);
@@ -559,7 +618,18 @@ async function bootHost(
     writeFileSync(target, file.content, { mode: file.mode ?? 0o644 });
   }
   if (spec.scenario.daemons?.includes('fail2ban')) await waitForFail2ban(spec.name, root, logPath);
-  return { name: spec.name, address: spec.address, scenario: spec.scenario.name, sshd: identity, mountNamespace: namespace };
+  return { ...hostLabel(prepared), sshd: identity, mountNamespace: namespace };
+}
+
+function hostLabel(prepared: PreparedHost): Pick<LabHostState, 'name' | 'address' | 'scenario' | 'openssh' | 'opensshVersion'> {
+  const { spec } = prepared;
+  return {
+    name: spec.name,
+    address: spec.address,
+    scenario: spec.scenario.name,
+    ...(spec.openssh ? { openssh: spec.openssh } : {}),
+    ...(prepared.opensshVersion ? { opensshVersion: prepared.opensshVersion } : {}),
+  };
 }
 
 /** A host is up once its daemons are: fail2ban's jails start a moment after sshd answers. */
@@ -601,8 +671,10 @@ export interface LabUpOptions {
   hosts?: number;
   /** Default: the running lab's first address, else DEFAULT_FIRST_ADDRESS. */
   firstAddress?: string;
-  /** Default: the running lab's, else every scenario round-robin. */
+  /** Default: the running lab's, else every scenario round-robin; each optionally with the build its hosts run: `penalties@10.0p1`. */
   scenarios?: readonly string[];
+  /** The OpenSSH build hosts run unless their scenario names one, e.g. "10.0p1". */
+  openssh?: string;
   /** Called with one line per event (host started, kept, stopped). */
   onEvent?: (line: string) => void;
 }
@@ -635,16 +707,26 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
   const hosts = options.hosts ?? (previous.length > 0 ? previous.length : DEFAULT_LAB_HOSTS);
   const firstAddress = options.firstAddress ?? previous[0]?.address ?? DEFAULT_FIRST_ADDRESS;
   const scenarios: LabScenario[] = [];
-  for (const name of options.scenarios ?? previous.map((h) => h.scenario)) {
+  const scenarioOpenssh: (string | undefined)[] = [];
+  for (const entry of options.scenarios ?? previous.map((h) => (h.openssh ? `${h.scenario}@${h.openssh}` : h.scenario))) {
+    const { name, openssh } = splitScenarioEntry(entry);
     const scenario = findLabScenario(name);
     if (!scenario) throw new LabError(`unknown lab scenario "${name}"`);
     scenarios.push(scenario);
+    scenarioOpenssh.push(openssh);
   }
   let specs: LabHostSpec[];
   try {
-    specs = layoutLab({ hosts, firstAddress, scenarios });
+    specs = layoutLab({ hosts, firstAddress, scenarios, scenarioOpenssh, ...(options.openssh ? { openssh: options.openssh } : {}) });
   } catch (error) {
     throw new LabError((error as Error).message);
+  }
+  // Every build the lab needs must be there before any host starts; the machine's version is asked once.
+  const versions = new Map<string | undefined, string | undefined>([[undefined, opensshVersionOf(tools.sshd)]]);
+  for (const build of new Set(specs.map((s) => s.openssh))) {
+    if (build === undefined) continue;
+    if (!isOpensshBuildName(build)) throw new LabError(`"${build}" is not an OpenSSH build name such as 10.0p1`);
+    versions.set(build, checkOpensshBuild(build));
   }
   if (specs.some((s) => s.scenario.daemons?.includes('fail2ban'))) {
     const found = findProgram('fail2ban-server', ['/usr/bin/fail2ban-server']);
@@ -662,7 +744,8 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
     const spec = specs.find((s) => s.name === host.name);
     // A host started before hosts had a private /dev (and a /dev/log) is restarted, not kept.
     const current = existsSync(hostDev(paths, host.name));
-    if (spec && spec.address === host.address && spec.scenario.name === host.scenario && current && hostIsUp(host)) {
+    const sameBuild = spec?.openssh === host.openssh;
+    if (spec && spec.address === host.address && spec.scenario.name === host.scenario && sameBuild && current && hostIsUp(host)) {
       kept.push(host);
       say(`${host.name} ${host.address} already running (${host.scenario})`);
     } else {
@@ -681,7 +764,11 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
   const toStart = specs.filter((s) => !kept.some((k) => k.name === s.name));
   const states = [...kept];
   ensureSkeleton(paths);
-  const prepared = toStart.map((spec) => prepareHost(paths, tools, spec, userKey, machine));
+  const prepared = toStart.map((spec) => {
+    const host = prepareHost(paths, tools, spec, userKey, machine);
+    const version = versions.get(spec.openssh);
+    return version ? { ...host, opensshVersion: version } : host;
+  });
   // Every host's /dev/log must answer before its sshd starts, or its first lines are lost.
   try {
     syslog = await ensureSyslogReceiver(tools.rsyslogd, syslogPaths(paths.dir), specs.map((s) => syslogHost(paths, s.name)), syslog);
@@ -756,6 +843,10 @@ export interface LabHostStatus {
   name: string;
   address: string;
   scenario: string;
+  /** The build the host runs, absent for the machine's own sshd. */
+  openssh?: string;
+  /** What the host's sshd says it is (`sshd -V`). */
+  opensshVersion?: string;
   running: boolean;
   /** The SSH banner sshd sent, when it answered. */
   banner?: string;
@@ -767,7 +858,15 @@ export async function labStatus(dir: string): Promise<{ paths: LabPaths; hosts: 
   const hosts = await inBatches(state?.hosts ?? [], 64, async (host): Promise<LabHostStatus> => {
     const running = hostIsUp(host);
     const banner = running ? await probeBanner(host.address, 22, 2000) : undefined;
-    return { name: host.name, address: host.address, scenario: host.scenario, running, ...(banner ? { banner } : {}) };
+    return {
+      name: host.name,
+      address: host.address,
+      scenario: host.scenario,
+      ...(host.openssh ? { openssh: host.openssh } : {}),
+      ...(host.opensshVersion ? { opensshVersion: host.opensshVersion } : {}),
+      running,
+      ...(banner ? { banner } : {}),
+    };
   });
   return { paths, hosts };
 }

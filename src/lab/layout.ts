@@ -11,6 +11,11 @@ export interface LabHostSpec {
   /** The loopback address sshd listens on (port 22). */
   address: string;
   scenario: LabScenario;
+  /**
+   * The OpenSSH build the host runs (a directory name under the builds' prefix, e.g. "10.0p1");
+   * absent: the machine's own sshd.
+   */
+  openssh?: string;
 }
 
 export interface LabLayoutOptions {
@@ -19,6 +24,23 @@ export interface LabLayoutOptions {
   firstAddress: string;
   /** Scenario names to take round-robin; all of them, in their seeding order, when absent. */
   scenarios?: readonly LabScenario[];
+  /** The build every host runs unless its scenario entry names one (`--openssh`). */
+  openssh?: string;
+  /** Per entry of `scenarios`, the build its hosts run (`--scenarios penalties@10.0p1`). */
+  scenarioOpenssh?: readonly (string | undefined)[];
+}
+
+/** A build name as `scripts/build-openssh.sh` takes it: 10.0p1. */
+const BUILD_NAME = /^\d+\.\d+p\d+$/;
+
+export function isOpensshBuildName(text: string): boolean {
+  return BUILD_NAME.test(text);
+}
+
+/** `name` or `name@10.0p1`, as `--scenarios` lists them. */
+export function splitScenarioEntry(entry: string): { name: string; openssh?: string } {
+  const at = entry.indexOf('@');
+  return at === -1 ? { name: entry } : { name: entry.slice(0, at), openssh: entry.slice(at + 1) };
 }
 
 export const DEFAULT_FIRST_ADDRESS = '127.77.0.1';
@@ -63,12 +85,16 @@ export function layoutLab(options: LabLayoutOptions): LabHostSpec[] {
   if (problem) throw new RangeError(problem);
   let next = parseIPv4(options.firstAddress) as number;
   const specs: LabHostSpec[] = [];
+  const explicit = options.scenarios && options.scenarios.length > 0 ? options.scenarioOpenssh : undefined;
   for (let i = 0; i < options.hosts; i++) {
     while (next % 256 === 0 || next % 256 === 255) next++;
+    const scenario = scenarios[i % scenarios.length] as LabScenario;
+    const openssh = explicit?.[i % scenarios.length] ?? options.openssh ?? scenario.openssh;
     specs.push({
       name: labHostName(i, options.hosts),
       address: formatIPv4(next),
-      scenario: scenarios[i % scenarios.length] as LabScenario,
+      scenario,
+      ...(openssh ? { openssh } : {}),
     });
     next++;
   }
@@ -105,13 +131,20 @@ export function renderLabInventory(input: LabInventoryInput): string {
     'hosts:',
   ];
   for (const host of input.hosts) {
-    lines.push(`  ${host.name}: { address: ${host.address} }   # ${host.scenario.name}: ${host.scenario.summary}`);
+    const build = host.openssh ? ` (OpenSSH ${host.openssh})` : '';
+    lines.push(`  ${host.name}: { address: ${host.address} }   # ${host.scenario.name}: ${host.scenario.summary}${build}`);
   }
   const groups = new Map<string, string[]>();
   for (const host of input.hosts) {
     const members = groups.get(host.scenario.name) ?? [];
     members.push(host.name);
     groups.set(host.scenario.name, members);
+  }
+  // Hosts on a build of their own are also grouped by it (`-l openssh-10.0p1`).
+  for (const host of input.hosts) {
+    if (!host.openssh) continue;
+    const name = `openssh-${host.openssh}`;
+    groups.set(name, [...(groups.get(name) ?? []), host.name]);
   }
   lines.push('groups:');
   for (const [name, members] of groups) {

@@ -25,6 +25,8 @@ export interface LabScenario {
   filesAfterStart?: readonly SeedFile[];
   /** Daemons the host runs beside sshd, started inside its namespaces before sshd. */
   daemons?: readonly LabDaemon[];
+  /** The OpenSSH build the scenario needs (`scripts/build-openssh.sh`), unless the lab names another. */
+  openssh?: string;
 }
 
 /** A daemon the lab knows how to start inside a host (lab.ts holds the command line). */
@@ -389,6 +391,21 @@ bantime = 1h
   daemons: ['fail2ban'],
 };
 
+/**
+ * OpenSSH 10 after an upgrade: PerSourcePenalties (on by default since 9.8) penalises an address
+ * whose logins keep failing, e.g. a CI runner with a stale key, and then refuses every connection
+ * from it, its good logins included, with "Not allowed at this time".
+ */
+const penalties: LabScenario = {
+  name: 'penalties',
+  summary: 'OpenSSH 10 penalises addresses whose logins fail (PerSourcePenalties)',
+  files: [
+    sshdConfig(DEBIAN_12_SSHD_CONFIG),
+    dropIn('50-penalties.conf', '# Brute-force protection after the upgrade to OpenSSH 10 (ticket OPS-2291)\nPerSourcePenalties authfail:10 max:600\n'),
+  ],
+  openssh: '10.0p1',
+};
+
 /** In seeding order: a lab of N hosts takes them round-robin. */
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   debianCloud,
@@ -403,9 +420,9 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
 /**
  * Scenarios a lab gets only when `--scenarios` names them: each runs a daemon per host (a
  * fail2ban server is a Python process of about 20 MB), which a default lab of hundreds of hosts
- * should not multiply.
+ * should not multiply; penalties runs an OpenSSH build that a machine may not have.
  */
-export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban];
+export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban, penalties];
 
 export function findLabScenario(name: string): LabScenario | undefined {
   return [...LAB_SCENARIOS, ...ON_REQUEST_SCENARIOS].find((s) => s.name === name);

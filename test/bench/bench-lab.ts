@@ -84,13 +84,13 @@ export function busyBenchAddresses(): string[] {
 
 export type LabUpResult = { ok: true; lab: BenchLab; seconds: number } | { ok: false; started: number; seconds: number; message: string };
 
-export async function startBenchLab(dir: string, hosts: number): Promise<LabUpResult> {
+export async function startBenchLab(dir: string, hosts: number, openssh?: string): Promise<LabUpResult> {
   const busy = busyBenchAddresses();
   if (busy.length > 0) {
     const shown = busy.slice(0, 5).join(', ') + (busy.length > 5 ? ` and ${busy.length - 5} more` : '');
     return { ok: false, started: 0, seconds: 0, message: `the bench's addresses are in use on port 22 (${shown}): a lab left running there? stop it with sshfix lab down --dir DIR` };
   }
-  const run = await runLabCommand(['up', '--hosts', String(hosts), '--dir', dir, '--first-address', BENCH_FIRST_ADDRESS]);
+  const run = await runLabCommand(['up', '--hosts', String(hosts), '--dir', dir, '--first-address', BENCH_FIRST_ADDRESS, ...(openssh ? ['--openssh', openssh] : [])]);
   const started = readLabHosts(dir);
   if (run.status !== 0 || started.length !== hosts) {
     // The error, not the progress lines ("lab-01 127.77.50.1 started (...)") around it.

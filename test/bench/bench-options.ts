@@ -19,16 +19,19 @@ export interface BenchOptions {
   ansible: boolean;
   /** Keep the bench's scratch directory (outputs of every run) for inspection. */
   keep: boolean;
+  /** The OpenSSH build the lab's hosts run (`lab up --openssh`); the machine's sshd when absent. */
+  openssh?: string;
 }
 
-export const USAGE = `usage: node build/test/bench/run.js [--only fleet|load] [--sizes 50,500] [--reps 3,1] [--forks 100] [--connect-timeout 60] [--no-ansible] [--keep]
+export const USAGE = `usage: node build/test/bench/run.js [--only fleet|load] [--sizes 50,500] [--reps 3,1] [--forks 100] [--connect-timeout 60] [--no-ansible] [--keep] [--openssh 10.0p1]
   --only             one part: fleet (the lab runs) or load (validate on a 5 MB playbook and a 100k-host inventory; no lab)
   --sizes            fleet sizes, each on a fresh lab (at most ${BENCH_MAX_HOSTS}: the bench's address block)
   --reps             runs per size, one number for all or one per size (default: 3 up to 100 hosts, else 1)
   --forks            hosts worked on at once, the same for all three contenders (default 100)
   --connect-timeout  seconds each contender may take to connect and log in (default 60)
   --no-ansible       leave Ansible out
-  --keep             keep the scratch directory with every run's output`;
+  --keep             keep the scratch directory with every run's output
+  --openssh          run the lab's hosts on this OpenSSH build (scripts/build-openssh.sh), not the machine's sshd`;
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
@@ -50,6 +53,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
   let connectTimeoutS = 60;
   let ansible = true;
   let keep = false;
+  let openssh: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string | undefined => argv[++i];
@@ -78,6 +82,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
       case '--keep':
         keep = true;
         break;
+      case '--openssh': {
+        const build = value();
+        if (!build || !/^\d+\.\d+p\d+$/.test(build)) throw new BenchUsageError(`--openssh wants a build such as 10.0p1, not "${build ?? ''}"`);
+        openssh = build;
+        break;
+      }
       case '-h':
       case '--help':
         return 'help';
@@ -89,5 +99,5 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
   if (tooBig !== undefined) throw new BenchUsageError(`--sizes ${tooBig}: the bench's address block (127.77.50.1 to 127.77.52.254) holds at most ${BENCH_MAX_HOSTS} hosts`);
   if (reps && reps.length !== 1 && reps.length !== sizes.length) throw new BenchUsageError(`--reps wants one number, or one per size (${sizes.length})`);
   const perSize = sizes.map((n, i) => (reps ? ((reps.length === 1 ? reps[0] : reps[i]) as number) : defaultReps(n)));
-  return { parts, sizes, reps: perSize, forks, connectTimeoutS, ansible, keep };
+  return { parts, sizes, reps: perSize, forks, connectTimeoutS, ansible, keep, ...(openssh ? { openssh } : {}) };
 }

@@ -96,7 +96,7 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
   mkdirSync(workDir, { recursive: true });
   const result: SizeResult = { hosts, runs: [], summaries: {}, targets: [], notes: [] };
   say(`bench: starting a lab of ${hosts} hosts in ${labDir}`);
-  const up = await startBenchLab(labDir, hosts);
+  const up = await startBenchLab(labDir, hosts, options.openssh);
   try {
     result.labUpSeconds = up.seconds;
     if (interrupt.signal.aborted) throw new Interrupted();
@@ -169,14 +169,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const fleet = options.parts.includes('fleet');
   if (fleet) requireLabMachine();
   requireGnuTime();
-  const machine = machineFacts();
+  const machine: Record<string, unknown> = { ...machineFacts(), ...(options.openssh ? { labOpenssh: options.openssh } : {}) };
   const ansible: AnsibleAvailability = !fleet
     ? { available: false, reason: 'left out (--only load)' }
     : options.ansible ? findAnsible() : { available: false, reason: 'left out (--no-ansible)' };
   if (fleet) {
     process.stdout.write(
       `sshfix bench: sizes ${options.sizes.join(', ')} (runs ${options.reps.join(', ')}), forks ${options.forks} for all contenders, ` +
-        `connect timeout ${options.connectTimeoutS} s; machine: ${String(machine['cpus'])} CPUs, ${String(machine['memoryMb'])} MB, ${String(machine['openssh'])}\n` +
+        `connect timeout ${options.connectTimeoutS} s; machine: ${String(machine['cpus'])} CPUs, ${String(machine['memoryMb'])} MB, ${String(machine['openssh'])}` +
+        `${options.openssh ? `; lab hosts on the OpenSSH ${options.openssh} build` : ''}\n` +
         `Ansible: ${ansible.available ? ansible.version : `NOT MEASURED: ${ansible.reason}`}\n\n`,
     );
   }

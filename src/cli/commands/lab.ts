@@ -1,7 +1,7 @@
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_FIRST_ADDRESS, MAX_LAB_HOSTS } from '../../lab/layout.js';
+import { DEFAULT_FIRST_ADDRESS, MAX_LAB_HOSTS, isOpensshBuildName, splitScenarioEntry } from '../../lab/layout.js';
 import { DEFAULT_LAB_DIR, DEFAULT_LAB_HOSTS, LabError, labDown, labStatus, labUp } from '../../lab/lab.js';
 import { findLabScenario, LAB_SCENARIOS, ON_REQUEST_SCENARIOS } from '../../lab/scenarios.js';
 import { ExitCode } from '../exit-codes.js';
@@ -15,13 +15,20 @@ function parseHostCount(value: string): number {
 }
 
 function parseScenarioList(value: string): string[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !findLabScenario(n));
+  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = entries.map((e) => splitScenarioEntry(e).name).filter((n) => !findLabScenario(n));
   if (unknown.length > 0) {
     const known = [...LAB_SCENARIOS, ...ON_REQUEST_SCENARIOS].map((s) => s.name).join(', ');
     throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; known: ${known}.`);
   }
-  return names;
+  const badBuild = entries.map((e) => splitScenarioEntry(e).openssh).find((b) => b !== undefined && !isOpensshBuildName(b));
+  if (badBuild !== undefined) throw new InvalidArgumentError(`"${badBuild}" is not an OpenSSH build such as 10.0p1 (name@10.0p1).`);
+  return entries;
+}
+
+function parseOpensshBuild(value: string): string {
+  if (!isOpensshBuildName(value)) throw new InvalidArgumentError('expected an OpenSSH build such as 10.0p1 (see scripts/build-openssh.sh).');
+  return value;
 }
 
 /** How this process was started, to print commands that work as written: `sshfix` only when installed under that name. */
@@ -75,16 +82,23 @@ export function registerLabCommand(program: Command): void {
     .option(
       '--scenarios <LIST>',
       `comma-separated scenarios to seed round-robin (default: the running lab's, else, in order: ${LAB_SCENARIOS.map((s) => s.name).join(', ')}; ` +
-        `only when named: ${ON_REQUEST_SCENARIOS.map((s) => s.name).join(', ')})`,
+        `only when named: ${ON_REQUEST_SCENARIOS.map((s) => s.name).join(', ')}); ` +
+        'NAME@10.0p1 runs that scenario\'s hosts on an OpenSSH build',
       parseScenarioList,
     )
-    .action(async (opts: { hosts?: number; dir: string; firstAddress?: string; scenarios?: string[] }) =>
+    .option(
+      '--openssh <BUILD>',
+      'run the hosts on the OpenSSH build BUILD (e.g. 10.0p1, made by scripts/build-openssh.sh) instead of the machine\'s sshd',
+      parseOpensshBuild,
+    )
+    .action(async (opts: { hosts?: number; dir: string; firstAddress?: string; scenarios?: string[]; openssh?: string }) =>
       guarded(async () => {
         const summary = await labUp({
           dir: opts.dir,
           ...(opts.hosts !== undefined ? { hosts: opts.hosts } : {}),
           ...(opts.firstAddress !== undefined ? { firstAddress: opts.firstAddress } : {}),
           ...(opts.scenarios ? { scenarios: opts.scenarios } : {}),
+          ...(opts.openssh ? { openssh: opts.openssh } : {}),
           onEvent: (line) => process.stderr.write(`${line}\n`),
         });
         process.stdout.write(
@@ -127,7 +141,8 @@ export function registerLabCommand(program: Command): void {
           const width = Math.max(...hosts.map((h) => h.name.length));
           for (const h of hosts) {
             const state = h.banner ? `up    ${h.banner}` : h.running ? 'not answering' : 'stopped';
-            process.stdout.write(`${h.name.padEnd(width)}  ${h.address.padEnd(15)}  ${h.scenario.padEnd(18)}  ${state}\n`);
+            const version = `OpenSSH ${h.opensshVersion ?? '?'}${h.openssh ? ` (build ${h.openssh})` : ''}`;
+            process.stdout.write(`${h.name.padEnd(width)}  ${h.address.padEnd(15)}  ${h.scenario.padEnd(18)}  ${version.padEnd(29)}  ${state}\n`);
           }
           process.stdout.write(`inventory: ${paths.inventory}\n`);
         }

@@ -591,6 +591,7 @@ function planListChange(
   options: SshdEditOptions,
 ): Plan {
   if (keyword.value === 'algorithms') return planAlgorithmChange(tree, keyword, op, values, directives, scope, ctx, options);
+  if (keyword.value === 'address-list') return planCommaListChange(tree, keyword, op, values, directives, scope, ctx, options);
   const buffer = new EditBuffer();
   const warnings: Diagnostic[] = [];
   const occ = occurrences(directives, keyword, scope.blocks);
@@ -629,6 +630,34 @@ function planListChange(
     warnings.push({ severity: 'warning', code: 'allow-list-emptied', message: `removing the last ${keyword.name} entries lets every ${keyword.dumpName === 'allowusers' ? 'user' : 'group'} in` });
   }
   return { buffer, reason: `${keyword.name} does not contain ${values.join(' ')} ${scope.label}`, warnings };
+}
+
+/**
+ * `add`/`remove` on a one-word comma list whose first line wins (PerSourcePenaltyExemptList): the
+ * entries go into, or out of, the line sshd uses; its other lines only ever shadowed.
+ */
+function planCommaListChange(
+  tree: SshdConfigTree,
+  keyword: SshdKeyword,
+  op: 'add' | 'remove',
+  values: readonly string[],
+  directives: SshdDirective[],
+  scope: Scope,
+  ctx: SshdValueContext,
+  options: SshdEditOptions,
+): Plan {
+  const buffer = new EditBuffer();
+  const warnings: Diagnostic[] = [];
+  const winner = occurrences(directives, keyword, scope.blocks)[0];
+  const current = (winner?.line.args?.[0]?.value ?? 'none').split(',').filter((entry) => entry !== 'none');
+  const next = op === 'add' ? [...current, ...values.filter((v) => !current.includes(v))] : current.filter((entry) => !values.includes(entry));
+  if (next.length === current.length) {
+    const reason = `${keyword.name} ${op === 'add' ? 'already contains' : 'does not contain'} ${values.join(' ')} ${scope.label}`;
+    return { buffer, reason, warnings };
+  }
+  if (!winner) return planSet(tree, keyword, next.join(','), directives, scope, ctx, options);
+  buffer.replace(winner.path, winner.line.line, next.length > 0 ? rewriteValue(winner.line, next.join(',')) : commentOut(winner.line, `removed ${values.join(' ')}`));
+  return { buffer, warnings };
 }
 
 function splitItems(values: readonly string[]): string[] {

@@ -31,6 +31,7 @@ export type SshdValueType =
   | 'octal-mask' // StreamLocalBindMask
   | 'netblock-size' // PerSourceNetBlockSize v4[:v6]
   | 'persource-limit' // PerSourceMaxStartups: integer or none
+  | 'address-list' // PerSourcePenaltyExemptList: one word, addresses/CIDRs/patterns joined by commas
   | 'log-level'
   | 'log-facility'
   | 'permit-open' // PermitOpen / PermitListen: host:port ... | any | none
@@ -100,6 +101,8 @@ export interface SshdKeywordChange {
   since: string;
   combine?: SshdCombine;
   matchAllowed?: boolean;
+  /** From this version on, `sshd -T` prints (or stops printing) the keyword. */
+  printed?: boolean;
 }
 
 /** A problem with a value, as a value: `code` is stable, `message` may change wording. */

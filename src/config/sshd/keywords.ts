@@ -221,7 +221,8 @@ const ROWS: readonly Row[] = [
     combine: 'last',
     changes: [{ since: '10.1', combine: 'first' }],
   },
-  { name: 'PerSourceMaxStartups', matchAllowed: false, value: 'persource-limit', combine: 'last', since: '8.5' },
+  // sshd -T: 9.2 keeps the last line, 10.0p2 the first (the releases between are not checked).
+  { name: 'PerSourceMaxStartups', matchAllowed: false, value: 'persource-limit', combine: 'last', since: '8.5', changes: [{ since: '10.0', combine: 'first' }] },
   {
     name: 'PerSourceNetBlockSize',
     matchAllowed: false,
@@ -244,24 +245,20 @@ const ROWS: readonly Row[] = [
   { name: 'PermitUserEnvironment', matchAllowed: false, value: 'permit-user-environment', combine: 'first' },
   { name: 'PubkeyAuthOptions', matchAllowed: true, value: 'pubkey-auth-options', combine: 'first', since: '8.2' },
   // Read but never printed by `sshd -T`.
-  flag('DebianBanner', false, { vendor: 'debian', printed: false }),
+  // Debian's 9.2 does not print it, its 10.0 does (checked with both builds' sshd -T).
+  flag('DebianBanner', false, { vendor: 'debian', printed: false, changes: [{ since: '10.0', printed: true }] }),
   flag('KerberosGetAFSToken', false, { printed: false }),
   { name: 'Include', matchAllowed: true, value: 'include', combine: 'accumulate', since: '8.2', printed: false },
   { name: 'Match', matchAllowed: true, value: 'match', combine: 'accumulate', printed: false },
   // Newer than 9.2: known so that a playbook for a newer host validates, never printed here.
   { name: 'PerSourcePenalties', matchAllowed: false, value: 'string', combine: 'first', since: '9.8', printed: false },
-  {
-    name: 'PerSourcePenaltyExemptList',
-    matchAllowed: false,
-    value: 'string',
-    combine: 'first',
-    since: '9.8',
-    printed: false,
-  },
-  { name: 'SshdSessionPath', matchAllowed: false, value: 'path', combine: 'first', since: '9.8', printed: false },
-  { name: 'SshdAuthPath', matchAllowed: false, value: 'path', combine: 'first', since: '10.0', printed: false },
-  flag('RefuseConnection', true, { since: '9.9', printed: false }),
-  { name: 'PAMServiceName', matchAllowed: true, value: 'string', combine: 'first', since: '9.8', printed: false },
+  // Printed by 9.8+ (`none` when unset, checked against 10.0p2's sshd -T); `add`/`remove` edit the comma list.
+  { name: 'PerSourcePenaltyExemptList', matchAllowed: false, value: 'address-list', combine: 'first', list: true, since: '9.8' },
+  // Printed by the 10.0 build's sshd -T; their defaults come from the host's own empty-config dump.
+  { name: 'SshdSessionPath', matchAllowed: false, value: 'path', combine: 'first', since: '9.8', printed: false, changes: [{ since: '10.0', printed: true }] },
+  { name: 'SshdAuthPath', matchAllowed: false, value: 'path', combine: 'first', since: '10.0' },
+  flag('RefuseConnection', true, { since: '9.9', printed: false, changes: [{ since: '10.0', printed: true }] }),
+  { name: 'PAMServiceName', matchAllowed: true, value: 'string', combine: 'first', since: '9.8', printed: false, changes: [{ since: '10.0', printed: true }] },
   flag('GSSAPIDelegateCredentials', false, { since: '10.3', printed: false }),
   // Deprecated or unsupported: sshd logs them and goes on.
   ignored('UsePrivilegeSeparation'),
@@ -323,7 +320,12 @@ export function lookupSshdKeyword(name: string, version: string = DEFAULT_OPENSS
   let out: SshdKeyword = found;
   for (const c of found.changes ?? []) {
     if (compareVersions(version, c.since) >= 0) {
-      out = { ...out, ...(c.combine ? { combine: c.combine } : {}), ...(c.matchAllowed !== undefined ? { matchAllowed: c.matchAllowed } : {}) };
+      out = {
+        ...out,
+        ...(c.combine ? { combine: c.combine } : {}),
+        ...(c.matchAllowed !== undefined ? { matchAllowed: c.matchAllowed } : {}),
+        ...(c.printed !== undefined ? { printed: c.printed } : {}),
+      };
     }
   }
   if (lower !== found.name.toLowerCase()) {

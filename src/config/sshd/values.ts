@@ -5,6 +5,7 @@
  */
 import { splitArguments } from '../openssh/lexer.js';
 import { DEBIAN_12_DEFAULTS } from './defaults.js';
+import { addressListMatches } from './match.js';
 import type { SshdAlgorithmFamily, SshdKeyword, SshdValueProblem } from './keyword-types.js';
 
 /** Context a value needs besides its text. */
@@ -442,6 +443,17 @@ export function parseSshdArguments(
       if (!good) return problem('invalid-netblock', `${name}: "${arg}" is not v4[:v6] prefix lengths (0-32, 0-128)`);
       v4 = v4!;
       return single(ok([`${v4}:${v6}`]));
+    }
+    case 'address-list': {
+      // sshd's addr_match_list(NULL, arg): addresses, CIDRs without host bits, patterns; no empty entry.
+      if (addressListMatches(undefined, arg) === -2) {
+        return problem(
+          'invalid-address-list',
+          `${name}: "${arg}" is not a comma-separated list of addresses or networks (sshd: invalid address argument)`,
+          'write networks without host bits (10.0.0.0/8, not 10.0.0.1/8) and no empty entries, e.g. 192.0.2.7,198.51.100.0/24',
+        );
+      }
+      return single(ok([arg]));
     }
     case 'persource-limit': {
       if (arg === 'none') return single(ok(['none']));

@@ -37,7 +37,8 @@ function printedAlone(keyword: SshdKeyword, value: string, options: { version: s
 }
 
 /** Names in a printed value: list items, or an algorithm list's comma-separated names. */
-const namesIn = (keyword: SshdKeyword, values: readonly string[]): string[] => (keyword.value === 'algorithms' ? values.flatMap((v) => v.split(',')) : values.flatMap((v) => v.split(/\s+/)));
+const namesIn = (keyword: SshdKeyword, values: readonly string[]): string[] =>
+  keyword.value === 'algorithms' || keyword.value === 'address-list' ? values.flatMap((v) => v.split(',')) : values.flatMap((v) => v.split(/\s+/));
 
 /** The line that decides the value, and the Match block it stands in, for a refusal. */
 function decidingLine(tree: SshdConfigTree, value: EffectiveSshdValue, version: string): string {

@@ -55,10 +55,10 @@ function hostKey(): string {
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Runs every case in one namespace. Results are in case order, then run order. */
-export function runSshdOracle(cases: readonly OracleCase[]): OracleOutcome[][] {
+export function runSshdOracle(cases: readonly OracleCase[], sshd: string = SSHD): OracleOutcome[][] {
   const base = mkdtempSync(join(tmpdir(), 'sshfix-oracle-'));
   try {
-    const scriptPath = prepare(base, cases);
+    const scriptPath = prepare(base, cases, sshd);
     const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', scriptPath], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`oracle namespace failed (exit ${String(r.status)}): ${r.stderr}`);
     return collect(base, cases);
@@ -107,7 +107,7 @@ function collect(base: string, cases: readonly OracleCase[]): OracleOutcome[][] 
 }
 
 /** Writes every case's tree under `base` and the script that runs them; returns the script path. */
-function prepare(base: string, cases: readonly OracleCase[]): string {
+function prepare(base: string, cases: readonly OracleCase[], sshd: string = SSHD): string {
   {
     const key = hostKey();
     const script: string[] = ['set -u', 'mount -t tmpfs tmpfs /run || exit 90', 'mkdir -p /run/sshd'];
@@ -138,7 +138,7 @@ function prepare(base: string, cases: readonly OracleCase[]): string {
       c.runs.forEach((r, j) => {
         const args = [`-${r.mode}`, '-f', '/etc/ssh/sshd_config', ...(r.spec !== undefined ? ['-C', r.spec] : [])];
         const out = join(base, `${i}.${j}`);
-        script.push(`(cd / && ${SSHD} ${args.map(shellQuote).join(' ')}) >${shellQuote(`${out}.out`)} 2>${shellQuote(`${out}.err`)}; echo $? >${shellQuote(`${out}.rc`)}`);
+        script.push(`(cd / && ${shellQuote(sshd)} ${args.map(shellQuote).join(' ')}) >${shellQuote(`${out}.out`)} 2>${shellQuote(`${out}.err`)}; echo $? >${shellQuote(`${out}.rc`)}`);
       });
       script.push('umount /etc/ssh || exit 92');
       if (needsOverlay) script.push('umount /etc || exit 94');

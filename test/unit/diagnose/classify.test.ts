@@ -120,6 +120,20 @@ describe('classifyDrop: connection setup', () => {
     assert.deepEqual(codes(notAllowed), ['per-source-penalty']);
   });
 
+  it('per-source-penalty from the 10.0p2 lab host\'s real lines: VERBOSE penalty lines name the /32 block, the drop line the address; no maxstartups', () => {
+    const real = [
+      'Nov 30 12:53:10 lab-02 sshd-session[14134]: Failed publickey for root from 192.0.2.7 port 45607 ssh2: ED25519 SHA256:qyHSVZfkCZt7WB7twcKF6JWEsMg/CBVGYuYyYF4fbXk',
+      'Nov 30 12:53:10 lab-02 sshd-session[14134]: Connection closed by authenticating user root 192.0.2.7 port 45607 [preauth]',
+      'Nov 30 12:53:10 lab-02 sshd[7862]: srclimit_penalise: ipv4: new 192.0.2.7/32 deferred penalty of 10 seconds for penalty: failed authentication',
+      'Nov 30 12:53:10 lab-02 sshd[7862]: srclimit_penalise: 192.0.2.7/32: activating ipv4 penalty of 19 seconds for penalty: failed authentication',
+      'Nov 30 12:53:12 lab-02 sshd[7862]: drop connection #0 from [192.0.2.7]:43523 on [192.0.2.1]:22 penalty: failed authentication',
+    ].join('\n');
+    const d = diagnose({ evidence: evidence({ opensshVersion: '10.0p2', log: log(real) }) });
+    assert.deepEqual(codes(d), ['per-source-penalty']);
+    const lines = d.causes[0]?.evidence.map((e) => e.line) ?? [];
+    assert.deepEqual(lines.filter((l) => l !== undefined), [3, 4, 5]);
+  });
+
   it('deny-users, allow-groups and deny-groups as sshd decides them', () => {
     assert.deepEqual(codes(diagnose({ evidence: evidence({ sshd: new Map([['denyusers', ['alice@192.0.2.0/24']]]) }) })), ['deny-users']);
     assert.deepEqual(codes(diagnose({ evidence: evidence({ sshd: new Map([['allowgroups', ['admins']]]), groups: ['alice', 'users'] }) })), ['allow-groups']);

@@ -45,6 +45,21 @@ describe('log lines by OpenSSH version', () => {
     });
   });
 
+  it('10.0p2 lines as the lab\'s penalties host logged them (Debian 13 build, rsyslog traditional format)', () => {
+    const drop = read('Nov 30 15:51:38 lab-02 sshd[7862]: drop connection #0 from [127.0.0.9]:60257 on [127.77.91.2]:22 penalty: failed authentication');
+    assert.deepEqual(drop?.event, { kind: 'penalty-drop', client: '127.0.0.9', reason: 'failed authentication' });
+    const deferred = read('Nov 30 15:53:10 lab-02 sshd[7862]: srclimit_penalise: ipv4: new 127.0.0.10/32 deferred penalty of 10 seconds for penalty: failed authentication');
+    assert.deepEqual(deferred?.event, { kind: 'penalty', client: '127.0.0.10/32', seconds: 10, penalty: 'authfail' });
+    const active = read('Nov 30 15:53:10 lab-02 sshd[7862]: srclimit_penalise: 127.0.0.10/32: activating ipv4 penalty of 19 seconds for penalty: failed authentication');
+    assert.deepEqual(active?.event, { kind: 'penalty', client: '127.0.0.10/32', seconds: 19, penalty: 'authfail' });
+    const v6 = sshdEvent('srclimit_penalise: 2001:db8::/64: activating ipv6 penalty of 30 seconds for penalty: connections without attempting authentication');
+    assert.deepEqual(v6, { kind: 'penalty', client: '2001:db8::/64', seconds: 30, penalty: 'noauth' });
+    const failed = read('Nov 30 15:53:10 lab-02 sshd-session[14134]: Failed publickey for root from 127.0.0.10 port 45607 ssh2: ED25519 SHA256:qyHSVZfkCZt7WB7twcKF6JWEsMg/CBVGYuYyYF4fbXk');
+    assert.equal(failed?.program, 'sshd-session');
+    assert.deepEqual(failed?.event, { kind: 'auth-failed', method: 'publickey', user: 'root', client: '127.0.0.10' });
+    assert.equal(read('Nov 30 15:53:08 lab-02 sshd[7862]: Received SIGHUP; restarting.'), undefined);
+  });
+
   it('every access-list refusal wording of auth.c', () => {
     const lists = [
       ['not listed in AllowUsers', 'AllowUsers'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { checkFirstAddress, labHostName, layoutLab, renderLabInventory, renderLabKnownHosts } from '../../../src/lab/layout.js';
+import { checkFirstAddress, isOpensshBuildName, labHostName, layoutLab, renderLabInventory, renderLabKnownHosts, splitScenarioEntry } from '../../../src/lab/layout.js';
 import { LAB_SCENARIOS, findLabScenario } from '../../../src/lab/scenarios.js';
 
 describe('lab layout', () => {
@@ -57,5 +57,24 @@ describe('lab layout', () => {
       renderLabKnownHosts([{ address: '127.77.0.1', publicKey: 'ssh-ed25519 AAAAC3Nza root@lab-01\n' }]),
       '127.77.0.1 ssh-ed25519 AAAAC3Nza\n',
     );
+  });
+});
+
+describe('hosts on an OpenSSH build', () => {
+  it('a scenario entry names the build, else --openssh, else the scenario\'s own; the inventory groups them by build', () => {
+    const penalties = findLabScenario('penalties');
+    const legacy = findLabScenario('legacy-kex');
+    assert.ok(penalties && legacy);
+    assert.deepEqual(splitScenarioEntry('legacy-kex@10.0p1'), { name: 'legacy-kex', openssh: '10.0p1' });
+    assert.deepEqual(splitScenarioEntry('legacy-kex'), { name: 'legacy-kex' });
+    assert.equal(isOpensshBuildName('10.0p1'), true);
+    assert.equal(isOpensshBuildName('10.0'), false);
+    const mixed = layoutLab({ hosts: 3, firstAddress: '127.77.91.1', scenarios: [legacy, penalties, legacy], scenarioOpenssh: [undefined, undefined, '10.0p1'] });
+    assert.deepEqual(mixed.map((h) => h.openssh), [undefined, '10.0p1', '10.0p1']);
+    const all = layoutLab({ hosts: 2, firstAddress: '127.77.91.1', scenarios: [legacy], openssh: '10.0p1' });
+    assert.deepEqual(all.map((h) => h.openssh), ['10.0p1', '10.0p1']);
+    const inventory = renderLabInventory({ hosts: mixed, identityFile: '/k', knownHosts: '/kh' });
+    assert.match(inventory, /openssh-10\.0p1:\n {4}hosts: \[lab-02, lab-03\]/);
+    assert.match(inventory, /lab-03: \{ address: 127\.77\.91\.3 \} .*\(OpenSSH 10\.0p1\)/);
   });
 });
