@@ -7,10 +7,14 @@ import type { Service } from './service.js';
 import type { SshdFacts } from './sshd/facts.js';
 import { sshdService, type SshdContribution, type SshdPlan } from './sshd/service.js';
 import type { SshdExpectation } from './sshd/verify.js';
+import { sshClientService, type SshClientContribution, type SshClientPlan } from './ssh-client/service.js';
+import type { SshClientFacts } from './ssh-client/facts.js';
+import type { SshClientExpectation } from './ssh-client/verify.js';
 
 /** Each service's types, by id. */
 export interface ServiceTypes {
   sshd: { facts: SshdFacts; plan: SshdPlan; expectation: SshdExpectation; contribution: SshdContribution };
+  ssh_client: { facts: SshClientFacts; plan: SshClientPlan; expectation: SshClientExpectation; contribution: SshClientContribution };
 }
 
 export type ServiceId = keyof ServiceTypes;
@@ -19,6 +23,7 @@ type ServiceOf<K extends ServiceId> = Service<ServiceTypes[K]['facts'], ServiceT
 
 export const SERVICES: { readonly [K in ServiceId]: ServiceOf<K> } = {
   sshd: sshdService,
+  ssh_client: sshClientService,
 };
 
 export const SERVICE_IDS = Object.keys(SERVICES) as ServiceId[];
