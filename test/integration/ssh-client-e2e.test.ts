@@ -5,7 +5,7 @@
  * legacy algorithm for every host is refused before connecting. Lab address block 127.77.89.x.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, runCli, startTestLab, type TestLab } from '../helpers/lab-fixture.js';
@@ -93,5 +93,34 @@ describe('ssh_client against the lab', { timeout: 240_000 }, () => {
       ],
     );
     assert.equal(readHostFile(lab, name, '/root/.ssh/config'), 'Host *.internal !gw.internal\n    User deploy\n    Port 2222\n    ConnectTimeout 5\n');
+  });
+
+  it("reaches a Host alias of the runner's ~/.ssh/config with its HostName, User and IdentityFile", () => {
+    const home = join(lab.dir, 'runner-home');
+    mkdirSync(join(home, '.ssh', 'conf.d'), { recursive: true });
+    writeFileSync(
+      join(home, '.ssh', 'config'),
+      `Host labalias\n    HostName ${lab.hosts[0]!.address}\n    User root\nInclude conf.d/*.conf\nHost *\n    IdentityFile /nonexistent/key\n    User nobody\n`,
+    );
+    writeFileSync(join(home, '.ssh', 'conf.d', 'lab.conf'), `Host labalias\n    IdentityFile ${lab.identityFile}\n    UserKnownHostsFile ${lab.knownHosts}\n`);
+    const aliasInventory = join(lab.dir, 'alias-inventory.yaml');
+    writeFileSync(aliasInventory, 'hosts:\n  labalias: {}\n');
+    const env = { HOME: home };
+
+    const shown = runCli(['inventory', '-i', aliasInventory], { env });
+    assert.equal(shown.status, 0, shown.stdout + shown.stderr);
+    assert.match(shown.stdout, new RegExp(`address: ${lab.hosts[0]!.address.replace(/\./g, '\\.')}\\n  port: 22\\n  user: root\\n`));
+    assert.match(shown.stdout, new RegExp(`identity_file: ${lab.identityFile}`));
+    assert.doesNotMatch(shown.stderr, /no-credentials/, 'the IdentityFile from ssh_config counts as a credential');
+
+    const plan = runCli(['plan', playbook('client-keepalive.yaml'), '-i', aliasInventory, '--var', 'server=bastion.example.com', '--format', 'json'], { env });
+    assert.equal(plan.status, 0, plan.stdout + plan.stderr);
+    assert.deepEqual(hostsOf(plan.stdout).map((h) => [h.name, h.status]), [['labalias', 'ok']], 'reached, and the block from the first test is already there');
+
+    // Explicit inventory values win over ssh_config; ssh_config: none ignores the file.
+    writeFileSync(aliasInventory, 'hosts:\n  labalias: { user: nobody }\n');
+    assert.match(runCli(['inventory', '-i', aliasInventory], { env }).stdout, /user: nobody\n/);
+    writeFileSync(aliasInventory, 'defaults: { ssh_config: none }\nhosts:\n  labalias: {}\n');
+    assert.match(runCli(['inventory', '-i', aliasInventory], { env }).stdout, /address: labalias\n/);
   });
 });
