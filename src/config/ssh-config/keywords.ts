@@ -41,7 +41,7 @@ export const SSH_KEYWORDS: readonly SshKeyword[] = [
   K('ServerAliveCountMax', 'integer'),
   K('ConnectTimeout', 'time-or-none'),
   K('StrictHostKeyChecking', 'choice', { choices: ['yes', 'no', 'ask', 'accept-new', 'off'] }),
-  K('UserKnownHostsFile', 'string'),
+  K('UserKnownHostsFile', 'path'),
   K('ProxyJump', 'string'),
   K('BindAddress', 'string'),
   K('LogLevel', 'choice', { choices: ['QUIET', 'FATAL', 'ERROR', 'INFO', 'VERBOSE', 'DEBUG', 'DEBUG1', 'DEBUG2', 'DEBUG3'] }),
