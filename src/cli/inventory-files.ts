@@ -10,6 +10,7 @@ import { detectInventoryFormat, loadAnsibleInventory, parseSideVarsFile, type In
 import { loadInventory, type InventoryLoadResult } from '../model/inventory.js';
 import type { PlainValue } from '../lang/yaml-tree.js';
 import type { Diagnostic } from '../util/diagnostics.js';
+import { honourSshConfig } from './ssh-config-files.js';
 
 /** Extensions Ansible's host_group_vars plugin reads (and files with none). */
 const VARS_EXTENSIONS = ['', '.yml', '.yaml', '.json'];
@@ -81,7 +82,15 @@ export function loadInventoryText(text: string, path: string): LoadedInventoryFi
   const baseDir = dirname(resolve(path));
   const common = { file: path, homeDir: homedir(), localUser: localUserName(), baseDir };
   const format = detectInventoryFormat(text);
-  if (format === 'sshfix') return { result: loadInventory(text, common), format, secrets: {} };
+  if (format === 'sshfix') {
+    const result = loadInventory(text, common);
+    if (result.diagnostics.some((d) => d.severity === 'error')) return { result, format, secrets: {} };
+    const honoured = honourSshConfig(result.inventory, common);
+    // The loader warned before ssh_config could name an IdentityFile.
+    const credentialed = honoured.inventory.hosts.every((h) => h.identityFile !== undefined || h.agent || h.passwordEnv !== undefined);
+    const diagnostics = [...result.diagnostics.filter((d) => !(credentialed && d.code === 'no-credentials')), ...honoured.diagnostics];
+    return { result: { inventory: honoured.inventory, diagnostics }, format, secrets: {} };
+  }
   const side = readSideVars(baseDir);
   const defaultKey = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => join(homedir(), '.ssh', k)).find((k) => existsSync(k));
   const loaded = loadAnsibleInventory(text, {

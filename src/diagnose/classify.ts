@@ -230,7 +230,7 @@ function algorithmFix(findings: Findings, algorithm: AlgorithmKind, serverOffer:
   const wanted = serverOffer[0] ?? '<algorithm>';
   return findings.fix(
     'playbooks/client-legacy-host.yaml',
-    { host: '<client host alias>', algorithm: wanted },
+    { server: '<client host alias>', algorithm: wanted },
     `sshd refuses ${keyword} inside a Match block, so the scoped fix is on the client: a Host block for this one server with ${keyword} +${wanted} (never under Host *), or the inventory's per-host algorithms: entry; enabling it on the server is global`,
   );
 }
@@ -443,7 +443,7 @@ function classifyIdle(input: DiagnoseInput, evidence: HostEvidence, findings: Fi
         ...(probe ? [{ source: 'idle probe', text: probe.closedAfterMs !== undefined ? `closed after ${(probe.closedAfterMs / 1000).toFixed(0)} s` : `held ${(probe.heldMs / 1000).toFixed(0)} s` }] : []),
       ],
       fix: input.playbooks.has('playbooks/client-keepalive.yaml')
-        ? findings.fix('playbooks/client-keepalive.yaml', { host: input.host.name }, 'client ServerAliveInterval below the path\'s idle timeout')
+        ? findings.fix('playbooks/client-keepalive.yaml', { server: input.host.name }, 'client ServerAliveInterval below the path\'s idle timeout')
         : findings.fix('playbooks/server-keepalive.yaml', {}, 'server ClientAliveInterval below the path\'s idle timeout keeps the flow busy (or client ServerAliveInterval 60)'),
     });
   }

@@ -48,6 +48,7 @@ function targetFrom(name: string, settings: ConnectionSettings): ConnectTarget {
   if (settings.becomePasswordEnv !== undefined) target.becomePasswordEnv = settings.becomePasswordEnv;
   if (settings.algorithms !== undefined) target.algorithms = settings.algorithms;
   if (settings.bindAddress !== undefined) target.localAddress = settings.bindAddress;
+  if (settings.keepaliveIntervalS !== undefined) target.keepaliveIntervalS = settings.keepaliveIntervalS;
   return target;
 }
 

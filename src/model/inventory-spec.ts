@@ -94,6 +94,10 @@ export const connectionProperties: Readonly<Record<string, Spec>> = {
     invalid: { code: 'bad-bind-address', expected: 'an IP address of this machine' },
     description: 'Local address to connect from (OpenSSH\'s BindAddress), e.g. to reach a host from an address it has not banned.',
   },
+  ssh_config: {
+    type: 'string',
+    description: "The runner user's ssh_config to honour as `ssh HOST` would (Host/Match blocks, Include): HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking, algorithms, ConnectTimeout, BindAddress, ServerAliveInterval, where the inventory sets nothing. Default: ~/.ssh/config; none to ignore it.",
+  },
   connect_timeout: { type: 'duration', description: 'Time allowed to connect and authenticate, e.g. 10s, 1m30s. Default: 10s.' },
   algorithms: {
     type: 'object',

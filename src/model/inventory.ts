@@ -55,11 +55,16 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   /** The local address to connect from (OpenSSH's BindAddress). */
   bindAddress?: string;
+  /** Seconds between keepalives inside the channel (OpenSSH's ServerAliveInterval); 0 or absent: none. */
+  keepaliveIntervalS?: number;
   algorithms?: AlgorithmSettings;
   passwordEnv?: string;
   passphraseEnv?: string;
   becomePasswordEnv?: string;
 }
+
+/** The settings the runner user's ssh_config may give a host (where the inventory does not). */
+export type SshConfigurable = 'address' | 'user' | 'port' | 'identityFile' | 'knownHosts' | 'hostKeyPolicy' | 'connectTimeoutMs' | 'bindAddress' | 'keepaliveIntervalS' | 'algorithms' | 'jump';
 
 /** A host after ranges, groups and precedence (defaults < groups in file order < host). */
 export interface ResolvedHost extends ConnectionSettings {
@@ -74,6 +79,10 @@ export interface ResolvedHost extends ConnectionSettings {
   varOrigins?: Record<string, VariableOrigin>;
   /** Where the host entry is written (the key; for a range, the whole range's key). */
   declaredAt: SourceRange;
+  /** The runner user's ssh_config to honour for this host (absolute path); absent: none. */
+  sshConfig?: string;
+  /** The settings the inventory writes for the host (at any level): ssh_config never overrides them. */
+  explicit?: SshConfigurable[];
 }
 
 /** A group after membership is resolved; `all` is implicit and never listed. */
@@ -134,7 +143,11 @@ interface ConnectionLayer {
   passwordEnv?: string;
   passphraseEnv?: string;
   becomePasswordEnv?: string;
+  sshConfig?: string;
 }
+
+/** Layer fields that ssh_config could otherwise supply. */
+const CONFIGURABLE_FIELDS: readonly (keyof ConnectionLayer & SshConfigurable)[] = ['user', 'port', 'identityFile', 'knownHosts', 'hostKeyPolicy', 'connectTimeoutMs', 'bindAddress', 'algorithms', 'jump'];
 
 interface HostEntry {
   names: string[];
@@ -239,6 +252,9 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
       if (merged.passwordEnv !== undefined) host.passwordEnv = merged.passwordEnv;
       if (merged.passphraseEnv !== undefined) host.passphraseEnv = merged.passphraseEnv;
       if (merged.becomePasswordEnv !== undefined) host.becomePasswordEnv = merged.becomePasswordEnv;
+      const sshConfig = merged.sshConfig ?? '~/.ssh/config';
+      if (sshConfig !== 'none') host.sshConfig = expandPath(sshConfig);
+      host.explicit = [...(entry.address !== undefined ? ['address' as const] : []), ...CONFIGURABLE_FIELDS.filter((f) => merged[f] !== undefined)];
       // A host never jumps through itself: a jump inherited from defaults or a group that names
       // the host (the bastion in `defaults: { jump: bastion-1 }`) means it is reached directly.
       const inheritedSelfJump = merged.jump?.text === name && merged.jump !== entry.layer.jump;
@@ -293,6 +309,7 @@ const COPIED_FIELDS = {
   password_env: 'passwordEnv',
   passphrase_env: 'passphraseEnv',
   become_password_env: 'becomePasswordEnv',
+  ssh_config: 'sshConfig',
 } as const satisfies Record<string, keyof ConnectionLayer>;
 
 function readConnectionLayer(node: YamlNode | undefined, report: (d: Omit<Diagnostic, 'file'>) => void): ConnectionLayer {

@@ -10,11 +10,15 @@ import type { Service } from './service.js';
 import type { SshdFacts } from './sshd/facts.js';
 import { sshdService, type SshdContribution, type SshdPlan } from './sshd/service.js';
 import type { SshdExpectation } from './sshd/verify.js';
+import { sshClientService, type SshClientContribution, type SshClientPlan } from './ssh-client/service.js';
+import type { SshClientFacts } from './ssh-client/facts.js';
+import type { SshClientExpectation } from './ssh-client/verify.js';
 
 /** Each service's types, by id. */
 export interface ServiceTypes {
   sshd: { facts: SshdFacts; plan: SshdPlan; expectation: SshdExpectation; contribution: SshdContribution };
   fail2ban: { facts: Fail2banFacts; plan: Fail2banPlan; expectation: Fail2banExpectation; contribution: Fail2banContribution };
+  ssh_client: { facts: SshClientFacts; plan: SshClientPlan; expectation: SshClientExpectation; contribution: SshClientContribution };
 }
 
 export type ServiceId = keyof ServiceTypes;
@@ -24,6 +28,7 @@ type ServiceOf<K extends ServiceId> = Service<ServiceTypes[K]['facts'], ServiceT
 export const SERVICES: { readonly [K in ServiceId]: ServiceOf<K> } = {
   sshd: sshdService,
   fail2ban: fail2banService,
+  ssh_client: sshClientService,
 };
 
 export const SERVICE_IDS = Object.keys(SERVICES) as ServiceId[];

@@ -1,6 +1,7 @@
 import { assertTaskKind, type AssertTaskParams } from './assert/schema.js';
 import { fail2banTaskKind, type Fail2banTaskParams } from './fail2ban/schema.js';
 import { sshdTaskKind, type SshdTaskParams } from './sshd/schema.js';
+import { sshClientTaskKind, type SshClientTaskParams } from './ssh-client/schema.js';
 import type { TaskKind } from './task-kind.js';
 
 /**
@@ -20,6 +21,7 @@ export interface TaskParamsByKind {
   sshd: SshdTaskParams;
   assert: AssertTaskParams;
   fail2ban: Fail2banTaskParams;
+  ssh_client: SshClientTaskParams;
 }
 
 /** The key that selects a kind in a task. */
@@ -29,6 +31,7 @@ export const TASK_KINDS: { readonly [K in TaskKindName]: TaskKind<TaskParamsByKi
   sshd: sshdTaskKind,
   assert: assertTaskKind,
   fail2ban: fail2banTaskKind,
+  ssh_client: sshClientTaskKind,
 };
 
 export const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as TaskKindName[];
@@ -37,7 +40,7 @@ export const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as TaskKindName[];
  * Kinds DESIGN.md promises that are not built yet: naming one gets "not available yet" rather
  * than "unknown". Remove a name when its folder lands.
  */
-export const PLANNED_TASK_KINDS: readonly string[] = ['sshguard', 'tcp_wrappers', 'ssh_client'];
+export const PLANNED_TASK_KINDS: readonly string[] = ['sshguard', 'tcp_wrappers'];
 
 export function isTaskKindName(name: string): name is TaskKindName {
   return Object.hasOwn(TASK_KINDS, name);

@@ -65,7 +65,7 @@ describe('sshfix validate', () => {
       severity: 'error',
       code: 'unknown-task-kind',
       message: 'unknown task kind "sshdd"',
-      hint: 'did you mean "sshd"? (task kinds: sshd, assert)',
+      hint: 'did you mean "sshd"? (task kinds: sshd, assert, ssh_client)',
       file: playbook,
       range: { start: { line: 2, column: 5 }, end: { line: 2, column: 10 } },
     }]);

@@ -7,7 +7,7 @@
 import type { Diagnostic } from '../../util/diagnostics.js';
 import { lexLine, linesToText, type ConfigLine } from '../openssh/lexer.js';
 import { evaluateSshConfig, hostPatternsMatch, sshBlocks } from './effective.js';
-import { lookupSshKeyword, parseSshValue } from './keywords.js';
+import { legacyAlgorithmsIn, lookupSshKeyword, parseSshValue, patternsMatchEveryHost } from './keywords.js';
 import { parseSshConfig, type SshConfigFile } from './parse.js';
 
 export interface EnsureSshHostBlock {
@@ -15,6 +15,8 @@ export interface EnsureSshHostBlock {
   hosts: readonly string[];
   /** Keyword -> value, written as given (e.g. { KexAlgorithms: '+diffie-hellman-group14-sha1' }). */
   settings: Readonly<Record<string, string>>;
+  /** Keywords whose lines are removed from that block (the value then comes from a later block or the default). */
+  unset?: readonly string[];
 }
 
 export interface SshEditResult {
@@ -34,15 +36,22 @@ export function ensureSshHostBlock(file: SshConfigFile, request: EnsureSshHostBl
     if (!kw) return error('unknown-keyword', `unknown or unsupported ssh_config keyword "${name}"`);
     const p = parseSshValue(kw, value);
     if ('problem' in p) return error(p.problem.code, p.problem.message, p.problem.hint);
-    if (kw.legacyRisk && request.hosts.some((h) => h === '*' || /^\*+$/.test(h))) {
-      return error('algorithms-in-host-star', `${kw.name} must not be changed for every host (Host *)`, 'name the hosts that need it, e.g. hosts: ["old-switch.example.com"]');
+    if (kw.legacyRisk && patternsMatchEveryHost(request.hosts) && legacyAlgorithmsIn(value).length > 0) {
+      return error('algorithms-in-host-star', `${kw.name} ${value} must not be enabled for every host (Host *)`, 'name the hosts that need it, e.g. hosts: ["old-switch.example.com"]');
     }
+  }
+  const unset = [];
+  for (const name of request.unset ?? []) {
+    const kw = lookupSshKeyword(name);
+    if (!kw) return error('unknown-keyword', `unknown or unsupported ssh_config keyword "${name}"`);
+    unset.push(kw);
   }
   const blocks = sshBlocks(file);
   const target = blocks.find((b) => b.block.kind === 'host' && sameSet(b.block.patterns, request.hosts));
   const eol = file.lines.some((l) => l.eol === '\r\n') ? '\r\n' : '\n';
   const lines: ConfigLine[] = [...file.lines];
   const replaceAt = new Map<number, string>();
+  const removeAt = new Set<number>();
   const insertAt = new Map<number, string[]>();
   const add = (at: number, text: string): void => {
     insertAt.set(at, [...(insertAt.get(at) ?? []), text]);
@@ -60,12 +69,15 @@ export function ensureSshHostBlock(file: SshConfigFile, request: EnsureSshHostBl
         replaceAt.set(existing.line, `${existing.text.slice(0, existing.restStart)}${value}`);
       } else add(lastDirective + 1, `${indent}${kw!.name} ${value}`);
     }
-  } else {
+    for (const kw of unset) {
+      for (const l of target.lines) if (l.kind === 'directive' && lookupSshKeyword(l.keyword ?? '')?.name === kw.name) removeAt.add(l.line);
+    }
+  } else if (keywords.length > 0) {
     // Before the first block that would also decide for these hosts (Host * at the latest).
     const probe = request.hosts.find((h) => !h.startsWith('!')) ?? request.hosts[0]!;
     const shadow = blocks.find((b) => b.block.kind !== 'global' && (b.block.kind === 'match' || hostPatternsMatch(b.block.patterns, probe) || b.block.patterns.includes('*')));
     const at = shadow ? shadow.block.line!.line : lines.length + 1;
-    const block = [`Host ${request.hosts.join(' ')}`, ...keywords.map(({ value, kw }) => `    ${kw!.name} ${value}`), ''];
+    const block = [`Host ${request.hosts.join(' ')}`, ...keywords.map(({ value, kw }) => `    ${kw!.name} ${value}`), ...(shadow ? [''] : [])];
     if (!shadow && lines.length && lines[lines.length - 1]!.kind !== 'blank') block.unshift('');
     for (const t of block) add(at, t);
   }
@@ -77,6 +89,7 @@ export function ensureSshHostBlock(file: SshConfigFile, request: EnsureSshHostBl
   };
   lines.forEach((l, i) => {
     for (const t of insertAt.get(i + 1) ?? []) push(t);
+    if (removeAt.has(i + 1)) return;
     const r = replaceAt.get(i + 1);
     out.push(r === undefined ? l : lexLine(r, l.line, l.eol));
   });
@@ -84,7 +97,7 @@ export function ensureSshHostBlock(file: SshConfigFile, request: EnsureSshHostBl
   const before = linesToText(file.lines);
   const after = linesToText(out);
   const diagnostics: Diagnostic[] = [];
-  if (after === before) return { changes: [], reason: `Host ${request.hosts.join(' ')} already has ${Object.keys(request.settings).join(', ')} as requested`, diagnostics };
+  if (after === before) return { changes: [], reason: `Host ${request.hosts.join(' ')} already is as requested (${[...Object.keys(request.settings), ...(request.unset ?? []).map((k) => `no ${k}`)].join(', ')})`, diagnostics };
   const probe = request.hosts.find((h) => !/[*?!]/.test(h));
   if (probe) {
     const effective = evaluateSshConfig(parseSshConfig(after, file.path), probe).values;

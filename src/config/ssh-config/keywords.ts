@@ -41,8 +41,9 @@ export const SSH_KEYWORDS: readonly SshKeyword[] = [
   K('ServerAliveCountMax', 'integer'),
   K('ConnectTimeout', 'time-or-none'),
   K('StrictHostKeyChecking', 'choice', { choices: ['yes', 'no', 'ask', 'accept-new', 'off'] }),
-  K('UserKnownHostsFile', 'string'),
+  K('UserKnownHostsFile', 'path'),
   K('ProxyJump', 'string'),
+  K('BindAddress', 'string'),
   K('LogLevel', 'choice', { choices: ['QUIET', 'FATAL', 'ERROR', 'INFO', 'VERBOSE', 'DEBUG', 'DEBUG1', 'DEBUG2', 'DEBUG3'] }),
   K('KexAlgorithms', 'algorithms', { algorithmFamily: 'kex', legacyRisk: true }),
   K('HostKeyAlgorithms', 'algorithms', { algorithmFamily: 'hostkey', legacyRisk: true }),
@@ -76,4 +77,19 @@ export function parseSshValue(k: SshKeyword, value: string, ctx: SshdValueContex
   if ('problem' in r) return r;
   if (k.dumpName === 'connecttimeout' && r.items[0] === 'none') return { items: ['none'] };
   return r;
+}
+
+/** Algorithms kept only for old peers: SHA-1 key exchange and signatures, DSA, CBC/3DES/RC4 ciphers, MD5/SHA-1 MACs. */
+const LEGACY_ALGORITHM = /(sha1|^ssh-rsa$|^ssh-dss$|-cbc|^3des|arcfour|md5|-96$)/;
+
+/** The legacy algorithm names an algorithm-list value enables (a `-` list removes, so enables none). */
+export function legacyAlgorithmsIn(value: string): string[] {
+  const v = value.trim();
+  if (v.startsWith('-')) return [];
+  return v.replace(/^[+^]/, '').split(',').map((a) => a.trim()).filter((a) => LEGACY_ALGORITHM.test(a));
+}
+
+/** Whether a Host line's patterns select every destination (`*` among them, not negated). */
+export function patternsMatchEveryHost(patterns: readonly string[]): boolean {
+  return patterns.some((p) => /^\*+$/.test(p));
 }

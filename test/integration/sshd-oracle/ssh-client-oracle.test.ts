@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +8,9 @@ import fc from 'fast-check';
 import { ensureSshHostBlock } from '../../../src/config/ssh-config/edit.js';
 import { evaluateSshConfig } from '../../../src/config/ssh-config/effective.js';
 import { parseSshConfig } from '../../../src/config/ssh-config/parse.js';
+import { resolveSshHostConfig } from '../../../src/config/ssh-config/resolve.js';
+import { assembleAlgorithms } from '../../../src/config/sshd/effective.js';
+import { DEBIAN_12_DEFAULTS } from '../../../src/config/sshd/defaults.js';
 import { parseSshdDump } from '../../../src/config/sshd/defaults.js';
 import { SSH_CONFIG_FIXTURES } from '../../unit/config/fixtures.js';
 
@@ -62,5 +65,58 @@ describe('ssh -G oracle', () => {
     assert.deepEqual(out!.get('serveralivecountmax'), ['4']);
     const [web] = sshG(r.changes[0]!.after, ['web']);
     assert.ok(!web!.get('kexalgorithms')![0]!.includes('group14-sha1'), 'other hosts keep their algorithms');
+  });
+
+  it('the runner-config resolver (Host, Match, Include, first value wins) equals ssh -G on 120 generated file trees', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sshfix-sshg-tree-'));
+    const hosts = ['labalias', 'db.lab', 'web', 'old-switch'];
+    // ssh -G prints these for the keywords the inventory takes from ssh_config.
+    const KEYS = ['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'userknownhostsfile', 'stricthostkeychecking', 'connecttimeout', 'bindaddress', 'serveraliveinterval', 'kexalgorithms'];
+    const printed = (key: string, values: string[]): string[] => {
+      if (key === 'stricthostkeychecking') return values.map((v) => (v === 'yes' ? 'true' : v === 'no' || v === 'off' ? 'false' : v));
+      if (key === 'kexalgorithms') return [assembleAlgorithms(values[0], DEBIAN_12_DEFAULTS.algorithms.kex).join(',')];
+      if (key === 'hostname') return values.map((v) => v.toLowerCase());
+      if (key === 'userknownhostsfile') return [values.join(' ')];
+      return values;
+    };
+    const setting = fc.constantFrom(
+      'HostName 127.77.89.5', 'HostName Real.Example.NET', 'User deploy', 'User alice', 'Port 2222', 'Port 22022', 'IdentityFile /k/one', 'IdentityFile /k/two',
+      'ProxyJump jump@bastion:2200', 'UserKnownHostsFile /kh/lab', 'StrictHostKeyChecking accept-new', 'StrictHostKeyChecking no', 'StrictHostKeyChecking yes',
+      'ConnectTimeout 5', 'ConnectTimeout 1m', 'BindAddress 127.0.0.9', 'ServerAliveInterval 30', 'KexAlgorithms +diffie-hellman-group14-sha1', 'KexAlgorithms -curve25519-sha256',
+    );
+    const header = fc.constantFrom('Host labalias', 'Host *.lab', 'Host * !web', 'Host *', 'Host web old-switch', 'Match all', 'Match host 127.77.89.5', 'Match originalhost db.*', 'Match host real.example.net', 'Match !originalhost web');
+    const blocks = fc.array(fc.tuple(header, fc.array(setting, { maxLength: 3 })), { maxLength: 4 });
+    const render = (bs: [string, string[]][]): string => bs.map(([h, ls]) => [h, ...ls.map((l) => `  ${l}`)].join('\n')).join('\n');
+    const tree = fc.record({ top: fc.array(setting, { maxLength: 2 }), main: blocks, includeAt: fc.nat(4), included: blocks, extra: blocks });
+    try {
+      fc.sample(tree, { numRuns: 120, seed: 11 }).forEach((t, n) => {
+        const incDir = join(dir, `inc${n}`);
+        if (!existsSync(incDir)) mkdirSync(incDir);
+        writeFileSync(join(incDir, 'a.conf'), render(t.included) + '\n');
+        writeFileSync(join(incDir, 'b.conf'), render(t.extra) + '\n');
+        const main = [...t.top, ...t.main.map((b) => render([b]))];
+        main.splice(Math.min(t.includeAt, main.length), 0, `Include ${incDir}/*.conf`);
+        const text = main.join('\n') + '\n';
+        const file = join(dir, `config${n}`);
+        writeFileSync(file, text);
+        const source = { read: (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined), glob: (p: string) => (p === `${incDir}/*.conf` ? [`${incDir}/a.conf`, `${incDir}/b.conf`] : []) };
+        for (const host of hosts) {
+          const engine = resolveSshHostConfig(file, host, source, { homeDir: dir, localUser: userInfo().username }).values;
+          const r = spawnSync('ssh', ['-G', '-F', file, host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+          assert.equal(r.status, 0, r.stderr);
+          const real = parseSshdDump(r.stdout);
+          const defaults = parseSshdDump(spawnSync('ssh', ['-G', '-F', 'none', host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).stdout);
+          for (const key of KEYS) {
+            const got = engine.get(key);
+            const want = real.get(key);
+            const label = `tree ${n} ${host} ${key}\n${text}--- a.conf\n${render(t.included)}\n--- b.conf\n${render(t.extra)}`;
+            if (got) assert.deepEqual(key === 'identityfile' ? want?.slice(0, got.values.length) : want, printed(key, got.values), label);
+            else assert.deepEqual(want, defaults.get(key), label);
+          }
+        }
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
