@@ -178,6 +178,12 @@ export interface Service<Facts, Plan, Expectation, Contribution> {
    * without being asked for (the transaction then fails verification and rolls back).
    */
   verify(connection: CommandRunner, plan: Plan, expectations: readonly Expectation[], facts: Facts): Promise<{ values: VerifiedValue[]; unplanned?: string }>;
+  /**
+   * The values the service shows now (`facts`, read before the change) for what `expectations`
+   * change: what a later rollback must bring back. Those it cannot tell from the facts are left
+   * out (a rollback still proves a fresh login and that nothing else moved).
+   */
+  restoreExpectations?(facts: Facts, expectations: readonly Expectation[]): Expectation[];
   /** What verification reads, for messages ("sshd -T"). */
   readonly checkName: string;
   /** Whether a saved plan's data for this service is well formed (nothing unchecked reaches a script). */
