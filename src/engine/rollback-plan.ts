@@ -191,6 +191,9 @@ export function planRollback(input: { host: { name: string; address: string }; c
   for (const id of [...new Set(chosen.manifest.files.map((f) => f.service))]) {
     const service = lookupService(id);
     if (!service) continue;
+    if (!Object.hasOwn(chosen.manifest.services, id)) {
+      return { error: { code: 'bad-manifest', message: `transaction ${chosen.id}: the manifest has no plan for ${id}, which loads its files`, diagnosis: 'Nothing was changed.' } };
+    }
     const serviceFacts = (facts.services as Record<string, unknown>)[id];
     const refusal = service.applyCheck(serviceFacts);
     if (refusal) return { error: refusal };

@@ -4,10 +4,12 @@
  * refuses (changing nothing) when a file changed since that apply. Lab address block 127.77.93.x.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, startTestLab, type TestLab } from '../helpers/lab-fixture.js';
+import { shellCommand } from '../../src/util/shell-quote.js';
+import { CLI, runCli, startTestLab, type TestLab } from '../helpers/lab-fixture.js';
 import { fingerprint, hostRoot, labInventory, sshdDumpValue, sshRoot } from '../helpers/lab-host.js';
 
 interface JsonHost {
@@ -112,6 +114,26 @@ describe('sshfix rollback against the lab', { timeout: 300_000 }, () => {
     assert.deepEqual(fingerprint(lab, target.name), original);
     assert.deepEqual(sshdDumpValue(lab, target, 'maxstartups'), originalValue);
     assert.equal(sshRoot(lab, target, 'echo in').stdout.trim(), 'in', 'a fresh login works');
+  });
+
+  it('on a terminal, shows what it would put back and asks: no changes nothing, yes rolls back (here the previous rollback itself)', () => {
+    const target = host('debian-cloud');
+    const before = fingerprint(lab, target.name);
+    const onTerminal = (answer: string): { status: number | null; stdout: string } => {
+      const command = shellCommand(process.execPath, CLI, 'rollback', '-i', inventory, '-l', target.name);
+      const result = spawnSync('script', ['-qec', command, '/dev/null'], { input: `${answer}\n`, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+      return { status: result.status, stdout: result.stdout };
+    };
+    const no = onTerminal('no');
+    assert.equal(no.status, 1, no.stdout);
+    assert.match(no.stdout, new RegExp(`rollback ${TXID.source}`));
+    assert.match(no.stdout, /\+MaxStartups 100:30:500/);
+    assert.match(no.stdout, /Roll back 1 host\(s\) as shown\?/);
+    assert.match(no.stdout, /Rollback cancelled\./);
+    assert.deepEqual(fingerprint(lab, target.name), before);
+    const yes = onTerminal('yes');
+    assert.equal(yes.status, 0, yes.stdout);
+    assert.deepEqual(sshdDumpValue(lab, target, 'maxstartups'), ['100:30:500']);
   });
 
   it('refuses a host whose file was changed by hand after the apply, naming it and changing nothing', () => {

@@ -124,6 +124,14 @@ describe('rollback planning', () => {
     assert.equal(planned.error.message, `${MAIN} changed since transaction ${OLD} wrote it`);
   });
 
+  it('refuses a manifest without the plan of a service that loads its files', () => {
+    const { services: _dropped, ...rest } = chosen().manifest;
+    const planned = planRollback({ host: { name: 'web-01', address: '192.0.2.10' }, chosen: { id: OLD, manifest: { ...rest, services: {} } }, facts: hostFacts(), backupRoot: ROOT });
+    assert.ok('error' in planned);
+    assert.equal(planned.error.code, 'bad-manifest');
+    assert.match(planned.error.message, /no plan for sshd/);
+  });
+
   it('refuses when the backup is not what was backed up', () => {
     const planned = planRollback({ host: { name: 'web-01', address: '192.0.2.10' }, chosen: chosen(), facts: hostFacts({ backup: 'Port 2222\n' }), backupRoot: ROOT });
     assert.ok('error' in planned);
