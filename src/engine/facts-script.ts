@@ -16,6 +16,7 @@
  */
 import { lookupService } from '../services/registry.js';
 import type { RawFacts } from '../services/service.js';
+import { RECORD_SCRIPT_PRELUDE } from '../util/record-script.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 
 /** What the tasks of one host need to read. */
@@ -34,15 +35,8 @@ const readDirLine = (dir: string): string => `ld ${q(dir)}; for m in ${q(dir)}/*
 
 /** Shell functions of the fact scripts: run (a command), rf (a file), ld (a directory), walk (an Include tree). */
 const PRELUDE = [
-    'set -u',
-    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
-    'LC_ALL=C; export LC_ALL PATH',
-    't=$(mktemp -d 2>/dev/null || mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed" >&2; exit 70; }',
-    "trap 'rm -rf \"$t\"' EXIT",
-    // busybox base64 has no -w0; fall back to stripping newlines.
-    "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
+    ...RECORD_SCRIPT_PRELUDE,
     'enc() { printf %s "$1" | b64; }',
-    'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; b64 <"$t/o"; printf " "; b64 <"$t/e"; printf "\\n"; }',
     'rf() {',
     '  [ -L "$1" ] && printf "L %s %s\\n" "$(enc "$1")" "$(enc "$(readlink -f "$1")")"',
     '  if [ -f "$1" ] && [ -r "$1" ] && st=$(stat -L -c "%a %u %g" "$1" 2>/dev/null); then',

@@ -10,7 +10,7 @@ import type { PlainValue } from '../lang/yaml-tree.js';
 import { lookupService, type AnyService, type ServiceExpectation, type ServicePlans } from '../services/registry.js';
 import { TASK_PLANNERS } from '../tasks/planners.js';
 import type { PlanInput, PlanOutcome } from '../tasks/planner.js';
-import { runnerLoginFor, type LoginSettings } from '../tasks/runner-login.js';
+import { runnerLoginFor, type LoginSettings } from './runner-login.js';
 import type { TaskKindName } from '../tasks/registry.js';
 import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
 import { encodeText, HostFiles } from './host-files.js';

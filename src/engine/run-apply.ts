@@ -20,8 +20,15 @@ import { runTransaction, type TouchedService, type TransactionInput, type Transa
 /** A host's plan with what its apply transaction did (the report renders the record). */
 export type AppliedHost = HostPlan & { apply?: TransactionRecord };
 
-/** One host to apply: from fresh facts (`work`), or a saved plan's host (`saved`). */
-export type ApplyItem = { host: ResolvedHost; work: HostWork; saved?: undefined } | { host: ResolvedHost; saved: SavedHostPlan; work?: undefined };
+/**
+ * One host to apply: from fresh facts (`work`), a saved plan's host (`saved`), or a host whose plan
+ * in this same run left nothing to apply (`settled`: ok, failed or unreachable), reported as planned
+ * and counted in its batch like any other.
+ */
+export type ApplyItem =
+  | { host: ResolvedHost; work: HostWork; saved?: undefined; settled?: undefined }
+  | { host: ResolvedHost; saved: SavedHostPlan; work?: undefined; settled?: undefined }
+  | { host: ResolvedHost; settled: HostPlan; work?: undefined; saved?: undefined };
 
 export interface RunApplyOptions {
   items: readonly ApplyItem[];
@@ -183,7 +190,7 @@ export async function runApply(options: RunApplyOptions): Promise<AppliedHost[]>
       if (options.signal?.aborted) return skippedHost(item.host, 'interrupted', options.progress);
       let result: AppliedHost;
       try {
-        result = item.saved ? await applySaved(item, options) : await applyFresh(item as ApplyItem & { work: HostWork }, options);
+        result = item.settled ?? (item.saved ? await applySaved(item, options) : await applyFresh(item as ApplyItem & { work: HostWork }, options));
       } catch (error) {
         // One host's trouble never reaches the others' transactions.
         result = hostFailure(emptyHostPlan(item.host.name, item.host.address, 'failed'), error, true);

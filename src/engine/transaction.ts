@@ -80,7 +80,7 @@ const REFUSAL_CODES: Record<number, { code: string; diagnosis: string }> = {
   [COMMIT_EXIT.write]: { code: 'write-failed', diagnosis: 'The files were restored from the backup; the host is as before.' },
   [COMMIT_EXIT.arm]: { code: 'deadman-failed', diagnosis: 'The dead-man switch could not be armed, so nothing was written.' },
   [COMMIT_EXIT.prerequisites]: { code: 'missing-tools', diagnosis: 'The host lacks a command the transaction needs; nothing was written.' },
-  [COMMIT_EXIT.locked]: { code: 'transaction-in-progress', diagnosis: 'Nothing was written. Another sshfix transaction holds this host, or an earlier one was never confirmed nor restored.' },
+  [COMMIT_EXIT.locked]: { code: 'transaction-in-progress', diagnosis: 'Nothing was written. The message says whether the earlier transaction is still in flight (wait) or was abandoned (restore it).' },
 };
 
 /** The code and diagnosis of a failed commit, in the words of the service it failed at. */

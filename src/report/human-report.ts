@@ -43,6 +43,7 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (Ho
             : '';
     out.push(head + detail);
     if (host.error?.diagnosis) out.push(indent(host.error.diagnosis, '    '));
+    if (host.apply) out.push(`  transaction ${host.apply.transaction}${host.apply.backupDir ? `, backups in ${host.apply.backupDir}` : ''}`);
     for (const warning of host.warnings) out.push(`  ${paint('33', 'warning:')} ${warning}`);
     for (const check of host.checks) {
       out.push(`  ${check.passed ? paint('32', 'pass') : paint('31;1', 'FAIL')} ${check.task}: ${check.message}`);

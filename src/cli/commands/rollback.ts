@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SAFE_TXID } from '../../engine/apply-script.js';
 import { closeRollbacks, commitRollbacks, prepareRollbacks, type RollbackOptions } from '../../engine/run-rollback.js';
 import { DEFAULT_BACKUP_ROOT, DEFAULT_KEEP_BACKUPS } from '../../engine/transaction.js';
-import { selectInventoryHosts } from '../../model/inventory.js';
+import { selectHosts } from '../../model/host-pattern.js';
+import { inventoryUniverse } from '../../model/inventory.js';
 import { renderHumanReport } from '../../report/human-report.js';
 import { createProgress } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
@@ -43,17 +44,11 @@ export async function runRollbackCommand(io: CommandIO, options: RollbackCommand
   const loaded = loadRunInputs(io, [], { ...options, var: [] }, true);
   if (!loaded) return ExitCode.Failure;
   const inventory = loaded.inputs.inventory;
-  let hosts = inventory.hosts;
-  if (options.limit !== undefined) {
-    const selected = selectInventoryHosts(inventory, options.limit, { label: '-l' });
-    const diagnostics = [...selected.diagnostics];
-    if (selected.hosts.length === 0 && diagnostics.length === 0) diagnostics.push({ severity: 'error', code: 'no-match', message: `-l ${options.limit}: no inventory host matches` });
-    if (diagnostics.some((d) => d.severity === 'error')) {
-      io.stderr(renderDiagnostics(diagnostics, { sources: loaded.inputs.sources, color: io.stderrIsTTY }));
-      return ExitCode.Failure;
-    }
-    hosts = selected.hosts;
-  }
+  // loadRunInputs has refused a -l that selects no host; a term matching nothing is a warning.
+  const warnings = loaded.warnings.filter((d) => d.severity === 'warning');
+  if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: loaded.inputs.sources, color: io.stderrIsTTY }));
+  const selected = loaded.limit ? new Set(selectHosts(loaded.limit, inventoryUniverse(inventory)).hosts) : undefined;
+  const hosts = inventory.hosts.filter((h) => !selected || selected.has(h.name));
 
   const transport = runTransport(io, options);
   const interrupt = interruptController(io);
