@@ -71,6 +71,8 @@ export const COMMIT_EXIT = {
   locked: 17,
   /** A service stopped after the reload; the files were restored and it was started again. */
   stopped: 18,
+  /** A service runs but its check after the reload failed; the files were restored and it was reloaded again. */
+  lost: 19,
 } as const;
 
 /** `20261123T200100Z-62a90d33`: a UTC timestamp (so names sort by age) and a random suffix. */
@@ -146,6 +148,7 @@ function serviceFunctions(services: readonly ServiceScripts[], restored: boolean
       `reload_${s.id}() { ${s.reload}; }`,
       `alive_${s.id}() { ${s.alive}; }`,
       `start_${s.id}() { ${s.start}; }`,
+      ...(s.check ? [`check_${s.id}() {`, ...s.check.map((l) => `  ${l}`), '  return 0', '}'] : []),
     );
   }
   lines.push('validate() {', ...services.map((s) => `  validate_${s.id} || return 1`), '  return 0', '}');
@@ -333,8 +336,12 @@ export function buildCommitScript(options: CommitOptions): string {
         ? `if ! out=$(reload_${s.id} 2>&1); then rm -f "$B/reloading"; undo; alive_${s.id} || start_${s.id} >/dev/null 2>&1; abort; step reload fail "$out"; return ${E.reload}; fi`
         : `if ! out=$(reload_${s.id} 2>&1); then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail "$out"; return ${E.reload}; fi`,
       `if ! still_running alive_${s.id}; then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail ${q(`${s.label} stopped after the reload with the new config; the previous config was restored and ${s.label} started again`)}; return ${E.stopped}; fi`,
+      ...(s.check
+        ? [`if ! msg=$(check_${s.id}); then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail "${s.label}: $msg; the previous config was restored and reloaded again"; return ${E.lost}; fi`]
+        : []),
     ]),
     ': > "$B/reloaded"',
+    ...options.services.flatMap((s) => s.afterReload ?? []),
     'step reload ok',
     'return 0',
   ];

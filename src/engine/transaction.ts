@@ -98,6 +98,11 @@ function commitRefusal(exitCode: number | null, failedStep: StepRecord | undefin
       const stopped = services[Math.max(0, index)];
       return { code: `${scripts[Math.max(0, index)]?.id ?? 'service'}-stopped`, diagnosis: stopped?.service.commitDiagnoses.stopped ?? 'The previous config was restored and the service started again.' };
     }
+    case COMMIT_EXIT.lost: {
+      const index = Math.max(0, scripts.findIndex((s) => failedStep?.message.startsWith(`${s.label}: `)));
+      const lost = services[index]?.service.commitDiagnoses.lost;
+      return lost ?? { code: `${scripts[index]?.id ?? 'service'}-check-failed`, diagnosis: 'The previous config was restored and the service reloaded again.' };
+    }
     default:
       return undefined;
   }
@@ -255,8 +260,9 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
   if (commit.exitCode !== 0) {
     const failedStep = record.steps.find((s) => !s.ok);
     const known = commitRefusal(commit.exitCode, failedStep, input.services, scripts);
-    record.outcome = commit.exitCode === COMMIT_EXIT.stopped ? 'rolled-back' : 'refused';
-    record.rolledBack = commit.exitCode === COMMIT_EXIT.stopped;
+    const restored = commit.exitCode === COMMIT_EXIT.stopped || commit.exitCode === COMMIT_EXIT.lost;
+    record.outcome = restored ? 'rolled-back' : 'refused';
+    record.rolledBack = restored;
     record.error = {
       code: known?.code ?? 'commit-failed',
       message: failedStep ? `${failedStep.step}: ${failedStep.message}` : `the commit script exited ${commit.exitCode ?? commit.signal}: ${commit.stderr.toString('utf8').trim()}`,

@@ -103,6 +103,14 @@ export interface ServiceScripts {
   beforeReload: string[];
   /** How the reload was done, for the report. */
   reloadDescription: string;
+  /**
+   * Body of check_<id>, run once the service survived its reload: print what the reload lost and
+   * return non-zero, and the files are restored and the service reloaded again (a server that
+   * keeps running but dropped part of its config). Absent: running is enough.
+   */
+  check?: string[];
+  /** Lines run once every service reloaded and passed its check (actions the new config makes safe, e.g. lifting a ban). They print their own STEP lines. */
+  afterReload?: string[];
 }
 
 /** What `verify` can run commands through (a fresh login). */
@@ -134,6 +142,8 @@ export interface CommitDiagnoses {
   reloadFailed: string;
   /** It stopped after the reload (restored and started again). */
   stopped: string;
+  /** Its `check` failed after the reload (restored and reloaded again): the error code and diagnosis. */
+  lost?: { code: string; diagnosis: string };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { planAssertTask } from './assert/plan.js';
+import { planFail2banTask } from './fail2ban/plan.js';
 import type { TaskNeeds, TaskPlanner } from './planner.js';
 import type { TaskKindName, TaskParamsByKind } from './registry.js';
 import { planSshdTask, sshdTaskFactPaths } from './sshd/plan.js';
@@ -7,10 +8,12 @@ import { planSshdTask, sshdTaskFactPaths } from './sshd/plan.js';
 export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskParamsByKind[K]> } = {
   sshd: planSshdTask,
   assert: planAssertTask,
+  fail2ban: planFail2banTask,
 };
 
 /** What each task kind needs read: its services, and paths its parameters name. */
 export const TASK_NEEDS: { readonly [K in TaskKindName]: TaskNeeds } = {
   sshd: { services: ['sshd'], factPaths: sshdTaskFactPaths },
   assert: { services: ['sshd'] },
+  fail2ban: { services: ['fail2ban'] },
 };
