@@ -197,7 +197,8 @@ export function planRollback(input: { host: { name: string; address: string }; c
     const serviceFacts = (facts.services as Record<string, unknown>)[id];
     const refusal = service.applyCheck(serviceFacts);
     if (refusal) return { error: refusal };
-    services.push({ service, facts: serviceFacts, plan: chosen.manifest.services[id] });
+    const plan = chosen.manifest.services[id];
+    services.push({ service, facts: serviceFacts, plan: service.rollbackPlan ? service.rollbackPlan(plan) : plan });
   }
   const touched = new Set(services.map((s) => s.service.id));
   const expectations = chosen.manifest.restore.filter((e) => touched.has(e.service)) as unknown as ServiceExpectation[];

@@ -194,6 +194,11 @@ export interface Service<Facts, Plan, Expectation, Contribution> {
    * out (a rollback still proves a fresh login and that nothing else moved).
    */
   restoreExpectations?(facts: Facts, expectations: readonly Expectation[]): Expectation[];
+  /**
+   * The plan a rollback of a change with `plan` validates and checks with: what still holds once
+   * the previous files are back (e.g. no entries the change added must be listed). Absent: `plan`.
+   */
+  rollbackPlan?(plan: Plan): Plan;
   /** What verification reads, for messages ("sshd -T"). */
   readonly checkName: string;
   /** Whether a saved plan's data for this service is well formed (nothing unchecked reaches a script). */

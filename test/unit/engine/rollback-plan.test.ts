@@ -132,6 +132,21 @@ describe('rollback planning', () => {
     assert.match(planned.error.message, /no plan for sshd/);
   });
 
+  it("checks a rollback with each service's rollback plan: fail2ban no longer expects the entries the change added", () => {
+    const jail = '/etc/fail2ban/jail.d/sshfix.local';
+    const plan = { jails: ['sshd'], ignore: [{ jail: 'sshd', entries: ['192.0.2.7'] }], unban: [{ jail: 'sshd', addresses: ['192.0.2.7'] }] };
+    const parsed = parseManifest(renderManifest({ files: [{ path: jail, writePath: jail, service: 'fail2ban', before: null, written: sha256Hex('[sshd]\nignoreip = 192.0.2.7\n') }], services: { fail2ban: plan }, restore: [] }));
+    assert.ok(!('error' in parsed), JSON.stringify(parsed));
+    const facts = hostFacts();
+    const files = new Map(facts.files);
+    files.set(jail, { content: Buffer.from('[sshd]\nignoreip = 192.0.2.7\n'), mode: 0o644, uid: 0, gid: 0 });
+    const running = { ...facts, files, services: { ...facts.services, fail2ban: { ...facts.services.fail2ban!, running: true } } };
+    const planned = planRollback({ host: { name: 'web-01', address: '192.0.2.10' }, chosen: { id: OLD, manifest: parsed }, facts: running, backupRoot: ROOT });
+    assert.ok(!('error' in planned), JSON.stringify(planned));
+    assert.deepEqual(planned.services.map((s) => [s.service.id, s.plan]), [['fail2ban', { jails: ['sshd'], ignore: [], unban: [] }]]);
+    assert.deepEqual(planned.files.map((f) => [f.path, f.remove]), [[jail, true]]);
+  });
+
   it('refuses when the backup is not what was backed up', () => {
     const planned = planRollback({ host: { name: 'web-01', address: '192.0.2.10' }, chosen: chosen(), facts: hostFacts({ backup: 'Port 2222\n' }), backupRoot: ROOT });
     assert.ok('error' in planned);
