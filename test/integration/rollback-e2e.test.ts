@@ -156,3 +156,37 @@ describe('sshfix rollback against the lab', { timeout: 300_000 }, () => {
     assert.deepEqual(sshdDumpValue(lab, target, 'maxstartups'), ['100:30:500']);
   });
 });
+
+describe('sshfix rollback of a fail2ban change against a real fail2ban server', { timeout: 300_000 }, () => {
+  let lab: TestLab;
+  let inventory: string;
+  const ignored = (target: { name: string; address: string }): string => {
+    const result = sshRoot(lab, target, 'fail2ban-client get sshd ignoreip');
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout;
+  };
+
+  before(() => {
+    lab = startTestLab({ hosts: 1, firstAddress: '127.77.93.11', scenarios: ['fail2ban'] });
+    inventory = join(lab.dir, 'rollback-fail2ban-inventory.yaml');
+    writeFileSync(inventory, labInventory(lab));
+  });
+  after(() => lab?.down());
+
+  it('puts the jail files back and reloads fail2ban: the exempted address is no longer ignored', () => {
+    const target = lab.hosts[0] as { name: string; address: string };
+    const before = fingerprint(lab, target.name, ['/etc/fail2ban']);
+    // Only written into the config, never contacted.
+    const applied = runCli(['apply', 'playbooks/fail2ban-ignore-runner.yaml', '-i', inventory, '--var', 'address=192.0.2.55', '--yes', '--format', 'json']);
+    assert.equal(applied.status, 0, applied.stdout + applied.stderr);
+    assert.match(ignored(target), /192\.0\.2\.55/);
+    assert.notDeepEqual(fingerprint(lab, target.name, ['/etc/fail2ban']), before);
+
+    const result = runCli(['rollback', '-i', inventory, '--yes', '--format', 'json']);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const report = JSON.parse(result.stdout) as { hosts: JsonHost[] };
+    assert.equal(report.hosts[0]?.apply?.outcome, 'applied');
+    assert.deepEqual(fingerprint(lab, target.name, ['/etc/fail2ban']), before);
+    assert.doesNotMatch(ignored(target), /192\.0\.2\.55/);
+  });
+});
