@@ -6,6 +6,7 @@ import { registerInventoryCommand } from './commands/inventory.js';
 import { registerLabCommand } from './commands/lab.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerRollbackCommand } from './commands/rollback.js';
 import { registerValidateCommand } from './commands/validate.js';
 
 /** The whole command tree. Each subcommand lives in ./commands/<name>.ts and is registered here. */
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerPlanCommand(program);
   registerApplyCommand(program);
   registerDiagnoseCommand(program);
+  registerRollbackCommand(program);
   registerValidateCommand(program);
   registerInventoryCommand(program);
   registerReportCommand(program);

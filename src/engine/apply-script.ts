@@ -37,7 +37,12 @@ export interface CommitFile {
   gid: number;
   /** sha256 the file must still have (null: it must not exist), else the plan is stale. */
   expectSha256: string | null;
+  /** Remove the file instead of writing `content` (a rollback of a transaction that created it). */
+  remove?: boolean;
 }
+
+/** What a file holds once the transaction wrote it: its sha256, or `absent` when it removes it. */
+export const writtenSha256 = (file: Pick<CommitFile, 'content' | 'remove'>): string => (file.remove ? 'absent' : sha256Hex(file.content));
 
 export interface CommitOptions {
   /** Transaction id: safe characters only (see SAFE_TXID), unique per host and run. */
@@ -49,6 +54,8 @@ export interface CommitOptions {
   services: readonly ServiceScripts[];
   /** Seconds after which the host restores itself unless the runner confirms. */
   deadmanSeconds: number;
+  /** Written as `manifest` beside the backups: what a later rollback needs (transaction-manifest.ts). */
+  manifest?: string;
 }
 
 /** Exit codes of the commit script; each names the step that failed (and was undone). */
@@ -71,7 +78,7 @@ export const COMMIT_EXIT = {
 /** `20261123T200100Z-62a90d33`: a UTC timestamp (so names sort by age) and a random suffix. */
 export const SAFE_TXID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 /** The same, as a shell glob, to find transactions when pruning. */
-const TXID_GLOB = '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]';
+export const TXID_GLOB = '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]';
 
 /** Refuses values that could escape their place in a script (the builders quote the rest). */
 function assertSafePath(path: string): void {
@@ -88,6 +95,7 @@ function assertCommitOptions(options: CommitOptions): void {
     if (!Number.isInteger(f.uid) || f.uid < 0 || !Number.isInteger(f.gid) || f.gid < 0) throw new RangeError(`bad owner for ${f.path}`);
     if (!Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777) throw new RangeError(`bad mode for ${f.path}`);
     if (f.expectSha256 !== null && !/^[0-9a-f]{64}$/.test(f.expectSha256)) throw new RangeError(`bad sha256 for ${f.path}`);
+    if (f.remove && f.expectSha256 === null) throw new RangeError(`cannot remove ${f.path}: it must not exist`);
   }
 }
 
@@ -172,7 +180,7 @@ export function buildRestoreScript(options: { txid: string; backupDir: string; f
   ];
   options.files.forEach((file, index) => {
     const wp = q(file.writePath);
-    const written = sha256Hex(file.content);
+    const written = writtenSha256(file);
     lines.push(`cur=$(sha ${wp})`);
     if (file.expectSha256 !== null) {
       lines.push(
@@ -278,6 +286,7 @@ export function buildCommitScript(options: CommitOptions): string {
     writeEmbedded('"$B/restore.sh"', restore, 'SSHFIX_RESTORE_EOF'),
     writeEmbedded('"$B/deadman.sh"', deadmanScript(B, options.txid), 'SSHFIX_DEADMAN_EOF'),
     writeEmbedded('"$B/paths"', options.files.map((f) => `${f.writePath}\n`).join(''), 'SSHFIX_PATHS_EOF'),
+    ...(options.manifest === undefined ? [] : [writeEmbedded('"$B/manifest"', options.manifest, 'SSHFIX_MANIFEST_EOF')]),
     `[ -s "$B/restore.sh" ] && [ -s "$B/deadman.sh" ] || { step backup fail "cannot write the restore script"; return ${E.backup}; }`,
     'step backup ok "$B"',
     'undo() { sh "$B/restore.sh" --no-reload >/dev/null 2>&1; }',
@@ -297,6 +306,7 @@ export function buildCommitScript(options: CommitOptions): string {
     // 4. Atomic writes: temporary file in the same directory, owner/mode/SELinux label, fsync, rename.
     'umask 022',
     ...options.files.flatMap((f, i) => {
+      if (f.remove) return [`rm -f ${q(f.writePath)} || { undo; abort; step write fail ${q(`cannot remove ${f.writePath}`)}; return ${E.write}; }`];
       const tmp = q(`${f.writePath.slice(0, f.writePath.lastIndexOf('/') + 1)}.sshfix-${options.txid}-${i}`);
       const fail = `{ rm -f ${tmp}; undo; abort; step write fail ${q(`cannot write ${f.writePath}`)}; return ${E.write}; }`;
       return [

@@ -53,6 +53,8 @@ export interface PlannedFile {
   gid: number;
   /** Which service (by id) validates and reloads after this file changes; 'none' for a file no daemon loads. */
   service: string;
+  /** Remove the file instead of writing `after` (rolling back a transaction that created it). */
+  remove?: boolean;
 }
 
 export interface HostError {

@@ -13,6 +13,7 @@ import type { ServiceScripts, VerifiedValue } from '../services/service.js';
 import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile, type StepRecord } from './apply-script.js';
 import { sha256Hex } from './facts.js';
 import type { PlannedFile } from './plan-model.js';
+import { renderManifest } from './transaction-manifest.js';
 
 export const DEFAULT_BACKUP_ROOT = '/var/backups/sshfix';
 export const DEFAULT_KEEP_BACKUPS = 10;
@@ -176,6 +177,23 @@ async function runFinisher(
   }
 }
 
+/** What a later rollback of this transaction needs (transaction-manifest.ts). */
+function transactionManifest(input: TransactionInput, files: readonly CommitFile[]): string {
+  return renderManifest({
+    files: files.map((f, i) => ({
+      path: f.path,
+      writePath: f.writePath,
+      service: input.files[i]?.service ?? 'none',
+      before: f.expectSha256,
+      written: f.remove ? null : sha256Hex(f.content),
+    })),
+    services: Object.fromEntries(input.services.map((s) => [s.service.id, s.plan])),
+    restore: input.services.flatMap(({ service, facts }) =>
+      (service.restoreExpectations?.(facts, input.expectations.filter((e) => e.service === service.id)) ?? []).map((e) => ({ ...(e as Record<string, unknown>), service: service.id })),
+    ),
+  });
+}
+
 /** Runs the transaction on one host. Never throws: the record says what happened. */
 export async function runTransaction(input: TransactionInput, options: TransactionOptions): Promise<TransactionRecord> {
   const txid = newTransactionId(options.now());
@@ -203,6 +221,7 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
     uid: f.uid,
     gid: f.gid,
     expectSha256: input.expected.has(f.path) ? (input.expected.get(f.path) ?? null) : f.before ? sha256Hex(f.before) : null,
+    ...(f.remove ? { remove: true } : {}),
   }));
   const finishing = { backupRoot: options.backupRoot, txid };
   const scripts = input.services.map((s) => s.service.scripts(s.facts, s.plan));
@@ -226,6 +245,7 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
         files,
         services: scripts,
         deadmanSeconds: options.deadmanSeconds,
+        manifest: transactionManifest(input, files),
       }),
       timeoutMs: 180_000,
     });

@@ -1,12 +1,15 @@
 import type { HostPlan, HostStatus } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 import type { TransactionRecord } from '../engine/transaction.js';
+import { shellCommand } from '../util/shell-quote.js';
 import { changeDiff, colorizeDiff } from './diff.js';
 
 export interface HumanReportOptions {
   color: boolean;
   /** Show unified diffs (plan: yes; apply: after the fact, yes too). */
   diffs: boolean;
+  /** `sshfix rollback -i ...`: after an apply, each applied host's line to undo it ends the output. */
+  rollbackCommand?: string;
 }
 
 const STATUS_COLOR: Record<HostStatus, string> = {
@@ -63,5 +66,11 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (Ho
     ...(s.checksFailed ? [`${s.checksFailed} check(s) failed`] : []),
   ];
   out.push('', `${verb}: ${s.hosts} host(s): ${parts.join(', ')}.`);
+  const undo = options.rollbackCommand;
+  const applied = undo && command === 'apply' ? hosts.filter((h) => h.apply?.outcome === 'applied') : [];
+  if (undo && applied.length > 0) {
+    out.push('', 'Roll back with:');
+    for (const host of applied) out.push(`  ${undo} ${shellCommand('-l', host.name, '--transaction', host.apply?.transaction ?? '')}`);
+  }
   return out.join('\n') + '\n';
 }

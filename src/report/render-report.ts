@@ -14,7 +14,7 @@ export function renderReport(
   format: ReportFormat,
   command: 'plan' | 'apply',
   hosts: readonly (HostPlan & { apply?: TransactionRecord })[],
-  options: { color: boolean; diagnostics?: readonly Diagnostic[] },
+  options: { color: boolean; diagnostics?: readonly Diagnostic[]; rollbackCommand?: string },
 ): string {
   switch (format) {
     case 'json':
@@ -24,6 +24,6 @@ export function renderReport(
     case 'github':
       return renderGithubReport(command, hosts);
     case 'human':
-      return renderHumanReport(command, hosts, { color: options.color, diffs: true });
+      return renderHumanReport(command, hosts, { color: options.color, diffs: true, ...(options.rollbackCommand ? { rollbackCommand: options.rollbackCommand } : {}) });
   }
 }

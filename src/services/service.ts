@@ -208,6 +208,17 @@ export interface Service<Facts, Plan, Expectation, Contribution, Build = unknown
    * without being asked for (the transaction then fails verification and rolls back).
    */
   verify(connection: CommandRunner, plan: Plan, expectations: readonly Expectation[], facts: Facts): Promise<{ values: VerifiedValue[]; unplanned?: string }>;
+  /**
+   * The values the service shows now (`facts`, read before the change) for what `expectations`
+   * change: what a later rollback must bring back. Those it cannot tell from the facts are left
+   * out (a rollback still proves a fresh login and that nothing else moved).
+   */
+  restoreExpectations?(facts: Facts, expectations: readonly Expectation[]): Expectation[];
+  /**
+   * The plan a rollback of a change with `plan` validates and checks with: what still holds once
+   * the previous files are back (e.g. no entries the change added must be listed). Absent: `plan`.
+   */
+  rollbackPlan?(plan: Plan): Plan;
   /** What verification reads, for messages ("sshd -T"). */
   readonly checkName: string;
   /** Whether a saved plan's data for this service is well formed (nothing unchecked reaches a script). */

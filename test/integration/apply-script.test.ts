@@ -160,6 +160,33 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     assert.match(parseSteps(late.stdout)[0]?.message ?? '', /dead-man switch already restored/);
   });
 
+  it('removes a file marked for removal (backed up first), writes the manifest, and the restore script puts the file back', () => {
+    const gone = { ...file('created earlier.conf', 'D 1\n', ''), remove: true };
+    const kept = file('kept.conf', 'E 1\n', 'E 2\n');
+    const id = txid();
+    const script = buildCommitScript({
+      txid: id,
+      backupRoot: backups,
+      files: [gone, kept],
+      configs: ['/etc/ssh/sshd_config'],
+      matchSpecs: [],
+      reload,
+      deadmanSeconds: 60,
+      manifest: '{"version":1}\n',
+    });
+    const result = runScript(script);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.ok(!existsSync(gone.path), 'the file is removed');
+    assert.equal(readFileSync(kept.path, 'utf8'), 'E 2\n');
+    assert.equal(readFileSync(join(backups, id, 'files', '0'), 'utf8'), 'D 1\n', 'the removed file was backed up');
+    assert.equal(readFileSync(join(backups, id, 'manifest'), 'utf8'), '{"version":1}\n');
+    const rollback = runScript(buildRollbackScript({ backupRoot: backups, txid: id, reload }));
+    assert.equal(rollback.status, 0, rollback.stdout + rollback.stderr);
+    assert.equal(readFileSync(gone.path, 'utf8'), 'D 1\n', 'the removed file is back');
+    assert.equal(statSync(gone.path).mode & 0o7777, 0o600, 'with its old mode');
+    assert.equal(readFileSync(kept.path, 'utf8'), 'E 1\n');
+  });
+
   it('rolls back through the restore script and disarms', async () => {
     const f = file('rollback.conf', 'C 1\n', 'C 2\n');
     const result = commit([f]);

@@ -9,6 +9,7 @@ import { runPlan, selectWork } from '../../engine/run-plan.js';
 import { DEFAULT_BACKUP_ROOT, DEFAULT_KEEP_BACKUPS } from '../../engine/transaction.js';
 import { selectHosts } from '../../model/host-pattern.js';
 import { inventoryUniverse } from '../../model/inventory.js';
+import { shellCommand } from '../../util/shell-quote.js';
 import { describeControlCharacter, findControlCharacter } from '../../lang/control-characters.js';
 import { durationTooLong, parseDuration } from '../../model/duration.js';
 import { renderHumanReport } from '../../report/human-report.js';
@@ -22,7 +23,7 @@ import { processIO, progressModeFor, wantsColor, type CommandIO } from '../io.js
 import { addRunOptions, applyShard, defaultPlaybooks, exitCodeFor, interruptController, loadRunInputs, PLAN_INTERRUPT, runPlanCommand, runTransport, writeStepSummary, type RunOptions } from './plan.js';
 
 /** What a fresh login and the sshd -T checks need at least, before the dead-man switch may fire. */
-const MIN_PROOF_MS = 10_000;
+export const MIN_PROOF_MS = 10_000;
 
 interface ApplyOptions extends RunOptions {
   plan?: string;
@@ -50,7 +51,7 @@ const parsePercent = (value: string): number => {
   return Number(value);
 };
 
-const parseDurationOption = (value: string): number => {
+export const parseDurationOption = (value: string): number => {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 120s, 2m or 1m30s.');
   const tooLong = durationTooLong(ms);
@@ -68,15 +69,25 @@ const parseKeep = (value: string): number => {
  * be one absolute path without control characters (a newline would end the command early and
  * only surface later, as a lost connection).
  */
-const parseBackupDir = (value: string): string => {
+export const parseBackupDir = (value: string): string => {
   const found = findControlCharacter(value);
   if (found) throw new InvalidArgumentError(`it holds ${describeControlCharacter(found.char)} at offset ${found.offset}.`);
   if (!value.startsWith('/')) throw new InvalidArgumentError('expected an absolute path (it is a directory on each host).');
   return value;
 };
 
+/** `sshfix rollback` with the options that find the same hosts and backups, for the reports' "roll back with" line. */
+export function rollbackCommandLine(options: { inventory?: string; backupDir: string }): string {
+  return shellCommand(
+    'sshfix',
+    'rollback',
+    ...(options.inventory !== undefined ? ['-i', options.inventory] : []),
+    ...(options.backupDir !== DEFAULT_BACKUP_ROOT ? ['--backup-dir', options.backupDir] : []),
+  );
+}
+
 /** Asks on the terminal; only "yes" goes ahead (as Terraform does). */
-async function confirm(io: CommandIO, question: string): Promise<boolean> {
+export async function confirm(io: CommandIO, question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
@@ -219,7 +230,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
     } finally {
       await progress.finish();
     }
-    io.stdout(renderReport(options.format, 'apply', hosts, { color: wantsColor(io), diagnostics: warnings }));
+    io.stdout(renderReport(options.format, 'apply', hosts, { color: wantsColor(io), diagnostics: warnings, rollbackCommand: rollbackCommandLine({ backupDir: options.backupDir, ...(inventoryOption !== undefined ? { inventory: inventoryOption } : {}) }) }));
     writeStepSummary(io, options.format, 'apply', hosts);
     return interrupt.signal.aborted ? ExitCode.Failure : exitCodeFor(hosts, false);
   } finally {

@@ -101,6 +101,8 @@ export const fail2banService: Service<Fail2banFacts, Fail2banPlan, Fail2banExpec
       diagnosis: 'After the reload a jail that ran before no longer ran (or did not show the new ignoreip entries); the previous files were restored and fail2ban reloaded again.',
     },
   },
+  // The entries the change added and the addresses it unbanned are not the previous config's.
+  rollbackPlan: (plan) => ({ ...plan, ignore: [], unban: [] }),
   verify: async (connection, plan, expectations) => ({ values: await verifyFail2ban(connection, plan, expectations) }),
   checkName: 'fail2ban-client get',
   isSavedPlan: (data): data is Fail2banPlan =>

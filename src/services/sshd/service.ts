@@ -2,6 +2,7 @@
  * sshd as a managed service: its facts, the pre-check of the live config, candidate validation
  * with `sshd -t` on the host, the transaction's fragments, and `sshd -T` verification.
  */
+import { parseSshdDump } from '../../config/sshd/defaults.js';
 import { matchValidationSpecs } from '../../config/sshd/connection-spec.js';
 import { buildSshdConfigTree } from '../../config/sshd/tree.js';
 import { isRecord, isSafePath } from '../../util/safe-values.js';
@@ -93,6 +94,14 @@ export const sshdService: Service<SshdFacts, SshdPlan, SshdExpectation, SshdCont
     if (values.some((v) => !v.ok) || !facts.dump.ok) return { values };
     const unplanned = await unplannedChanges(connection, facts.dump.output, expectations);
     return { values, ...(unplanned ? { unplanned } : {}) };
+  },
+  // The facts hold the plain global `sshd -T`: Match-scoped values and other main configs are left out.
+  restoreExpectations: (facts, expectations) => {
+    if (!facts.dump.ok) return [];
+    const dump = parseSshdDump(facts.dump.output);
+    return expectations
+      .filter((e) => e.connection === undefined && (e.config === undefined || e.config === DEFAULT_SSHD_CONFIG))
+      .map((e) => ({ task: e.task, keyword: e.keyword, values: dump.get(e.keyword) ?? [] }));
   },
   checkName: 'sshd -T',
   isSavedPlan: (data): data is SshdPlan =>
