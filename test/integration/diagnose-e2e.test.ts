@@ -127,6 +127,13 @@ describe('sshfix diagnose against the lab', { timeout: 480_000 }, () => {
     assert.ok(cause, JSON.stringify(first.report.hosts[0]));
     const command = cause.fix.command as string;
     assert.match(command, /playbooks\/allow-users\.yaml -l \S+ --var account=backup$/);
+    // The same diagnosis for a person: the stage, the cause with its evidence, the fix command.
+    const human = runCli(['diagnose', target.name, '--user', 'backup', '-i', lab.inventory]);
+    assert.equal(human.status, 2);
+    assert.match(human.stdout, /probe: logged in and ran a command/);
+    assert.match(human.stdout, /^ {2}cause allow-users: sshd refuses backup from 127\.0\.0\.1 after authentication/m);
+    assert.match(human.stdout, /^ {4}evidence: /m);
+    assert.ok(human.stdout.includes(`    fix: ${command}`), human.stdout);
     const args = command.replace(/^sshfix /, '').split(' ');
     const fixed = runCli([...args, '--yes']);
     assert.equal(fixed.status, 0, fixed.stdout + fixed.stderr);
@@ -186,6 +193,10 @@ describe('sshfix diagnose against the lab', { timeout: 480_000 }, () => {
     assert.equal(status, 1);
     const h = report.hosts[0] as DiagnosedHost;
     assert.equal(h.probe.stage, 'banner');
+    const human = runCli(['diagnose', target.name, '-i', lab.inventory]);
+    assert.equal(human.status, 1);
+    assert.match(human.stdout, /probe: accepted, then closed before the SSH banner/);
+    assert.match(human.stdout, /to get in: .*bind_address/);
     assert.ok(h.ruled_out.some((r) => /libwrap/.test(r)), JSON.stringify(h));
     assert.ok((h.reach ?? []).some((r) => /bind_address/.test(r)));
     assert.ok((h.reach ?? []).some((r) => /jump/.test(r)));

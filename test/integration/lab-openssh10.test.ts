@@ -1,7 +1,7 @@
 /**
  * A mixed lab of Debian 12's sshd (9.2) and a 10.0 build (scripts/build-openssh.sh 10.0p1): the
  * 10.x host looks like a machine with 10.x installed, and its PerSourcePenalties scenario is
- * diagnosed and fixed end to end. Address block 127.77.91.x; clients 127.0.0.9 and 127.0.0.12.
+ * diagnosed and fixed end to end. Address block 127.77.94.x; clients 127.0.0.9 and 127.0.0.12.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -56,7 +56,7 @@ describe('lab on OpenSSH 10.0 beside 9.2, penalties scenario', { timeout: 240_00
 
   before(() => {
     requireOpensshBuild('10.0p1');
-    lab = startTestLab({ hosts: 2, firstAddress: '127.77.91.1', scenarios: ['debian-cloud', 'penalties'] });
+    lab = startTestLab({ hosts: 2, firstAddress: '127.77.94.1', scenarios: ['debian-cloud', 'penalties'] });
     keys = mkdtempSync('/var/tmp/sshfix-test-keys-');
     const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keys, 'stale')]);
     assert.equal(made.status, 0, String(made.stderr));
