@@ -389,6 +389,47 @@ bantime = 1h
   daemons: ['fail2ban'],
 };
 
+/** Debian's /etc/hosts.allow and /etc/hosts.deny headers (tcpd / libwrap0), as an installed host has them. */
+const HOSTS_ALLOW_HEADER = `# /etc/hosts.allow: list of hosts that are allowed to access the system.
+#                   See the manual pages hosts_access(5) and hosts_options(5).
+#
+# Example:    ALL: LOCAL @some_netgroup
+#             ALL: .foobar.edu EXCEPT terminalserver.foobar.edu
+#
+# If you're going to protect the portmapper use the name "rpcbind" for the
+# daemon name. See rpcbind(8) and rpc.mountd(8) for further information.
+#
+`;
+
+const HOSTS_DENY_HEADER = `# /etc/hosts.deny: list of hosts that are _not_ allowed to access the system.
+#                  See the manual pages hosts_access(5) and hosts_options(5).
+#
+`;
+
+/**
+ * TCP wrappers lock sshd down to a management range, and a later line of hosts.allow refuses the
+ * rest of 127.0.0.0/24: the runner (127.0.0.1) gets in, a client at 127.0.0.9 has its connection
+ * accepted and closed by libwrap (Debian's sshd links it) before any banner.
+ */
+const tcpWrappers: LabScenario = {
+  name: 'tcp-wrappers',
+  summary: 'hosts.allow admits only a management range; hosts.deny refuses everyone else',
+  files: [
+    sshdConfig(DEBIAN_12_SSHD_CONFIG),
+    {
+      path: '/etc/hosts.allow',
+      content: `${HOSTS_ALLOW_HEADER}# Management network and the bastion (OPS-1742)
+sshd: 127.0.0.1 127.77.0.0/16
+# Contractor range closed after the audit (SEC-88)
+sshd: 127.0.0.0/24 : DENY
+`,
+    },
+    { path: '/etc/hosts.deny', content: `${HOSTS_DENY_HEADER}# Default deny: only what hosts.allow names gets to sshd
+sshd: ALL
+` },
+  ],
+};
+
 /** In seeding order: a lab of N hosts takes them round-robin. */
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   debianCloud,
@@ -401,11 +442,11 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
 ];
 
 /**
- * Scenarios a lab gets only when `--scenarios` names them: each runs a daemon per host (a
+ * Scenarios a lab gets only when `--scenarios` names them: fail2ban runs a daemon per host (a
  * fail2ban server is a Python process of about 20 MB), which a default lab of hundreds of hosts
- * should not multiply.
+ * should not multiply; tcp-wrappers refuses test clients the default lab's tests expect to get in.
  */
-export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban];
+export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban, tcpWrappers];
 
 export function findLabScenario(name: string): LabScenario | undefined {
   return [...LAB_SCENARIOS, ...ON_REQUEST_SCENARIOS].find((s) => s.name === name);

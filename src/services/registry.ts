@@ -7,10 +7,13 @@ import type { Service } from './service.js';
 import type { SshdFacts } from './sshd/facts.js';
 import { sshdService, type SshdContribution, type SshdPlan } from './sshd/service.js';
 import type { SshdExpectation } from './sshd/verify.js';
+import type { WrappersExpectation } from './tcp-wrappers/access.js';
+import { tcpWrappersService, type TcpWrappersContribution, type TcpWrappersFacts, type TcpWrappersPlan } from './tcp-wrappers/service.js';
 
 /** Each service's types, by id. */
 export interface ServiceTypes {
   sshd: { facts: SshdFacts; plan: SshdPlan; expectation: SshdExpectation; contribution: SshdContribution };
+  tcp_wrappers: { facts: TcpWrappersFacts; plan: TcpWrappersPlan; expectation: WrappersExpectation; contribution: TcpWrappersContribution };
 }
 
 export type ServiceId = keyof ServiceTypes;
@@ -19,6 +22,7 @@ type ServiceOf<K extends ServiceId> = Service<ServiceTypes[K]['facts'], ServiceT
 
 export const SERVICES: { readonly [K in ServiceId]: ServiceOf<K> } = {
   sshd: sshdService,
+  tcp_wrappers: tcpWrappersService,
 };
 
 export const SERVICE_IDS = Object.keys(SERVICES) as ServiceId[];

@@ -2,15 +2,18 @@ import { planAssertTask } from './assert/plan.js';
 import type { TaskNeeds, TaskPlanner } from './planner.js';
 import type { TaskKindName, TaskParamsByKind } from './registry.js';
 import { planSshdTask, sshdTaskFactPaths } from './sshd/plan.js';
+import { planTcpWrappersTask } from './tcp-wrappers/plan.js';
 
 /** The planner of every task kind; the compiler insists each kind of the registry has one. */
 export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskParamsByKind[K]> } = {
   sshd: planSshdTask,
   assert: planAssertTask,
+  tcp_wrappers: planTcpWrappersTask,
 };
 
 /** What each task kind needs read: its services, and paths its parameters name. */
 export const TASK_NEEDS: { readonly [K in TaskKindName]: TaskNeeds } = {
   sshd: { services: ['sshd'], factPaths: sshdTaskFactPaths },
   assert: { services: ['sshd'] },
+  tcp_wrappers: { services: ['tcp_wrappers'] },
 };

@@ -4,7 +4,7 @@
  * run side by side never share hosts.
  *
  * ADDRESS BLOCKS (third octet of 127.77.x.y): 0 = the default `sshfix lab up` lab (never used by
- * tests), 10-11 = lab.test, 20 = plan e2e, 30 = transport, 40 = apply, 50-52 = bench, 60 = review and plan guard e2e, 70-71 = perf work, 80 = lab backups, 81 = ansible e2e, 82 = diagnose, 83 = ci fleet, 84 = injection e2e, 86 = lab-syslog (clients 127.0.0.9-11).
+ * tests), 10-11 = lab.test, 20 = plan e2e, 30 = transport, 40 = apply, 50-52 = bench, 60 = review and plan guard e2e, 70-71 = perf work, 80 = lab backups, 81 = ansible e2e, 82 = diagnose, 83 = ci fleet, 84 = injection e2e, 86 = lab-syslog (clients 127.0.0.9-11), 88 = tcp_wrappers and sshguard e2e (clients 127.0.0.9, 127.0.0.12).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
