@@ -15,8 +15,9 @@ const where = (d: Diagnostic): string => (d.file && d.range ? ` (${d.file}:${d.r
 
 export function planTcpWrappersTask(input: PlanInput<TcpWrappersTaskParams>): PlanOutcome {
   const outcome = emptyOutcome();
+  // A playbook's empty default: run with every playbook of ./playbooks, it must change nothing and say why.
   if (input.params.allow.some((a) => a.client === '')) {
-    outcome.refusal = { code: 'tcp-wrappers-no-client', message: 'the client to let through is empty', hint: 'give the address, e.g. --var address=192.0.2.7 for the shipped playbook' };
+    outcome.note = 'no client given, nothing to let through (the shipped playbook takes --var address=ADDRESS)';
     return outcome;
   }
   const facts = input.facts.services.tcp_wrappers;

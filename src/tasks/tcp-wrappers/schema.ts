@@ -70,7 +70,7 @@ function readTcpWrappersParams(node: YamlNode, ctx: TaskParamContext): TcpWrappe
     const client = text(clientNode);
     const daemon = text(daemonNode) ?? DEFAULT_WRAPPED_DAEMON;
     if (client === undefined) continue;
-    // An empty client (a playbook's default, left for --var to fill) is the planner's refusal, per host.
+    // An empty client (a playbook's default, left for --var to fill) is the planner's no-op, per host.
     if (client === '') {
       params.allow.push({ daemon, client });
       continue;
