@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { parseFactOutput } from '../../../src/engine/facts-script.js';
 import { interpretFacts, type HostFacts } from '../../../src/engine/facts.js';
 import { planHost } from '../../../src/engine/plan-host.js';
+import { parseSavedPlan, serialisePlan } from '../../../src/engine/plan-file.js';
 import { loadPlaybook } from '../../../src/model/playbook.js';
 import { tcpWrappersService } from '../../../src/services/tcp-wrappers/service.js';
 import type { WrappersExpectation } from '../../../src/services/tcp-wrappers/access.js';
@@ -118,5 +119,13 @@ describe('tcp_wrappers task', () => {
     const bad = await tcpWrappersService.verify(runner('# nothing\n', DENY), servicePlan, [expectation], { libwrap: [], checked: true });
     assert.equal(bad.values[0]?.ok, false);
     assert.match(bad.values[0]?.actual[0] ?? '', /denied \(denied by \/etc\/hosts\.deny:1/);
+  });
+
+  it('survives a saved plan: the service data and expectations read back as planned', () => {
+    const p = plan(factsWith({ allow: ALLOW, deny: DENY }), '192.0.2.7');
+    const saved = parseSavedPlan(serialisePlan({ createdAt: new Date(0), version: '1', inventory: 'i.yaml', playbooks: ['p.yaml'], hosts: [{ plan: p }] }), 'plan.json').hosts[0];
+    assert.deepEqual(saved?.services.tcp_wrappers, { allow: '/etc/hosts.allow', deny: '/etc/hosts.deny' });
+    assert.deepEqual(saved?.expectations, p.expectations);
+    assert.equal(tcpWrappersService.isSavedExpectation({ task: 't', daemon: 'sshd', client: '192.0.2.7\nsshd: ALL' }), false);
   });
 });
