@@ -7,6 +7,8 @@ import type { Service } from './service.js';
 import type { SshdFacts } from './sshd/facts.js';
 import { sshdService, type SshdContribution, type SshdPlan } from './sshd/service.js';
 import type { SshdExpectation } from './sshd/verify.js';
+import { sshguardService, type SshguardContribution, type SshguardExpectation, type SshguardPlan } from './sshguard/service.js';
+import type { SshguardFacts } from './sshguard/facts.js';
 import type { WrappersExpectation } from './tcp-wrappers/access.js';
 import { tcpWrappersService, type TcpWrappersContribution, type TcpWrappersFacts, type TcpWrappersPlan } from './tcp-wrappers/service.js';
 
@@ -14,6 +16,7 @@ import { tcpWrappersService, type TcpWrappersContribution, type TcpWrappersFacts
 export interface ServiceTypes {
   sshd: { facts: SshdFacts; plan: SshdPlan; expectation: SshdExpectation; contribution: SshdContribution };
   tcp_wrappers: { facts: TcpWrappersFacts; plan: TcpWrappersPlan; expectation: WrappersExpectation; contribution: TcpWrappersContribution };
+  sshguard: { facts: SshguardFacts; plan: SshguardPlan; expectation: SshguardExpectation; contribution: SshguardContribution };
 }
 
 export type ServiceId = keyof ServiceTypes;
@@ -23,6 +26,7 @@ type ServiceOf<K extends ServiceId> = Service<ServiceTypes[K]['facts'], ServiceT
 export const SERVICES: { readonly [K in ServiceId]: ServiceOf<K> } = {
   sshd: sshdService,
   tcp_wrappers: tcpWrappersService,
+  sshguard: sshguardService,
 };
 
 export const SERVICE_IDS = Object.keys(SERVICES) as ServiceId[];

@@ -2,6 +2,7 @@ import { planAssertTask } from './assert/plan.js';
 import type { TaskNeeds, TaskPlanner } from './planner.js';
 import type { TaskKindName, TaskParamsByKind } from './registry.js';
 import { planSshdTask, sshdTaskFactPaths } from './sshd/plan.js';
+import { planSshguardTask } from './sshguard/plan.js';
 import { planTcpWrappersTask } from './tcp-wrappers/plan.js';
 
 /** The planner of every task kind; the compiler insists each kind of the registry has one. */
@@ -9,6 +10,7 @@ export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskPara
   sshd: planSshdTask,
   assert: planAssertTask,
   tcp_wrappers: planTcpWrappersTask,
+  sshguard: planSshguardTask,
 };
 
 /** What each task kind needs read: its services, and paths its parameters name. */
@@ -16,4 +18,5 @@ export const TASK_NEEDS: { readonly [K in TaskKindName]: TaskNeeds } = {
   sshd: { services: ['sshd'], factPaths: sshdTaskFactPaths },
   assert: { services: ['sshd'] },
   tcp_wrappers: { services: ['tcp_wrappers'] },
+  sshguard: { services: ['sshguard'] },
 };

@@ -1,5 +1,6 @@
 import { assertTaskKind, type AssertTaskParams } from './assert/schema.js';
 import { sshdTaskKind, type SshdTaskParams } from './sshd/schema.js';
+import { sshguardTaskKind, type SshguardTaskParams } from './sshguard/schema.js';
 import { tcpWrappersTaskKind, type TcpWrappersTaskParams } from './tcp-wrappers/schema.js';
 import type { TaskKind } from './task-kind.js';
 
@@ -20,6 +21,7 @@ export interface TaskParamsByKind {
   sshd: SshdTaskParams;
   assert: AssertTaskParams;
   tcp_wrappers: TcpWrappersTaskParams;
+  sshguard: SshguardTaskParams;
 }
 
 /** The key that selects a kind in a task. */
@@ -29,6 +31,7 @@ export const TASK_KINDS: { readonly [K in TaskKindName]: TaskKind<TaskParamsByKi
   sshd: sshdTaskKind,
   assert: assertTaskKind,
   tcp_wrappers: tcpWrappersTaskKind,
+  sshguard: sshguardTaskKind,
 };
 
 export const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as TaskKindName[];
@@ -37,7 +40,7 @@ export const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as TaskKindName[];
  * Kinds DESIGN.md promises that are not built yet: naming one gets "not available yet" rather
  * than "unknown". Remove a name when its folder lands.
  */
-export const PLANNED_TASK_KINDS: readonly string[] = ['fail2ban', 'sshguard', 'ssh_client'];
+export const PLANNED_TASK_KINDS: readonly string[] = ['fail2ban', 'ssh_client'];
 
 export function isTaskKindName(name: string): name is TaskKindName {
   return Object.hasOwn(TASK_KINDS, name);
