@@ -24,6 +24,22 @@ export function processIO(): CommandIO {
   };
 }
 
+/**
+ * A reader that stops early (`sshfix inventory | head`) closes the pipe under sshfix's output.
+ * Like other command-line tools, sshfix then ends quietly with exit 0 for the part written,
+ * instead of dying of an unhandled EPIPE with a stack trace. A closed stderr is ignored: there is
+ * nowhere left to report to.
+ */
+export function endQuietlyWhenOutputCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 /** Colour on a terminal, unless NO_COLOR or CI says otherwise. */
 export function wantsColor(io: CommandIO): boolean {
   return io.stdoutIsTTY && !io.env['NO_COLOR'] && !io.env['CI'];

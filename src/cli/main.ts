@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { UserInputError } from '../util/diagnostics.js';
 import { renderDiagnostics } from '../report/render-diagnostics.js';
 import { ExitCode } from './exit-codes.js';
+import { endQuietlyWhenOutputCloses } from './io.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -27,4 +28,5 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+endQuietlyWhenOutputCloses();
 await main(process.argv);

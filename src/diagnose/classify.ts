@@ -280,7 +280,7 @@ function classifyConnect(input: DiagnoseInput, evidence: HostEvidence, findings:
       fix: findings.fix('playbooks/sshguard-unblock.yaml', { address: client }, `whitelist ${client} in sshguard's WHITELIST_FILE and remove the block from the ${evidence.sshguard.backend} backend`),
     });
   } else if (evidence.sshguard) {
-    findings.ruledOut.push(`sshguard: ${client} is not blocked (${evidence.sshguard.backend} backend)`);
+    findings.ruledOut.push(evidence.sshguard.running ? `sshguard: ${client} is not blocked (${evidence.sshguard.backend} backend)` : 'sshguard: installed but not running');
   }
 
   // TCP wrappers (a fail2ban hostsdeny ban and sshguard's hosts backend are wrappers lines too)
@@ -457,11 +457,16 @@ export function classifyDrop(input: DiagnoseInput): Diagnosis {
   if (input.evidence) {
     if (input.symptom === 'connect') classifyConnect(input, input.evidence, findings);
     else classifyIdle(input, input.evidence, findings);
-  } else if (input.probe.stage !== 'ok' && input.probe.stage !== 'session') {
+  } else if (input.probe.stage === 'tcp' || input.probe.stage === 'banner') {
+    // Refused before the SSH banner: the runner's address is what the host holds against it.
     reach.push(
       'connect from an address the host has not banned: set bind_address for this host in the inventory (the runner\'s source address)',
       'or go through another host that the host still lets in: set jump for this host in the inventory',
     );
+  } else if (input.probe.stage === 'kex' && input.probe.negotiation) {
+    const { algorithm, server } = input.probe.negotiation;
+    const category = { kex: 'kex', cipher: 'cipher', mac: 'hmac', hostkey: 'hostkey' }[algorithm];
+    reach.push(`let the runner speak one of the host's algorithms, for this host only: algorithms: { ${category}: ["+${server[0] ?? '<algorithm>'}"] } on it in the inventory`);
   }
   return { causes: findings.causes, ruledOut: findings.ruledOut, reach };
 }

@@ -11,6 +11,7 @@
 import { parseHostsAccess } from '../config/hosts-access/parse.js';
 import { evaluateHostsAccess } from '../config/hosts-access/evaluate.js';
 import { findSshguardBlock, insideSshguardBlock, sshguardBlockedAddresses } from '../config/hosts-access/sshguard.js';
+import { RECORD_SCRIPT_PRELUDE } from '../util/record-script.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 import type { HostEvidence, WrappersDecision } from './classify.js';
 import { readLogLines, splitLogText, type LogLine } from './log-lines.js';
@@ -34,13 +35,7 @@ export const LOG_TAIL_LINES = 50_000;
 export function buildEvidenceScript(request: EvidenceRequest): string {
   const spec = `user=${request.user},host=${request.client},addr=${request.client},laddr=${request.localAddress},lport=${request.localPort}`;
   const lines = [
-    'set -u',
-    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
-    'LC_ALL=C; export LC_ALL PATH',
-    't=$(mktemp -d 2>/dev/null || mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed" >&2; exit 70; }',
-    "trap 'rm -rf \"$t\"' EXIT",
-    "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
-    'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; b64 <"$t/o"; printf " "; b64 <"$t/e"; printf "\\n"; }',
+    ...RECORD_SCRIPT_PRELUDE,
     'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
     'run id id -u',
     'run sshd_version "$sshd_bin" -V',

@@ -64,6 +64,8 @@ export const COMMIT_EXIT = {
   locked: 17,
   /** A service stopped after the reload; the files were restored and it was started again. */
   stopped: 18,
+  /** A service runs but its check after the reload failed; the files were restored and it was reloaded again. */
+  lost: 19,
 } as const;
 
 /** `20261123T200100Z-62a90d33`: a UTC timestamp (so names sort by age) and a random suffix. */
@@ -109,11 +111,14 @@ function prelude(): string[] {
     // Alive ($1) three checks in a row within two seconds; a re-executing daemon may miss one check
     // (its PidFile is rewritten), one that could not start stays gone.
     'still_running() { n=0; for _ in 1 2 3 4 5 6 7 8 9 10; do nap; if "$1"; then n=$((n + 1)); [ $n -ge 3 ] && return 0; else n=0; fi; done; return 1; }',
+    // The pid of the dead-man switch process of the transaction in directory $1, when it still runs
+    // (checked by its command line, so a reused pid is not taken for it).
+    'deadman_proc() { [ -s "$1/deadman.pid" ] && dp=$(cat "$1/deadman.pid") && case "$(tr "\\0" " " < /proc/$dp/cmdline 2>/dev/null)" in *"$1/deadman.sh"*) echo "$dp";; *) false;; esac; }',
     // Stop this transaction's dead-man switch (only a process that is really it).
     'disarm() {',
     '  command -v systemctl >/dev/null 2>&1 && systemctl stop "sshfix-deadman-$TX.timer" >/dev/null 2>&1',
     // SIGKILL: the switch was started with SIGTERM ignored (the commit ignores it and children inherit that).
-    '  if [ -s "$B/deadman.pid" ]; then dp=$(cat "$B/deadman.pid"); case "$(tr "\\0" " " < /proc/$dp/cmdline 2>/dev/null)" in *"$B/deadman.sh"*) kill -KILL -- "-$dp" 2>/dev/null || kill -KILL "$dp" 2>/dev/null;; esac; fi',
+    '  if dp=$(deadman_proc "$B"); then kill -KILL -- "-$dp" 2>/dev/null || kill -KILL "$dp" 2>/dev/null; fi',
     '  return 0',
     '}',
   ];
@@ -135,6 +140,7 @@ function serviceFunctions(services: readonly ServiceScripts[], restored: boolean
       `reload_${s.id}() { ${s.reload}; }`,
       `alive_${s.id}() { ${s.alive}; }`,
       `start_${s.id}() { ${s.start}; }`,
+      ...(s.check ? [`check_${s.id}() {`, ...s.check.map((l) => `  ${l}`), '  return 0', '}'] : []),
     );
   }
   lines.push('validate() {', ...services.map((s) => `  validate_${s.id} || return 1`), '  return 0', '}');
@@ -210,6 +216,30 @@ function deadmanScript(backupDir: string, txid: string): string {
   ].join('\n') + '\n';
 }
 
+/**
+ * The commit's check of earlier transactions still `armed`: in flight while its dead-man switch
+ * runs (a systemd timer or service, or the switch process) and its window has not passed; due when
+ * the switch runs past its window (it is restoring now); abandoned when no switch is left.
+ */
+function checkEarlierTransactions(exitCode: number): string[] {
+  return [
+    `for d in "$ROOT"/${TXID_GLOB}; do`,
+    '  [ -e "$d/armed" ] || continue',
+    '  t=${d##*/}; alive=',
+    '  if command -v systemctl >/dev/null 2>&1 && { systemctl is-active --quiet "sshfix-deadman-$t.timer" || systemctl is-active --quiet "sshfix-deadman-$t.service"; } 2>/dev/null; then alive=systemd; fi',
+    '  [ -z "$alive" ] && deadman_proc "$d" >/dev/null && alive=process',
+    '  if [ -n "$alive" ]; then',
+    '    left=$(( $(cat "$d/deadline" 2>/dev/null || echo 0) - $(date +%s) ))',
+    '    if [ "$left" -ge 0 ]; then',
+    `      step lock fail "transaction $t is in flight on this host: its runner is proving it, and its dead-man switch restores the previous config in \${left} s unless the runner confirms first. Wait for it to finish, then apply again (do not run its restore.sh or touch $d: that would undo or disarm a change being proven)"; return ${exitCode}`,
+    '    fi',
+    `    step lock fail "transaction $t on this host is past its window and its dead-man switch is restoring the previous config now: wait a minute, then plan and apply again"; return ${exitCode}`,
+    '  fi',
+    `  step lock fail "transaction $t on this host was abandoned: never confirmed, and its dead-man switch is gone (the host rebooted, or the switch was stopped), so its change stays live but unproven. Restore the previous config with: sh $d/restore.sh (or keep the change with: mv $d/armed $d/confirmed), then apply again"; return ${exitCode}`,
+    'done',
+  ];
+}
+
 /** The commit script (see the file comment). Runs as root, reads nothing from stdin. */
 export function buildCommitScript(options: CommitOptions): string {
   assertCommitOptions(options);
@@ -228,8 +258,10 @@ export function buildCommitScript(options: CommitOptions): string {
     'umask 077',
     `mkdir -p "$ROOT" || { step backup fail "cannot create $ROOT"; return ${E.backup}; }`,
     // One transaction per host at a time; an unconfirmed one must be finished first.
-    'if command -v flock >/dev/null 2>&1; then exec 9>>"$ROOT/.lock" && flock -n 9 || { step lock fail "another sshfix transaction is running on this host"; return ' + E.locked + '; }; fi',
-    `for d in "$ROOT"/${TXID_GLOB}; do if [ -e "$d/armed" ]; then step lock fail "transaction \${d##*/} on this host was never confirmed nor restored (runner and host interrupted?): check it, then run sh $d/restore.sh or remove $d/armed"; return ${E.locked}; fi; done`,
+    'if command -v flock >/dev/null 2>&1; then exec 9>>"$ROOT/.lock" && flock -n 9 || { step lock fail "another sshfix transaction is being committed on this host right now: wait for it to finish, then apply again"; return ' + E.locked + '; }; fi',
+    // An armed transaction whose switch still runs is in flight (its runner is proving it): never
+    // advise undoing it. One whose switch is gone (a reboot, a killed process) is abandoned.
+    ...checkEarlierTransactions(E.locked),
     // 1. Stale check: every file must be exactly what the plan read, where the plan read it.
     ...options.files.flatMap((f) => [
       ...(f.writePath !== f.path
@@ -251,6 +283,8 @@ export function buildCommitScript(options: CommitOptions): string {
     'undo() { sh "$B/restore.sh" --no-reload >/dev/null 2>&1; }',
     'abort() { mv "$B/armed" "$B/aborted" 2>/dev/null; disarm; }',
     // 3. Arm the dead-man switch BEFORE writing: from here on, whatever happens, the host restores itself.
+    // When the switch fires, so a later transaction can tell one in flight from one abandoned.
+    `echo $(($(date +%s) + ${seconds})) > "$B/deadline"`,
     ': > "$B/armed" || { step arm fail "cannot write $B/armed"; return ' + E.arm + '; }',
     'armed=',
     `if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && systemd-run --quiet --unit="sshfix-deadman-$TX" --on-active=${seconds} /bin/sh "$B/deadman.sh" 0 >/dev/null 2>&1; then armed=systemd; fi`,
@@ -292,8 +326,12 @@ export function buildCommitScript(options: CommitOptions): string {
         ? `if ! out=$(reload_${s.id} 2>&1); then rm -f "$B/reloading"; undo; alive_${s.id} || start_${s.id} >/dev/null 2>&1; abort; step reload fail "$out"; return ${E.reload}; fi`
         : `if ! out=$(reload_${s.id} 2>&1); then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail "$out"; return ${E.reload}; fi`,
       `if ! still_running alive_${s.id}; then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail ${q(`${s.label} stopped after the reload with the new config; the previous config was restored and ${s.label} started again`)}; return ${E.stopped}; fi`,
+      ...(s.check
+        ? [`if ! msg=$(check_${s.id}); then sh "$B/restore.sh" >/dev/null 2>&1; abort; step reload fail "${s.label}: $msg; the previous config was restored and reloaded again"; return ${E.lost}; fi`]
+        : []),
     ]),
     ': > "$B/reloaded"',
+    ...options.services.flatMap((s) => s.afterReload ?? []),
     'step reload ok',
     'return 0',
   ];

@@ -16,6 +16,7 @@
  */
 import { lookupService } from '../services/registry.js';
 import type { RawFacts } from '../services/service.js';
+import { RECORD_SCRIPT_PRELUDE } from '../util/record-script.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 
 /** What the tasks of one host need to read. */
@@ -34,15 +35,8 @@ const readDirLine = (dir: string): string => `ld ${q(dir)}; for m in ${q(dir)}/*
 
 /** Shell functions of the fact scripts: run (a command), rf (a file), ld (a directory), walk (an Include tree). */
 const PRELUDE = [
-    'set -u',
-    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
-    'LC_ALL=C; export LC_ALL PATH',
-    't=$(mktemp -d 2>/dev/null || mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed" >&2; exit 70; }',
-    "trap 'rm -rf \"$t\"' EXIT",
-    // busybox base64 has no -w0; fall back to stripping newlines.
-    "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
+    ...RECORD_SCRIPT_PRELUDE,
     'enc() { printf %s "$1" | b64; }',
-    'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; b64 <"$t/o"; printf " "; b64 <"$t/e"; printf "\\n"; }',
     'rf() {',
     '  [ -L "$1" ] && printf "L %s %s\\n" "$(enc "$1")" "$(enc "$(readlink -f "$1")")"',
     '  if [ -f "$1" ] && [ -r "$1" ] && st=$(stat -L -c "%a %u %g" "$1" 2>/dev/null); then',
@@ -94,9 +88,24 @@ const PRELUDE = [
  * The fact script. It needs a POSIX sh with base64, stat, awk and mktemp (coreutils or busybox).
  * Commands whose output the engine parses run with LC_ALL=C.
  */
-export function buildFactScript(request: FactRequest): string {
+export function buildFactScript(request: FactRequest, knownBuilds: Readonly<Record<string, readonly string[]>> = {}): string {
+  return [...PRELUDE, ...factScriptBody(request, knownBuilds)].join('\n') + '\n';
+}
+
+/**
+ * A service's build section: its build id (recorded as `build_<id>`), then its build facts, read
+ * only when the id is none of `known` (the builds the run already read).
+ */
+function buildLines(id: string, build: { idLines: readonly string[]; factLines: readonly string[] }, known: readonly string[]): string[] {
+  const v = `build_${id}`;
+  const lines = ['{', ...build.idLines, `} >"$t/${v}" 2>/dev/null`, `${v}=; read -r ${v} <"$t/${v}"`, `run ${v} printf %s "$${v}"`];
+  if (known.length === 0) return [...lines, ...build.factLines];
+  return [...lines, `case "$${v}" in ${known.map(q).join('|')}) ;; *)`, ...build.factLines, ';; esac'];
+}
+
+/** The fact script's commands after its functions, one per line (the bench times them one by one). */
+export function factScriptBody(request: FactRequest, knownBuilds: Readonly<Record<string, readonly string[]>> = {}): string[] {
   const lines = [
-    ...PRELUDE,
     'run id id -u',
     'run ssh_connection printenv SSH_CONNECTION',
     // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups.
@@ -108,13 +117,19 @@ export function buildFactScript(request: FactRequest): string {
       'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then echo init=systemd; ' +
       'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then echo init=openrc; ' +
       'else echo init=none; fi\'',
-    ...Object.entries(request.services).flatMap(([id, paths]) => lookupService(id)?.factLines(paths) ?? []),
+    ...Object.entries(request.services).flatMap(([id, paths]) => {
+      const service = lookupService(id);
+      if (!service) return [];
+      return [...service.factLines(paths), ...(service.build ? buildLines(id, service.build, knownBuilds[id] ?? []) : [])];
+    }),
     ...request.files.map((path) => `rf ${q(path)}`),
     ...request.dirs.map(readDirLine),
-    'exit 0',
   ];
-  return lines.join('\n') + '\n';
+  return [...lines, 'exit 0'];
 }
+
+/** The shell functions every fact script starts with. */
+export const FACT_SCRIPT_PRELUDE: readonly string[] = PRELUDE;
 
 /** A follow-up script: list and read every regular file of `dirs` (Include targets the first pass missed). */
 export function buildDirScript(dirs: readonly string[]): string {

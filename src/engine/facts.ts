@@ -8,6 +8,7 @@ import { parseOpensshVersion } from '../config/openssh/version.js';
 import { lookupService, SERVICE_IDS, type ServiceFacts } from '../services/registry.js';
 import type { HostFacts } from '../services/host-facts.js';
 import type { BaseFacts, InitSystem, RawFacts } from '../services/service.js';
+import type { BuildCache } from './build-cache.js';
 
 export type { HostFacts };
 
@@ -38,6 +39,8 @@ export interface InterpretOptions {
   serverBanner?: string;
   /** Services whose facts to read (those the fact script was asked for); all when absent. */
   services?: readonly string[];
+  /** The run's build facts: filled from this output, and read for builds the script skipped. */
+  builds?: BuildCache;
 }
 
 /** Turns the fact script's raw records into HostFacts. */
@@ -62,15 +65,27 @@ export function interpretFacts(raw: RawFacts, options: InterpretOptions): HostFa
     symlinks: raw.symlinks,
   };
   const services: Record<string, unknown> = {};
+  const builds: Record<string, string> = {};
   let version = options.serverBanner ? parseOpensshVersion(options.serverBanner) : undefined;
   for (const id of options.services ?? SERVICE_IDS) {
     const service = lookupService(id);
     if (!service) continue;
-    const facts = service.readFacts(raw, base);
+    const buildId = service.build ? raw.commands.get(`build_${id}`)?.stdout : undefined;
+    let build = service.build?.read(raw);
+    if (buildId !== undefined) {
+      builds[id] = buildId;
+      build = build !== undefined ? (options.builds?.store(id, buildId, build) ?? build) : options.builds?.get(id, buildId);
+    }
+    const facts = service.readFacts(raw, base, build);
     services[id] = facts;
     version ??= service.opensshVersion?.(facts);
   }
-  return { ...base, ...(version ? { opensshVersion: version } : {}), services: services as ServiceFacts };
+  return {
+    ...base,
+    ...(version ? { opensshVersion: version } : {}),
+    ...(Object.keys(builds).length > 0 ? { builds } : {}),
+    services: services as ServiceFacts,
+  };
 }
 
 /** sha256 of every file the facts read (null for a path that did not exist), for saved plans. */

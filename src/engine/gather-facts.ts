@@ -2,6 +2,7 @@
  * Runs the fact script on a host (one exec round trip) and interprets what it printed.
  */
 import type { Connection } from '../transport/types.js';
+import type { BuildCache } from './build-cache.js';
 import { buildDirScript, buildFactScript, FactOutputError, parseFactOutput, type FactRequest } from './facts-script.js';
 import { interpretFacts, type HostFacts, type InterpretOptions } from './facts.js';
 
@@ -21,12 +22,28 @@ export interface GatherOptions {
   name: string;
   address: string;
   timeoutMs?: number;
+  /** The run's build facts: a host of a build already read skips those reads. */
+  builds?: BuildCache;
 }
 
 /** One exec round trip: the fact script goes in on stdin, records come back on stdout. */
 export async function gatherFacts(connection: Connection, request: FactRequest, options: GatherOptions): Promise<HostFacts> {
+  const { builds } = options;
+  // Hosts showing the same banner most likely run the same build: one reads its facts while the others wait.
+  const done = builds ? await builds.turn(connection.info.serverBanner ?? '') : undefined;
+  let facts: HostFacts | undefined;
+  try {
+    facts = await readFacts(connection, request, options);
+    return facts;
+  } finally {
+    done?.(facts !== undefined);
+  }
+}
+
+async function readFacts(connection: Connection, request: FactRequest, options: GatherOptions): Promise<HostFacts> {
+  const known = options.builds ? Object.fromEntries(Object.keys(request.services).map((id) => [id, options.builds?.known(id) ?? []])) : {};
   const result = await connection.exec('exec sh -s', {
-    stdin: buildFactScript(request),
+    stdin: buildFactScript(request, known),
     forwardEnv: ['SSH_CONNECTION'],
     timeoutMs: options.timeoutMs ?? 120_000,
   });
@@ -42,6 +59,7 @@ export async function gatherFacts(connection: Connection, request: FactRequest, 
     name: options.name,
     address: options.address,
     services: Object.keys(request.services),
+    ...(options.builds ? { builds: options.builds } : {}),
     ...(connection.info.serverBanner ? { serverBanner: connection.info.serverBanner } : {}),
   });
 }

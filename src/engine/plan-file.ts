@@ -20,6 +20,8 @@ export interface SavedHostPlan {
   status: HostPlan['status'];
   files_read: Record<string, string | null>;
   fact_request: FactRequest;
+  /** The build whose facts (defaults, algorithm lists) the plan used, by service: a record, not checked at apply. */
+  builds?: Record<string, string>;
   files: { path: string; write_path: string; service: string; mode: number; uid: number; gid: number; before_sha256: string | null; after_base64: string }[];
   expectations: ServiceExpectation[];
   /** Each touched service's part of the plan (what its commit validates). */
@@ -55,6 +57,7 @@ export function toSavedHost(plan: HostPlan, request: FactRequest | undefined): S
     status: plan.status,
     files_read: plan.filesRead,
     fact_request: request ?? { services: {}, files: [], dirs: [] },
+    ...(plan.facts?.builds ? { builds: plan.facts.builds } : {}),
     files: plan.files.map((f) => ({
       path: f.path,
       write_path: f.writePath,
@@ -111,6 +114,8 @@ function checkSavedHost(host: Record<string, unknown>): string[] {
   ) {
     problems.push('fact_request');
   }
+  const builds = host['builds'];
+  if (builds !== undefined && !(isRecord(builds) && Object.values(builds).every((v) => typeof v === 'string'))) problems.push('builds');
   const files = host['files'];
   if (!Array.isArray(files)) problems.push('files');
   else {

@@ -10,7 +10,7 @@ import type { PlainValue } from '../lang/yaml-tree.js';
 import { lookupService, type AnyService, type ServiceExpectation, type ServicePlans } from '../services/registry.js';
 import { TASK_PLANNERS } from '../tasks/planners.js';
 import type { PlanInput, PlanOutcome } from '../tasks/planner.js';
-import { runnerLoginFor, type LoginSettings } from '../tasks/runner-login.js';
+import { runnerLoginFor, type LoginSettings } from './runner-login.js';
 import type { TaskKindName } from '../tasks/registry.js';
 import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
 import { encodeText, HostFiles } from './host-files.js';
@@ -56,6 +56,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
     ...(facts.os.prettyName ? { os: facts.os.prettyName } : {}),
     ...(facts.runnerAddress ? { runnerAddress: facts.runnerAddress } : {}),
     ...(services.length > 0 ? { reload: services.map((s) => s.service.describe(s.facts)).join('; ') } : {}),
+    ...(facts.builds ? { builds: { ...facts.builds } } : {}),
   };
   const files = new HostFiles(facts);
   if (facts.uid !== 0) {

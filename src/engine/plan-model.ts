@@ -98,6 +98,8 @@ export interface HostFactSummary {
   os?: string;
   runnerAddress?: string;
   reload?: string;
+  /** The build whose facts (defaults, algorithm lists) the plan used, by service. */
+  builds?: Record<string, string>;
 }
 
 export interface PlanSummary {

@@ -14,14 +14,22 @@ import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
 import { savedFiles, staleFiles, type SavedHostPlan } from './plan-file.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
 import type { ProgressReporter } from './progress.js';
+import { BuildCache } from './build-cache.js';
 import { factsFor, hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
 import { runTransaction, type TouchedService, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
 
 /** A host's plan with what its apply transaction did (the report renders the record). */
 export type AppliedHost = HostPlan & { apply?: TransactionRecord };
 
-/** One host to apply: from fresh facts (`work`), or a saved plan's host (`saved`). */
-export type ApplyItem = { host: ResolvedHost; work: HostWork; saved?: undefined } | { host: ResolvedHost; saved: SavedHostPlan; work?: undefined };
+/**
+ * One host to apply: from fresh facts (`work`), a saved plan's host (`saved`), or a host whose plan
+ * in this same run left nothing to apply (`settled`: ok, failed or unreachable), reported as planned
+ * and counted in its batch like any other.
+ */
+export type ApplyItem =
+  | { host: ResolvedHost; work: HostWork; saved?: undefined; settled?: undefined }
+  | { host: ResolvedHost; saved: SavedHostPlan; work?: undefined; settled?: undefined }
+  | { host: ResolvedHost; settled: HostPlan; work?: undefined; saved?: undefined };
 
 export interface RunApplyOptions {
   items: readonly ApplyItem[];
@@ -79,7 +87,7 @@ async function commit(request: CommitRequest, host: ResolvedHost, options: RunAp
   return plan;
 }
 
-async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunApplyOptions): Promise<AppliedHost> {
+async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunApplyOptions & { builds: BuildCache }): Promise<AppliedHost> {
   const planned = await planOneHost(item.work, { ...options, keepOpen: true });
   const plan: AppliedHost = planned.plan;
   const { connection, facts } = planned;
@@ -102,7 +110,7 @@ async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunAppl
   }
 }
 
-async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: RunApplyOptions): Promise<AppliedHost> {
+async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: RunApplyOptions & { builds: BuildCache }): Promise<AppliedHost> {
   const { host, saved } = item;
   const plan: AppliedHost = emptyHostPlan(host.name, host.address, 'ok');
   plan.changes = saved.changes;
@@ -118,7 +126,7 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
     options.progress.stage(host.name, 'connecting');
     connection = await options.transport.connect(toConnectTarget(options.inventory, host));
     options.progress.stage(host.name, 'checking the plan is current');
-    const facts = await factsFor(connection, host, saved.fact_request);
+    const facts = await factsFor(connection, host, saved.fact_request, options.builds);
     plan.filesRead = fileDigests(facts);
     // Only files the plan read (and that still are what it read, where it read them) are written.
     const moved = saved.files.filter((f) => (facts.symlinks.get(f.path) ?? f.path) !== f.write_path || !(f.path in saved.files_read)).map((f) => f.path);
@@ -164,7 +172,8 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
 }
 
 /** Applies every item in rolling batches. The result follows the order of `items`. */
-export async function runApply(options: RunApplyOptions): Promise<AppliedHost[]> {
+export async function runApply(runOptions: RunApplyOptions): Promise<AppliedHost[]> {
+  const options = { ...runOptions, builds: new BuildCache() };
   const results: AppliedHost[] = new Array(options.items.length);
   const sizes = batchSizes(options.items.length, options.serial);
   let offset = 0;
@@ -183,7 +192,7 @@ export async function runApply(options: RunApplyOptions): Promise<AppliedHost[]>
       if (options.signal?.aborted) return skippedHost(item.host, 'interrupted', options.progress);
       let result: AppliedHost;
       try {
-        result = item.saved ? await applySaved(item, options) : await applyFresh(item as ApplyItem & { work: HostWork }, options);
+        result = item.settled ?? (item.saved ? await applySaved(item, options) : await applyFresh(item as ApplyItem & { work: HostWork }, options));
       } catch (error) {
         // One host's trouble never reaches the others' transactions.
         result = hostFailure(emptyHostPlan(item.host.name, item.host.address, 'failed'), error, true);

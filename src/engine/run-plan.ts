@@ -15,6 +15,7 @@ import type { Diagnostic } from '../util/diagnostics.js';
 import { lookupService, type ServiceId } from '../services/registry.js';
 import { TASK_NEEDS } from '../tasks/planners.js';
 import { isTaskKindName } from '../tasks/registry.js';
+import { BuildCache } from './build-cache.js';
 import type { FactRequest } from './facts-script.js';
 import type { HostFacts } from './facts.js';
 import { FactError, gatherFacts, gatherMore } from './gather-facts.js';
@@ -79,8 +80,8 @@ export async function runPool<T, R>(items: readonly T[], limit: number, work: (i
 }
 
 /** A host's facts, completed with a second round trip when config trees pointed outside what was read. */
-export async function factsFor(connection: Connection, host: { name: string; address: string }, request: FactRequest): Promise<HostFacts> {
-  const facts = await gatherFacts(connection, request, { name: host.name, address: host.address });
+export async function factsFor(connection: Connection, host: { name: string; address: string }, request: FactRequest, builds?: BuildCache): Promise<HostFacts> {
+  const facts = await gatherFacts(connection, request, { name: host.name, address: host.address, ...(builds ? { builds } : {}) });
   const snapshot = new HostFiles(facts).snapshot();
   const missingDirs = new Set<string>();
   for (const [id, paths] of Object.entries(request.services)) {
@@ -104,6 +105,8 @@ export interface PlanHostOptions {
   progress: ProgressReporter;
   /** Keep the connection open for the caller (apply). */
   keepOpen: boolean;
+  /** The run's build facts, shared by its hosts. */
+  builds?: BuildCache;
 }
 
 /** Classifies an error thrown while working on a host into the plan's terms. */
@@ -135,7 +138,7 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
     options.progress.stage(host.name, 'connecting');
     connection = await options.transport.connect(toConnectTarget(options.inventory, host));
     options.progress.stage(host.name, 'gathering facts');
-    const facts = await factsFor(connection, work.host, request);
+    const facts = await factsFor(connection, work.host, request, options.builds);
     const { plan, state } = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts });
     if (plan.status !== 'failed') await validateCandidates(connection, plan, state.snapshot(), request, (text) => options.progress.stage(host.name, text));
     if (!options.keepOpen) {
@@ -181,7 +184,8 @@ export interface RunPlanOptions extends Omit<PlanHostOptions, 'keepOpen'> {
 export type PlanRunResult = Pick<PlannedHostResult, 'plan' | 'request'>;
 
 /** Plans every host of `work`; the order of the result follows `work`. */
-export async function runPlan(options: RunPlanOptions): Promise<PlanRunResult[]> {
+export async function runPlan(runOptions: RunPlanOptions): Promise<PlanRunResult[]> {
+  const options = { ...runOptions, builds: runOptions.builds ?? new BuildCache() };
   return runPool(options.work, options.forks, async (work): Promise<PlanRunResult> => {
     if (options.signal?.aborted) {
       options.progress.done(work.host.name, 'skipped', 'interrupted');

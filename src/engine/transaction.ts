@@ -79,7 +79,7 @@ const REFUSAL_CODES: Record<number, { code: string; diagnosis: string }> = {
   [COMMIT_EXIT.write]: { code: 'write-failed', diagnosis: 'The files were restored from the backup; the host is as before.' },
   [COMMIT_EXIT.arm]: { code: 'deadman-failed', diagnosis: 'The dead-man switch could not be armed, so nothing was written.' },
   [COMMIT_EXIT.prerequisites]: { code: 'missing-tools', diagnosis: 'The host lacks a command the transaction needs; nothing was written.' },
-  [COMMIT_EXIT.locked]: { code: 'transaction-in-progress', diagnosis: 'Nothing was written. Another sshfix transaction holds this host, or an earlier one was never confirmed nor restored.' },
+  [COMMIT_EXIT.locked]: { code: 'transaction-in-progress', diagnosis: 'Nothing was written. The message says whether the earlier transaction is still in flight (wait) or was abandoned (restore it).' },
 };
 
 /** The code and diagnosis of a failed commit, in the words of the service it failed at. */
@@ -96,6 +96,11 @@ function commitRefusal(exitCode: number | null, failedStep: StepRecord | undefin
       const index = scripts.findIndex((s) => failedStep?.message.startsWith(`${s.label} stopped`));
       const stopped = services[Math.max(0, index)];
       return { code: `${scripts[Math.max(0, index)]?.id ?? 'service'}-stopped`, diagnosis: stopped?.service.commitDiagnoses.stopped ?? 'The previous config was restored and the service started again.' };
+    }
+    case COMMIT_EXIT.lost: {
+      const index = Math.max(0, scripts.findIndex((s) => failedStep?.message.startsWith(`${s.label}: `)));
+      const lost = services[index]?.service.commitDiagnoses.lost;
+      return lost ?? { code: `${scripts[index]?.id ?? 'service'}-check-failed`, diagnosis: 'The previous config was restored and the service reloaded again.' };
     }
     default:
       return undefined;
@@ -235,8 +240,9 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
   if (commit.exitCode !== 0) {
     const failedStep = record.steps.find((s) => !s.ok);
     const known = commitRefusal(commit.exitCode, failedStep, input.services, scripts);
-    record.outcome = commit.exitCode === COMMIT_EXIT.stopped ? 'rolled-back' : 'refused';
-    record.rolledBack = commit.exitCode === COMMIT_EXIT.stopped;
+    const restored = commit.exitCode === COMMIT_EXIT.stopped || commit.exitCode === COMMIT_EXIT.lost;
+    record.outcome = restored ? 'rolled-back' : 'refused';
+    record.rolledBack = restored;
     record.error = {
       code: known?.code ?? 'commit-failed',
       message: failedStep ? `${failedStep.step}: ${failedStep.message}` : `the commit script exited ${commit.exitCode ?? commit.signal}: ${commit.stderr.toString('utf8').trim()}`,

@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quoteShellArg } from '../util/shell-quote.js';
 import {
+  DEFAULT_FIRST_ADDRESS,
   LAB_ACCOUNTS,
   layoutLab,
   renderLabInventory,
@@ -31,6 +32,7 @@ import {
 import {
   identify,
   isSameProcess,
+  listensOn,
   mountNamespaceOf,
   processesInNamespace,
   processesWithMount,
@@ -541,12 +543,14 @@ async function bootHost(
       const bootLog = readFileSync(logPath, 'utf8') + (existsSync(authLog) ? readFileSync(authLog, 'utf8') : '');
       const detail = bootLog.trim().split('\n').slice(-5).join('\n  ');
       const hint = /Address already in use/.test(bootLog)
-        ? '\n  Something already listens on port 22 of every address (the machine\'s own sshd?): ' +
-          'stop it, or give it a ListenAddress outside 127.77.0.0/16.'
+        ? `\n  Something else already listens on ${spec.address}:22: another lab (sshfix lab status --dir ITS_DIR; ` +
+          'start this one elsewhere with --first-address), or the machine\'s own sshd on every address (give it a ListenAddress outside 127.77.0.0/16).'
         : '';
-      throw new LabError(`${spec.name}: sshd exited (code ${exited}) while starting:\n  ${detail}${hint}`);
+      throw new LabError(`${spec.name}: sshd exited (code ${exited}) while starting (boot log ${logPath}, sshd's log /var/log/auth.log inside the host):\n  ${detail}${hint}`);
     }
-    if (await probeBanner(spec.address, 22, 500)) break;
+    // Our sshd must hold the listening socket itself: another lab's sshd on the same address would
+    // answer the probe while ours fails to bind and exits.
+    if (listensOn(pid, spec.address, 22) && (await probeBanner(spec.address, 22, 500))) break;
     if (Date.now() > deadline) {
       throw new LabError(`${spec.name}: sshd did not answer on ${spec.address}:22 within 15 s (see ${logPath})`);
     }
@@ -605,10 +609,16 @@ function hostIsUp(host: LabHostState): boolean {
   return isSameProcess(host.sshd) && mountNamespaceOf(host.sshd.pid) === host.mountNamespace;
 }
 
+/** Hosts of a new lab when `--hosts` is not given. */
+export const DEFAULT_LAB_HOSTS = 5;
+
 export interface LabUpOptions {
   dir: string;
-  hosts: number;
-  firstAddress: string;
+  /** Default: the running lab's size, else DEFAULT_LAB_HOSTS. */
+  hosts?: number;
+  /** Default: the running lab's first address, else DEFAULT_FIRST_ADDRESS. */
+  firstAddress?: string;
+  /** Default: the running lab's, else every scenario round-robin. */
   scenarios?: readonly string[];
   /** Called with one line per event (host started, kept, stopped). */
   onEvent?: (line: string) => void;
@@ -637,15 +647,19 @@ async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T
 export async function labUp(options: LabUpOptions): Promise<LabSummary> {
   const paths = labPaths(options.dir);
   const tools = checkLabPrerequisites(paths.dir);
+  // `lab up` on a running lab converges it: what is not asked for (size, addresses, scenarios) stays.
+  const previous = [...(readState(paths)?.hosts ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  const hosts = options.hosts ?? (previous.length > 0 ? previous.length : DEFAULT_LAB_HOSTS);
+  const firstAddress = options.firstAddress ?? previous[0]?.address ?? DEFAULT_FIRST_ADDRESS;
   const scenarios: LabScenario[] = [];
-  for (const name of options.scenarios ?? []) {
+  for (const name of options.scenarios ?? previous.map((h) => h.scenario)) {
     const scenario = findLabScenario(name);
     if (!scenario) throw new LabError(`unknown lab scenario "${name}"`);
     scenarios.push(scenario);
   }
   let specs: LabHostSpec[];
   try {
-    specs = layoutLab({ hosts: options.hosts, firstAddress: options.firstAddress, scenarios });
+    specs = layoutLab({ hosts, firstAddress, scenarios });
   } catch (error) {
     throw new LabError((error as Error).message);
   }
@@ -663,7 +677,6 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
   mkdirSync(paths.hostsDir, { recursive: true });
 
   const previousState = readState(paths);
-  const previous = previousState?.hosts ?? [];
   let syslog = previousState?.syslog;
   const kept: LabHostState[] = [];
   const stopped: string[] = [];

@@ -143,3 +143,44 @@ function isZombie(pid: number): boolean {
     return false;
   }
 }
+
+/** `127.77.0.1:22` as /proc/net/tcp writes a local address (the IPv4 bytes in host order, x86 and arm). */
+function procNetAddress(address: string, port: number): string {
+  const bytes = address.split('.').map((b) => Number(b).toString(16).toUpperCase().padStart(2, '0'));
+  return `${bytes.reverse().join('')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Whether process `pid` itself holds a listening TCP socket on address:port. A banner on the
+ * address proves nothing when another process (another lab's sshd) answers there.
+ */
+export function listensOn(pid: number, address: string, port: number): boolean {
+  const local = procNetAddress(address, port);
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(
+      readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/))
+        // Fields: sl, local_address, rem_address, st (0A = LISTEN), ..., inode (the 10th).
+        .filter((f) => f[1] === local && f[3] === '0A')
+        .map((f) => f[9] as string),
+    );
+  } catch {
+    return false;
+  }
+  if (inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        return target.startsWith('socket:[') && inodes.has(target.slice(8, -1));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}

@@ -47,3 +47,17 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   const match = closestMatch(word, candidates);
   return match === undefined ? undefined : `did you mean "${match}"?`;
 }
+
+/**
+ * The `count` candidates nearest to `word` (case-insensitively), nearest first, however far: for
+ * messages that should always point somewhere ("-l web-1 matches nothing; nearest: web-01, web").
+ */
+export function nearestNames(word: string, candidates: Iterable<string>, count = 3): string[] {
+  const lower = word.toLowerCase();
+  return [...new Set(candidates)]
+    .filter((c) => c.length <= 64)
+    .map((name) => ({ name, distance: editDistance(lower, name.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name))
+    .slice(0, count)
+    .map((c) => c.name);
+}

@@ -1,5 +1,22 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlLibNode } from 'yaml';
+import {
+  Composer,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Parser,
+  visit,
+  YAMLParseError,
+  type Alias,
+  type CST,
+  type Document,
+  type Node as YamlLibNode,
+} from 'yaml';
 import type { Diagnostic, SourcePosition, SourceRange } from '../util/diagnostics.js';
+
+type CstToken = CST.Token;
 
 /**
  * A YAML document as plain data with a source range on every node, independent of the YAML
@@ -56,8 +73,21 @@ export interface ParsedYaml {
   diagnostics: Diagnostic[];
 }
 
-/** Aliases can multiply a small file into a huge tree; past this many nodes we stop. */
-const MAX_NODES = 200_000;
+/**
+ * Aliases can multiply a small file into a huge tree (a "billion laughs"): past this many nodes
+ * made by expanding aliases we stop. Nodes written out in the file do not count; their number is
+ * bounded by the file's size.
+ */
+export const MAX_ALIAS_NODES = 200_000;
+
+/**
+ * How deeply mappings and lists may nest, in the file and after expanding aliases. Real
+ * inventories and playbooks stay under ten; the YAML library and every walk over the tree recurse,
+ * so a file nested thousands deep would exhaust the stack.
+ */
+export const MAX_YAML_DEPTH = 100;
+
+const PARSE_OPTIONS = { prettyErrors: false, uniqueKeys: false, strict: true, merge: false, version: '1.2' } as const;
 
 /**
  * Parses one YAML document (YAML 1.2 core schema: `yes` stays a string, `true` is a boolean).
@@ -66,33 +96,31 @@ const MAX_NODES = 200_000;
  */
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    prettyErrors: false,
-    uniqueKeys: true,
-    strict: true,
-    merge: false,
-    version: '1.2',
-  });
   const toPosition = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
     return line === 0 ? { line: 1, column: offset + 1 } : { line, column: col };
   };
   const toRange = (start: number, end: number): SourceRange => ({ start: toPosition(start), end: toPosition(end) });
 
+  // The syntax tree first, so that nesting too deep for the library's recursive composer is
+  // refused before it runs.
+  const cst = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tooDeep = firstTooDeep(cst);
+  if (tooDeep !== undefined) return { diagnostics: [tooDeepDiagnostic(file, toRange(tooDeep, tooDeep + 1))] };
+  const doc = composeOne(cst, text.length);
+
   const diagnostics: Diagnostic[] = [];
   let fatal = false;
   for (const error of doc.errors) {
     const [start, end] = error.pos;
     const code = yamlErrorCode(error.code);
-    if (code !== 'duplicate-key') fatal = true;
+    fatal = true;
     diagnostics.push({
       severity: 'error',
       code,
-      message: yamlErrorMessage(code, error.message, text.slice(start)),
+      message: code === 'yaml-multiple-documents' ? 'the file holds more than one YAML document' : firstLine(error.message),
       file,
       range: toRange(start, Math.max(end, start + 1)),
-      ...(code === 'duplicate-key' ? { hint: 'each key may appear once in a mapping; merge the two entries' } : {}),
       ...(code === 'yaml-multiple-documents' ? { hint: 'remove the `---` separator: one file holds one inventory or one playbook' } : {}),
     });
   }
@@ -109,18 +137,76 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   if (fatal || doc.contents === null) return { diagnostics };
 
   const converter = new TreeConverter(doc, text, file, toRange, diagnostics);
-  const root = converter.convert(doc.contents as YamlLibNode);
-  if (converter.tooLarge) return { diagnostics };
+  const root = converter.convert(doc.contents as YamlLibNode, toRange(0, 0), 1);
+  if (converter.refused) return { diagnostics };
   return { root, diagnostics };
 }
 
-function yamlErrorMessage(code: string, message: string, source: string): string {
-  if (code === 'duplicate-key') {
-    const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*)/.exec(source)?.[1]?.trim().replace(/^["']|["']$/g, '');
-    return key ? `duplicate key "${key}"` : 'duplicate key';
+/** The first document of the stream, with an error when more follow (as `parseDocument` does). */
+function composeOne(cst: readonly CstToken[], length: number): Document {
+  let doc: Document | undefined;
+  for (const next of new Composer(PARSE_OPTIONS).compose(cst, true, length)) {
+    if (doc === undefined) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'more than one document'));
+      break;
+    }
   }
-  if (code === 'yaml-multiple-documents') return 'the file holds more than one YAML document';
-  return firstLine(message);
+  // compose(..., forceDoc = true) always yields a document.
+  return doc as Document;
+}
+
+/**
+ * The offset of the first mapping or list nested deeper than MAX_YAML_DEPTH in the syntax tree,
+ * found without recursion (the point is to survive any depth).
+ */
+function firstTooDeep(cst: readonly CstToken[]): number | undefined {
+  // Only documents and collections go on the stack: scalars cannot make anything deeper.
+  const tokens: CstToken[] = [];
+  const depths: number[] = [];
+  const push = (token: CstToken | null | undefined, depth: number): void => {
+    if (!token) return;
+    if (token.type === 'document' || token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      tokens.push(token);
+      depths.push(depth);
+    }
+  };
+  for (const token of cst) push(token, 0);
+  for (let token = tokens.pop(); token !== undefined; token = tokens.pop()) {
+    const depth = depths.pop()!;
+    if (token.type === 'document') push(token.value, depth);
+    else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_YAML_DEPTH) return token.offset;
+      for (const item of token.items) {
+        push(item.key, depth + 1);
+        push(item.value, depth + 1);
+      }
+    }
+  }
+  return undefined;
+}
+
+function tooDeepDiagnostic(file: string, range: SourceRange): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'yaml-too-deep',
+    message: `mappings and lists nest more than ${MAX_YAML_DEPTH} levels deep here`,
+    hint: 'flatten the structure; through aliases, nesting adds up',
+    file,
+    range,
+  };
+}
+
+/** A key written twice in one mapping: reported at the second, naming where the first stands. */
+function duplicateKey(file: string, key: string, first: SourceRange, second: SourceRange): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'duplicate-key',
+    message: `duplicate key "${key}" (first at line ${first.start.line}, column ${first.start.column})`,
+    hint: 'each key may appear once in a mapping; merge the two entries',
+    file,
+    range: second,
+  };
 }
 
 function firstLine(message: string): string {
@@ -129,8 +215,6 @@ function firstLine(message: string): string {
 
 function yamlErrorCode(code: string): string {
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return 'duplicate-key';
     case 'MULTIPLE_DOCS':
       return 'yaml-multiple-documents';
     case 'RESOURCE_EXHAUSTION':
@@ -141,9 +225,14 @@ function yamlErrorCode(code: string): string {
 }
 
 class TreeConverter {
-  nodes = 0;
-  tooLarge = false;
+  /** Nodes made by expanding aliases so far. */
+  private aliasNodes = 0;
+  /** Set when the tree is refused (too many alias nodes, too deep): the caller drops it. */
+  refused = false;
+  /** How many aliases are being expanded around the node being converted. */
+  private expanding = 0;
   private readonly resolving = new Set<YamlLibNode>();
+  private targets: Map<Alias, YamlLibNode> | undefined;
 
   constructor(
     private readonly doc: Document,
@@ -153,23 +242,49 @@ class TreeConverter {
     private readonly diagnostics: Diagnostic[],
   ) {}
 
-  convert(node: YamlLibNode | null | undefined, fallback: SourceRange = this.toRange(0, 0)): YamlNode {
-    if (++this.nodes > MAX_NODES && !this.tooLarge) {
-      this.tooLarge = true;
-      this.diagnostics.push({
+  private refuse(diagnostic: Diagnostic): void {
+    if (this.refused) return;
+    this.refused = true;
+    this.diagnostics.push(diagnostic);
+  }
+
+  /**
+   * What every alias refers to: the last node with its anchor before it in document order, as
+   * YAML defines it. Found in one walk; `Alias.resolve` walks the whole document for each alias.
+   */
+  private aliasTarget(alias: Alias): YamlLibNode | undefined {
+    if (this.targets === undefined) {
+      const targets = new Map<Alias, YamlLibNode>();
+      const anchors = new Map<string, YamlLibNode>();
+      visit(this.doc, {
+        Node: (_key, node) => {
+          if (isAlias(node)) {
+            const target = anchors.get(node.source);
+            if (target) targets.set(node, target);
+          } else if (node.anchor) anchors.set(node.anchor, node);
+        },
+      });
+      this.targets = targets;
+    }
+    return this.targets.get(alias);
+  }
+
+  convert(node: YamlLibNode | null | undefined, fallback: SourceRange, depth: number): YamlNode {
+    if (this.expanding > 0 && ++this.aliasNodes > MAX_ALIAS_NODES) {
+      this.refuse({
         severity: 'error',
         code: 'yaml-too-large',
-        message: `the document expands to more than ${MAX_NODES} nodes (through aliases?)`,
+        message: `aliases expand the document by more than ${MAX_ALIAS_NODES} nodes`,
         file: this.file,
         range: fallback,
       });
     }
-    if (this.tooLarge || node === null || node === undefined) {
+    if (this.refused || node === null || node === undefined) {
       return { type: 'scalar', value: null, text: '', range: fallback };
     }
     const range = node.range ? this.toRange(node.range[0], node.range[1]) : fallback;
     if (isAlias(node)) {
-      const target = node.resolve(this.doc);
+      const target = this.aliasTarget(node);
       if (!target || this.resolving.has(target)) {
         this.diagnostics.push({
           severity: 'error',
@@ -181,14 +296,20 @@ class TreeConverter {
         return { type: 'scalar', value: null, text: '', range };
       }
       this.resolving.add(target);
-      const resolved = this.convert(target, range);
+      this.expanding++;
+      const resolved = this.convert(target, range, depth);
+      this.expanding--;
       this.resolving.delete(target);
       return resolved;
     }
     if (isScalar(node)) return this.convertScalar(node.value, node.source, node.type, node.range, range);
+    if ((isMap(node) || isSeq(node)) && depth > MAX_YAML_DEPTH) {
+      this.refuse(tooDeepDiagnostic(this.file, range));
+      return { type: 'scalar', value: null, text: '', range };
+    }
     if (isMap(node)) {
       const pairs: YamlPair[] = [];
-      const seen = new Set<string>();
+      const seen = new Map<string, SourceRange>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as YamlLibNode | null;
@@ -205,17 +326,22 @@ class TreeConverter {
           continue;
         }
         const name = String(key);
-        const valueNode = pair.value as YamlLibNode | null;
-        const value = this.convert(valueNode, { start: keyRange.end, end: keyRange.end });
-        // yaml already reported the duplicate; keep the first so later checks see one value.
-        if (seen.has(name)) continue;
-        seen.add(name);
+        const value = this.convert(pair.value as YamlLibNode | null, { start: keyRange.end, end: keyRange.end }, depth + 1);
+        // Checked here with a map: the library's own check compares each key with every earlier
+        // one, which is quadratic in the size of a mapping (a 100k-host inventory).
+        const first = seen.get(name);
+        if (first !== undefined) {
+          // A duplicate inside an alias's target was reported where the target is written.
+          if (this.expanding === 0) this.diagnostics.push(duplicateKey(this.file, name, first, keyRange));
+          continue;
+        }
+        seen.set(name, keyRange);
         pairs.push({ key: name, keyRange, value });
       }
       return { type: 'map', pairs, range };
     }
     if (isSeq(node)) {
-      return { type: 'seq', items: node.items.map((item) => this.convert(item as YamlLibNode | null, range)), range };
+      return { type: 'seq', items: node.items.map((item) => this.convert(item as YamlLibNode | null, range, depth + 1)), range };
     }
     return { type: 'scalar', value: null, text: '', range };
   }

@@ -42,7 +42,9 @@ export function detectInventoryFormat(text: string): InventoryFormat {
     return !keys.every((k) => own.has(k)) && groupShaped ? 'ansible-yaml' : 'sshfix';
   }
   const meaningful = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith(';'));
-  const iniLike = meaningful.length > 0 && meaningful.every((l) => /^\[[^\]]+\]/.test(l) || /^[^\s=]+(\s+\S+=.*)*$/.test(l) || /^[^\s=]+\s*=/.test(l));
+  // A YAML key (`hosts:`, `user: root`) or list item means a broken YAML file, not an INI one.
+  const yamlLike = meaningful.some((l) => /^[\w.-]+:(\s|$)/.test(l) || l.startsWith('- '));
+  const iniLike = !yamlLike && meaningful.length > 0 && meaningful.every((l) => /^\[[^\]]+\]/.test(l) || /^[^\s=]+(\s+\S+=.*)*$/.test(l) || /^[^\s=]+\s*=/.test(l));
   return iniLike ? 'ansible-ini' : 'sshfix';
 }
 
@@ -530,28 +532,23 @@ export function resolveAnsibleInventory(model: AnsibleModel, options: AnsibleLoa
       const becomeUser = text(vars.ansible_become_user);
       if (becomeUser !== undefined && becomeUser !== 'root') error('become-user', `host "${entry.name}": ansible_become_user=${becomeUser}: sshfix needs root`, entry.declaredAt);
     }
-    const becomePassword = first('ansible_become_password', 'ansible_become_pass');
-    if (becomePassword) {
+    // A password the inventory holds reaches the transport under an environment name only sshfix uses.
+    const secret = (names: readonly string[], setting: 'become_password' | 'password', hint: string): string | undefined => {
+      const found = first(...names);
+      if (!found) return undefined;
       const env = `${INVENTORY_SECRET_PREFIX}${secretIndex++}`;
-      secrets[env] = text(becomePassword[1]) as string;
-      host.becomePasswordEnv = env;
-      note(becomePassword[0], 'become_password', '<from inventory>');
-      if (!warnedVariables.has(becomePassword[0])) {
-        warnedVariables.add(becomePassword[0]);
-        warn('inventory-secret', `${becomePassword[0]} holds a password in the inventory; sshfix uses it but never shows it`, entry.declaredAt, 'secrets belong in the environment: set become_password_env in an sshfix inventory, or use ansible-vault outside sshfix');
+      secrets[env] = text(found[1]) as string;
+      note(found[0], setting, '<from inventory>');
+      if (!warnedVariables.has(found[0])) {
+        warnedVariables.add(found[0]);
+        warn('inventory-secret', `${found[0]} holds a password in the inventory; sshfix uses it but never shows it`, entry.declaredAt, hint);
       }
-    }
-    const password = first('ansible_password', 'ansible_ssh_pass');
-    if (password) {
-      const env = `${INVENTORY_SECRET_PREFIX}${secretIndex++}`;
-      secrets[env] = text(password[1]) as string;
-      host.passwordEnv = env;
-      note(password[0], 'password', '<from inventory>');
-      if (!warnedVariables.has(password[0])) {
-        warnedVariables.add(password[0]);
-        warn('inventory-secret', `${password[0]} holds a password in the inventory; sshfix uses it but never shows it`, entry.declaredAt, 'secrets belong in the environment (password_env)');
-      }
-    }
+      return env;
+    };
+    const becomeEnv = secret(['ansible_become_password', 'ansible_become_pass'], 'become_password', 'secrets belong in the environment: set become_password_env in an sshfix inventory, or use ansible-vault outside sshfix');
+    if (becomeEnv) host.becomePasswordEnv = becomeEnv;
+    const passwordEnv = secret(['ansible_password', 'ansible_ssh_pass'], 'password', 'secrets belong in the environment (password_env)');
+    if (passwordEnv) host.passwordEnv = passwordEnv;
     for (const name of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
       const value = text(vars[name]);
       if (value === undefined) continue;

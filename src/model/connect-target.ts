@@ -1,5 +1,6 @@
 import type { ConnectTarget } from '../transport/types.js';
 import type { ConnectionSettings, Inventory, ResolvedHost } from './inventory.js';
+import type { LoginMethod } from '../tasks/planner.js';
 
 /**
  * What the transport needs to reach `host`: its settings plus the jump chain, outermost first
@@ -51,7 +52,7 @@ function targetFrom(name: string, settings: ConnectionSettings): ConnectTarget {
 }
 
 /** sshd's names of the authentication methods sshfix may log in with. */
-export type LoginMethod = 'publickey' | 'password' | 'keyboard-interactive';
+export type { LoginMethod };
 
 /**
  * The methods the transport tries with these settings: a key file or the agent authenticate as

@@ -3,6 +3,17 @@ import { DURATION_PATTERN } from '../lang/spec.js';
 const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
 
 /**
+ * The longest duration sshfix accepts: 2^31-1 ms (596h31m23s647ms, about 24.8 days). Node's
+ * timers take at most this many milliseconds; a longer delay overflows and fires at once.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** Why a duration read from the user is refused, or undefined when it is fine. */
+export function durationTooLong(ms: number): string | undefined {
+  return ms > MAX_DURATION_MS ? `at most ${formatDuration(MAX_DURATION_MS)} (about 24.8 days)` : undefined;
+}
+
+/**
  * Milliseconds for a duration: `10s`, `2m`, `1m30s`, `500ms`, `1h`, or a plain number (or numeric
  * string) of seconds. Undefined when the text does not follow that grammar.
  */

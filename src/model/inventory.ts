@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { hasErrors, type Diagnostic, type SourceRange } from '../util/diagnostics.js';
 import { parseIpv4, parseIpv6 } from '../config/sshd/values.js';
-import { parseDuration } from './duration.js';
+import { durationTooLong, parseDuration } from './duration.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
 import { matchTerm, parseHostPattern, selectHosts, type PatternUniverse } from './host-pattern.js';
 import { connectionProperties, inventorySpec } from './inventory-spec.js';
@@ -201,11 +201,21 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
     report({ severity: 'warning', code: 'no-hosts', message: 'the inventory has no hosts', range: root.range });
   }
 
+  // Each host's groups in file order, found once: searching every group's member list for each
+  // host is quadratic in a large inventory.
+  const groupsOf = new Map<string, GroupEntry[]>();
+  for (const group of groups) {
+    for (const member of group.members) {
+      const list = groupsOf.get(member);
+      if (list === undefined) groupsOf.set(member, [group]);
+      else if (list.at(-1) !== group) list.push(group);
+    }
+  }
   const hosts: ResolvedHost[] = [];
   const jumpNodes = new Map<string, { text: string; node: YamlNode }>();
   for (const entry of hostEntries) {
     for (const name of entry.names) {
-      const memberOf = groups.filter((g) => g.members.includes(name));
+      const memberOf = groupsOf.get(name) ?? [];
       const layers = [defaults, ...memberOf.map((g) => g.layer), entry.layer];
       const merged = mergeLayers(layers);
       const host: ResolvedHost = {
@@ -305,8 +315,11 @@ function readConnectionLayer(node: YamlNode | undefined, report: (d: Omit<Diagno
         break;
       case 'connect_timeout': {
         const ms = parseDuration(scalar as string | number);
+        const tooLong = ms === undefined ? undefined : durationTooLong(ms);
         if (ms === undefined || ms <= 0) {
           report({ severity: 'error', code: 'bad-duration', message: '"connect_timeout" must be more than 0', range: value.range });
+        } else if (tooLong !== undefined) {
+          report({ severity: 'error', code: 'bad-duration', message: `"connect_timeout" must be ${tooLong}, found "${value.type === 'scalar' ? value.text : ''}"`, range: value.range });
         } else layer.connectTimeoutMs = ms;
         break;
       }

@@ -89,12 +89,14 @@ export function validateProject(input: ProjectInput): Diagnostic[] {
 function checkPlayForHosts(play: Play, hosts: readonly ResolvedHost[], cliVars: Readonly<Record<string, PlainValue>>): Diagnostic[] {
   // Hosts with the same variables render the same way: validate each distinct set once.
   const groups = new Map<string, { scope: VariableScope; hosts: string[] }>();
+  // The play's and the command line's variables are the same for every host, so the host's own
+  // decide: a scope (a copy of every variable, maybe a large playbook's) is built once per group.
   for (const host of hosts) {
-    const scope = createValidationScope({ host, playVars: play.vars, ...(play.varOrigins ? { playVarOrigins: play.varOrigins } : {}), cliVars });
-    const key = JSON.stringify(scope.vars);
+    // Variables and where each was set (messages name it) decide the scope.
+    const key = JSON.stringify([host.vars, host.varOrigins ?? null]);
     const group = groups.get(key);
     if (group) group.hosts.push(host.name);
-    else groups.set(key, { scope, hosts: [host.name] });
+    else groups.set(key, { scope: createValidationScope({ host, playVars: play.vars, ...(play.varOrigins ? { playVarOrigins: play.varOrigins } : {}), cliVars }), hosts: [host.name] });
   }
   const found = new Map<string, { diagnostic: Diagnostic; hosts: string[] }>();
   const collect = (list: readonly Diagnostic[], hostNames: readonly string[]): void => {

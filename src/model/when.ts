@@ -57,6 +57,12 @@ type Token =
   | { kind: 'op'; value: string; from: number; to: number }
   | { kind: 'end'; value: ''; from: number; to: number };
 
+/**
+ * How deeply `not`, parentheses and lists may nest in one condition. Parsing and evaluating
+ * recurse; thousands of levels would exhaust the stack. Chains of `and`/`or` do not nest.
+ */
+export const MAX_WHEN_DEPTH = 64;
+
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'true', 'false', 'null', 'defined']);
 
 class WhenSyntaxError extends Error {
@@ -122,6 +128,7 @@ function tokenize(text: string): Token[] {
 
 class Parser {
   private index = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[], private readonly text: string) {}
 
   private peek(offset = 0): Token {
@@ -143,6 +150,22 @@ class Parser {
     const from = token.kind === 'end' ? Math.max(0, this.text.length - 1) : token.from;
     throw new WhenSyntaxError({ code: 'bad-when', message, from, to: Math.max(to, from + 1), ...(hint ? { hint } : {}) });
   }
+  /** Parses what `token` opens one level deeper, refusing to go past MAX_WHEN_DEPTH. */
+  private nested<T>(token: Token, parse: () => T): T {
+    if (++this.depth > MAX_WHEN_DEPTH) {
+      throw new WhenSyntaxError({
+        code: 'when-too-deep',
+        message: `not, parentheses and lists nest more than ${MAX_WHEN_DEPTH} levels deep here`,
+        hint: 'simplify the condition',
+        from: token.from,
+        to: token.to,
+      });
+    }
+    const result = parse();
+    this.depth--;
+    return result;
+  }
+
   private describe(token: Token): string {
     return token.kind === 'end' ? 'the end of the condition' : `"${this.text.slice(token.from, token.to)}"`;
   }
@@ -178,7 +201,7 @@ class Parser {
     const token = this.peek();
     if (this.isWord(token, 'not') && !this.isWord(this.peek(1), 'in')) {
       this.next();
-      const operand = this.not();
+      const operand = this.nested(token, () => this.not());
       return { type: 'not', operand, from: token.from, to: operand.to };
     }
     return this.test();
@@ -219,24 +242,12 @@ class Parser {
         return { type: 'literal', value: token.value, from: token.from, to: token.to };
       case 'op':
         if (token.value === '(') {
-          const inner = this.or();
+          const inner = this.nested(token, () => this.or());
           const close = this.next();
           if (!this.isOp(close, ')')) this.fail(close, `expected ")", found ${this.describe(close)}`);
           return { ...inner, from: token.from, to: close.to };
         }
-        if (token.value === '[') {
-          const items: WhenExpr[] = [];
-          if (this.isOp(this.peek(), ']')) {
-            const close = this.next();
-            return { type: 'list', items, from: token.from, to: close.to };
-          }
-          for (;;) {
-            items.push(this.value());
-            const sep = this.next();
-            if (this.isOp(sep, ']')) return { type: 'list', items, from: token.from, to: sep.to };
-            if (!this.isOp(sep, ',')) this.fail(sep, `expected "," or "]" in a list, found ${this.describe(sep)}`);
-          }
-        }
+        if (token.value === '[') return this.nested(token, () => this.list(token));
         return this.fail(token, `unexpected ${this.describe(token)}`);
       case 'name': {
         if (token.value === 'true' || token.value === 'false') {
@@ -254,6 +265,20 @@ class Parser {
       }
       case 'end':
         return this.fail(token, 'the condition ends too early');
+    }
+  }
+
+  private list(open: Token): WhenExpr {
+    const items: WhenExpr[] = [];
+    if (this.isOp(this.peek(), ']')) {
+      const close = this.next();
+      return { type: 'list', items, from: open.from, to: close.to };
+    }
+    for (;;) {
+      items.push(this.value());
+      const sep = this.next();
+      if (this.isOp(sep, ']')) return { type: 'list', items, from: open.from, to: sep.to };
+      if (!this.isOp(sep, ',')) this.fail(sep, `expected "," or "]" in a list, found ${this.describe(sep)}`);
     }
   }
 
@@ -298,9 +323,28 @@ export function whenReferences(expr: WhenExpr): { name: string; path: string[]; 
       return expr.items.flatMap(whenReferences);
     case 'not':
       return whenReferences(expr.operand);
+    case 'and':
+    case 'or':
+      return chainOperands(expr).flatMap(whenReferences);
     default:
       return [...whenReferences(expr.left), ...whenReferences(expr.right)];
   }
+}
+
+/**
+ * The operands of a chain of one operator, left to right. The parser builds `a and b and c` as
+ * a left-leaning tree as deep as the chain is long; walking it in a loop keeps long chains off
+ * the stack.
+ */
+function chainOperands(expr: Extract<WhenExpr, { type: 'and' | 'or' }>): WhenExpr[] {
+  const operands: WhenExpr[] = [];
+  let node: WhenExpr = expr;
+  while ((node.type === 'and' || node.type === 'or') && node.type === expr.type) {
+    operands.push(node.right);
+    node = node.left;
+  }
+  operands.push(node);
+  return operands.reverse();
 }
 
 const PENDING = Symbol('pending');
@@ -381,11 +425,13 @@ function evaluate(expr: WhenExpr, scope: VariableScope): Value {
     case 'and':
     case 'or': {
       const stopAt = expr.type === 'or';
-      const left = boolean(expr.left);
-      if (left === stopAt) return stopAt;
-      const right = boolean(expr.right);
-      if (right === stopAt) return stopAt;
-      return left === PENDING || right === PENDING ? PENDING : !stopAt;
+      let pending = false;
+      for (const operand of chainOperands(expr)) {
+        const value = boolean(operand);
+        if (value === stopAt) return stopAt;
+        if (value === PENDING) pending = true;
+      }
+      return pending ? PENDING : !stopAt;
     }
     case 'compare': {
       const left = evaluate(expr.left, scope);

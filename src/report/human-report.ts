@@ -1,5 +1,6 @@
 import type { HostPlan, HostStatus } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
+import type { TransactionRecord } from '../engine/transaction.js';
 import { changeDiff, colorizeDiff } from './diff.js';
 
 export interface HumanReportOptions {
@@ -24,7 +25,7 @@ const indent = (text: string, prefix: string): string =>
     .join('\n');
 
 /** The end-of-run text for a person: each host's status, diffs, notes, warnings, then a summary line. */
-export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly HostPlan[], options: HumanReportOptions): string {
+export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (HostPlan & { apply?: TransactionRecord })[], options: HumanReportOptions): string {
   const paint = (code: string, text: string): string => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const out: string[] = [];
   for (const host of hosts) {
@@ -39,6 +40,7 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly Hos
             : '';
     out.push(head + detail);
     if (host.error?.diagnosis) out.push(indent(host.error.diagnosis, '    '));
+    if (host.apply) out.push(`  transaction ${host.apply.transaction}${host.apply.backupDir ? `, backups in ${host.apply.backupDir}` : ''}`);
     for (const warning of host.warnings) out.push(`  ${paint('33', 'warning:')} ${warning}`);
     for (const check of host.checks) {
       out.push(`  ${check.passed ? paint('32', 'pass') : paint('31;1', 'FAIL')} ${check.task}: ${check.message}`);

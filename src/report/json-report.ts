@@ -1,4 +1,4 @@
-import type { HostPlan, PlanSummary } from '../engine/plan-model.js';
+import type { HostFactSummary, HostPlan, PlanSummary } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 import type { TransactionRecord } from '../engine/transaction.js';
 import { changeDiff } from './diff.js';
@@ -46,6 +46,15 @@ function applyReport(record: TransactionRecord): Record<string, unknown> {
   };
 }
 
+function snakeFacts(facts: HostFactSummary): Record<string, string> {
+  return {
+    ...(facts.openssh !== undefined ? { openssh: facts.openssh } : {}),
+    ...(facts.os !== undefined ? { os: facts.os } : {}),
+    ...(facts.runnerAddress !== undefined ? { runner_address: facts.runnerAddress } : {}),
+    ...(facts.reload !== undefined ? { reload: facts.reload } : {}),
+  };
+}
+
 /** The JSON report of DESIGN.md, format_version 1. Never holds secrets or file contents beyond diffs. */
 export function buildJsonReport(input: ReportInput): Record<string, unknown> {
   return {
@@ -69,7 +78,7 @@ export function buildJsonReport(input: ReportInput): Record<string, unknown> {
       notes: h.notes.map((n) => ({ task: n.task, message: n.message })),
       warnings: h.warnings,
       ...(h.validation ? { validation: h.validation } : {}),
-      ...(h.facts ? { facts: { ...h.facts } } : {}),
+      ...(h.facts ? { facts: snakeFacts(h.facts) } : {}),
       ...(h.apply ? { apply: applyReport(h.apply) } : {}),
     })),
   };

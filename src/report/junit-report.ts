@@ -14,7 +14,8 @@ const xmlEscape = (text: string): string =>
 
 /**
  * JUnit XML for CI dashboards: one test case per host (failed or unreachable hosts fail, skipped
- * hosts are skipped, planned diffs go to system-out), plus one per assert/check.
+ * hosts are skipped, planned diffs go to system-out), plus one per assert/check. A failed check
+ * is one failure, in its own case, even though it also marks its host failed.
  */
 export function renderJunitReport(command: 'plan' | 'apply', hosts: readonly HostPlan[]): string {
   const summary = summarise(hosts);
@@ -25,7 +26,9 @@ export function renderJunitReport(command: 'plan' | 'apply', hosts: readonly Hos
     const attrs = `name="${xmlEscape(host.name)}" classname="sshfix.${command}"`;
     const out = host.changes.map(changeDiff).join('');
     const body: string[] = [];
-    if (host.status === 'failed' || host.status === 'unreachable') {
+    // A host that failed only because of its checks fails through their own cases: counted once.
+    const failedByChecksOnly = host.status === 'failed' && host.error?.code === 'checks-failed';
+    if ((host.status === 'failed' || host.status === 'unreachable') && !failedByChecksOnly) {
       failures++;
       const message = `${host.status}: ${host.error?.message ?? 'failed'}`;
       body.push(`<failure message="${xmlEscape(message)}" type="${xmlEscape(host.error?.code ?? host.status)}">${xmlEscape(host.error?.diagnosis ?? message)}</failure>`);

@@ -19,6 +19,9 @@ const paint = (on: boolean, code: string, text: string): string => (on ? `\u001b
 export function renderDiagnostics(diagnostics: readonly Diagnostic[], options: RenderDiagnosticsOptions = {}): string {
   const color = options.color ?? false;
   const out: string[] = [];
+  // Each file split into lines once: a large file with many diagnostics would otherwise be split
+  // again for every one of them.
+  const lines = new Map<string, string[]>();
   for (const d of diagnostics) {
     const where = d.file
       ? `${d.file}${d.range ? `:${d.range.start.line}:${d.range.start.column}` : ''}: `
@@ -27,7 +30,9 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], options: R
     out.push(`${where}${label}[${d.code}]: ${d.message}`);
     const text = d.file !== undefined ? options.sources?.get(d.file) : undefined;
     if (text !== undefined && d.range) {
-      const lineText = text.split(/\r?\n/)[d.range.start.line - 1];
+      const fileLines = lines.get(d.file!) ?? text.split(/\r?\n/);
+      lines.set(d.file!, fileLines);
+      const lineText = fileLines[d.range.start.line - 1];
       if (lineText !== undefined) {
         const num = String(d.range.start.line);
         const gutter = ' '.repeat(num.length);

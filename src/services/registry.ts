@@ -3,6 +3,9 @@
  * `Service`), one line in `ServiceTypes` and one in `SERVICES`. The engine loops over what a plan
  * touches and names none of them.
  */
+import type { Fail2banFacts } from './fail2ban/facts.js';
+import { fail2banService, type Fail2banContribution, type Fail2banPlan } from './fail2ban/service.js';
+import type { Fail2banExpectation } from './fail2ban/verify.js';
 import type { Service } from './service.js';
 import type { SshdFacts } from './sshd/facts.js';
 import { sshdService, type SshdContribution, type SshdPlan } from './sshd/service.js';
@@ -15,6 +18,7 @@ import { tcpWrappersService, type TcpWrappersContribution, type TcpWrappersFacts
 /** Each service's types, by id. */
 export interface ServiceTypes {
   sshd: { facts: SshdFacts; plan: SshdPlan; expectation: SshdExpectation; contribution: SshdContribution };
+  fail2ban: { facts: Fail2banFacts; plan: Fail2banPlan; expectation: Fail2banExpectation; contribution: Fail2banContribution };
   tcp_wrappers: { facts: TcpWrappersFacts; plan: TcpWrappersPlan; expectation: WrappersExpectation; contribution: TcpWrappersContribution };
   sshguard: { facts: SshguardFacts; plan: SshguardPlan; expectation: SshguardExpectation; contribution: SshguardContribution };
 }
@@ -25,6 +29,7 @@ type ServiceOf<K extends ServiceId> = Service<ServiceTypes[K]['facts'], ServiceT
 
 export const SERVICES: { readonly [K in ServiceId]: ServiceOf<K> } = {
   sshd: sshdService,
+  fail2ban: fail2banService,
   tcp_wrappers: tcpWrappersService,
   sshguard: sshguardService,
 };

@@ -103,6 +103,14 @@ export interface ServiceScripts {
   beforeReload: string[];
   /** How the reload was done, for the report. */
   reloadDescription: string;
+  /**
+   * Body of check_<id>, run once the service survived its reload: print what the reload lost and
+   * return non-zero, and the files are restored and the service reloaded again (a server that
+   * keeps running but dropped part of its config). Absent: running is enough.
+   */
+  check?: string[];
+  /** Lines run once every service reloaded and passed its check (actions the new config makes safe, e.g. lifting a ban). They print their own STEP lines. */
+  afterReload?: string[];
 }
 
 /** What `verify` can run commands through (a fresh login). */
@@ -134,6 +142,25 @@ export interface CommitDiagnoses {
   reloadFailed: string;
   /** It stopped after the reload (restored and started again). */
   stopped: string;
+  /** Its `check` failed after the reload (restored and reloaded again): the error code and diagnosis. */
+  lost?: { code: string; diagnosis: string };
+}
+
+/**
+ * Facts that depend only on the installed build of a service's programs (defaults, algorithm
+ * lists, version), read once per build per run rather than once per host. The engine keeps a
+ * per-run cache keyed by service id and build id; a host whose build is in it skips these reads.
+ */
+export interface BuildFacts<Build> {
+  /**
+   * Shell lines, run after the service's fact lines, that print one line identifying the build
+   * cheaply (no program of the build runs): e.g. size, mtime and inode of its binaries.
+   */
+  idLines: readonly string[];
+  /** Lines for the fact script that read the build's facts (run only when the build is not cached). */
+  factLines: readonly string[];
+  /** The build's facts from the fact script's output; undefined when the script did not read them. */
+  read(raw: RawFacts): Build | undefined;
 }
 
 /**
@@ -141,14 +168,17 @@ export interface CommitDiagnoses {
  * data a plan carries to apply (JSON-safe: saved plans hold it); `Expectation` one value the
  * verification must find after the change; `Contribution` what one task adds to the plan.
  */
-export interface Service<Facts, Plan, Expectation, Contribution> {
+export interface Service<Facts, Plan, Expectation, Contribution, Build = unknown> {
   /** Shell identifier and key everywhere ([a-z][a-z0-9_]*). */
   readonly id: string;
   /** Paths read whatever the tasks ask (e.g. the main config). */
   readonly defaultPaths: readonly string[];
   /** Lines for the fact script, using its functions `run NAME CMD...`, `rf PATH`, `walk PATH`; `paths` come from the tasks. */
   factLines(paths: readonly string[]): string[];
-  readFacts(raw: RawFacts, base: BaseFacts): Facts;
+  /** Facts that depend only on the build, when the service has any (read once per build per run). */
+  readonly build?: BuildFacts<Build>;
+  /** `build` is the build's facts, from this host's output or the run's cache (absent when neither has them). */
+  readFacts(raw: RawFacts, base: BaseFacts, build?: Build): Facts;
   /** The OpenSSH version the service reports, for hosts whose banner did not say. */
   opensshVersion?(facts: Facts): string | undefined;
   /** Directories a config tree includes that the first round trip did not list. */

@@ -6,7 +6,9 @@ import type { FileSnapshot } from '../config/openssh/snapshot-glob.js';
 import type { HostFacts } from '../services/host-facts.js';
 import type { PlannedExpectation, ServiceContribution, ServiceId } from '../services/registry.js';
 import type { YamlNode } from '../lang/yaml-tree.js';
-import type { LoginMethod } from '../model/connect-target.js';
+
+/** sshd's names of the authentication methods sshfix's own login uses. */
+export type LoginMethod = 'publickey' | 'password' | 'keyboard-interactive';
 
 /** sshfix's own login to the host, as sshd judges it: lockout prediction checks the planned config against it. */
 export interface RunnerLogin {

@@ -1,4 +1,5 @@
 import { planAssertTask } from './assert/plan.js';
+import { planFail2banTask } from './fail2ban/plan.js';
 import type { TaskNeeds, TaskPlanner } from './planner.js';
 import type { TaskKindName, TaskParamsByKind } from './registry.js';
 import { planSshdTask, sshdTaskFactPaths } from './sshd/plan.js';
@@ -9,6 +10,7 @@ import { planTcpWrappersTask } from './tcp-wrappers/plan.js';
 export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskParamsByKind[K]> } = {
   sshd: planSshdTask,
   assert: planAssertTask,
+  fail2ban: planFail2banTask,
   tcp_wrappers: planTcpWrappersTask,
   sshguard: planSshguardTask,
 };
@@ -17,6 +19,7 @@ export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskPara
 export const TASK_NEEDS: { readonly [K in TaskKindName]: TaskNeeds } = {
   sshd: { services: ['sshd'], factPaths: sshdTaskFactPaths },
   assert: { services: ['sshd'] },
+  fail2ban: { services: ['fail2ban'] },
   tcp_wrappers: { services: ['tcp_wrappers'] },
   sshguard: { services: ['sshguard'] },
 };

@@ -1,4 +1,5 @@
 import { assertTaskKind, type AssertTaskParams } from './assert/schema.js';
+import { fail2banTaskKind, type Fail2banTaskParams } from './fail2ban/schema.js';
 import { sshdTaskKind, type SshdTaskParams } from './sshd/schema.js';
 import { sshguardTaskKind, type SshguardTaskParams } from './sshguard/schema.js';
 import { tcpWrappersTaskKind, type TcpWrappersTaskParams } from './tcp-wrappers/schema.js';
@@ -20,6 +21,7 @@ import type { TaskKind } from './task-kind.js';
 export interface TaskParamsByKind {
   sshd: SshdTaskParams;
   assert: AssertTaskParams;
+  fail2ban: Fail2banTaskParams;
   tcp_wrappers: TcpWrappersTaskParams;
   sshguard: SshguardTaskParams;
 }
@@ -30,6 +32,7 @@ export type TaskKindName = keyof TaskParamsByKind;
 export const TASK_KINDS: { readonly [K in TaskKindName]: TaskKind<TaskParamsByKind[K]> } = {
   sshd: sshdTaskKind,
   assert: assertTaskKind,
+  fail2ban: fail2banTaskKind,
   tcp_wrappers: tcpWrappersTaskKind,
   sshguard: sshguardTaskKind,
 };
@@ -40,7 +43,7 @@ export const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as TaskKindName[];
  * Kinds DESIGN.md promises that are not built yet: naming one gets "not available yet" rather
  * than "unknown". Remove a name when its folder lands.
  */
-export const PLANNED_TASK_KINDS: readonly string[] = ['fail2ban', 'ssh_client'];
+export const PLANNED_TASK_KINDS: readonly string[] = ['ssh_client'];
 
 export function isTaskKindName(name: string): name is TaskKindName {
   return Object.hasOwn(TASK_KINDS, name);

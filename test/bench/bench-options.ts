@@ -1,10 +1,14 @@
 /**
- * The bench's command line: `node build/test/bench/run.js [--sizes 50,500] [--reps 3,1]
- * [--forks 100] [--connect-timeout 60] [--no-ansible] [--keep]`.
+ * The bench's command line: `node build/test/bench/run.js [--only fleet|load] [--sizes 50,500]
+ * [--reps 3,1] [--forks 100] [--connect-timeout 60] [--no-ansible] [--keep]`.
  */
 import { BENCH_MAX_HOSTS } from './bench-lab.js';
 
+/** The bench's parts: the fleet runs on the lab, and the load time of very large input files. */
+export type BenchPart = 'fleet' | 'load';
+
 export interface BenchOptions {
+  parts: BenchPart[];
   /** Fleet sizes, each measured on a lab of its own. */
   sizes: number[];
   /** Repetitions per size (the median is reported). */
@@ -17,7 +21,8 @@ export interface BenchOptions {
   keep: boolean;
 }
 
-export const USAGE = `usage: node build/test/bench/run.js [--sizes 50,500] [--reps 3,1] [--forks 100] [--connect-timeout 60] [--no-ansible] [--keep]
+export const USAGE = `usage: node build/test/bench/run.js [--only fleet|load] [--sizes 50,500] [--reps 3,1] [--forks 100] [--connect-timeout 60] [--no-ansible] [--keep]
+  --only             one part: fleet (the lab runs) or load (validate on a 5 MB playbook and a 100k-host inventory; no lab)
   --sizes            fleet sizes, each on a fresh lab (at most ${BENCH_MAX_HOSTS}: the bench's address block)
   --reps             runs per size, one number for all or one per size (default: 3 up to 100 hosts, else 1)
   --forks            hosts worked on at once, the same for all three contenders (default 100)
@@ -38,6 +43,7 @@ function positiveInts(flag: string, value: string | undefined): number[] {
 const defaultReps = (hosts: number): number => (hosts <= 100 ? 3 : 1);
 
 export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help' {
+  let parts: BenchPart[] = ['fleet', 'load'];
   let sizes = [50, 500];
   let reps: number[] | undefined;
   let forks = 100;
@@ -48,6 +54,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
     const arg = argv[i];
     const value = (): string | undefined => argv[++i];
     switch (arg) {
+      case '--only': {
+        const part = value();
+        if (part !== 'fleet' && part !== 'load') throw new BenchUsageError(`--only wants fleet or load, not "${part ?? ''}"`);
+        parts = [part];
+        break;
+      }
       case '--sizes':
         sizes = positiveInts(arg, value());
         break;
@@ -77,5 +89,5 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
   if (tooBig !== undefined) throw new BenchUsageError(`--sizes ${tooBig}: the bench's address block (127.77.50.1 to 127.77.52.254) holds at most ${BENCH_MAX_HOSTS} hosts`);
   if (reps && reps.length !== 1 && reps.length !== sizes.length) throw new BenchUsageError(`--reps wants one number, or one per size (${sizes.length})`);
   const perSize = sizes.map((n, i) => (reps ? ((reps.length === 1 ? reps[0] : reps[i]) as number) : defaultReps(n)));
-  return { sizes, reps: perSize, forks, connectTimeoutS, ansible, keep };
+  return { parts, sizes, reps: perSize, forks, connectTimeoutS, ansible, keep };
 }

@@ -1,12 +1,14 @@
 /**
  * The OpenSSH floor: one `ssh` per host, at most `forks` at a time (xargs -P), each piping
- * sshfix's own fact script to `sh -s` over a fresh connection (ControlMaster=no). It does the
- * reads sshfix's first round trip does and nothing else, with the least client machinery there is.
+ * sshfix's own fact script to `sh -s` over a fresh connection (ControlMaster=no). It reads what
+ * sshfix's first round trip reads, as a naive script would: everything on every host (the build's
+ * defaults and algorithm lists too, and a separate `sshd -t`), with the least client machinery
+ * there is. The bare login is the same with `true` for a script: the reference for host-side cost.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/lab-fixture.js';
-import { buildFactScript } from '../../src/engine/facts-script.js';
+import { FACT_SCRIPT_PRELUDE, factScriptBody, type FactRequest } from '../../src/engine/facts-script.js';
 import { loginsSince, markAuthLogs } from './auth-log.js';
 import { renderSshConfig } from './fleet-files.js';
 import { countBy, perHost, type RunRecord } from './run-record.js';
@@ -15,6 +17,16 @@ import { runTimed } from './timed-process.js';
 
 /** Per host: run the fact script, keep its output and ssh's exit status. */
 const PER_HOST = 'ssh -F "$0" "$1" "exec sh -s" <"$2" >"$3/$1.out" 2>"$3/$1.err"; echo $? >"$3/$1.rc"';
+/** Per host: log in and run `true`, the least a session can do. */
+const PER_HOST_LOGIN = 'ssh -F "$0" "$1" true </dev/null >"$3/$1.out" 2>"$3/$1.err"; echo $? >"$3/$1.rc"';
+
+export const BENCH_FACT_REQUEST: FactRequest = { services: { sshd: ['/etc/ssh/sshd_config'] }, files: [], dirs: [] };
+
+/** The naive fact script: every read on every host (no build cache), and `sshd -t` besides `sshd -T`. */
+export function naiveFactScript(): string {
+  const body = factScriptBody(BENCH_FACT_REQUEST);
+  return [...FACT_SCRIPT_PRELUDE, ...body.slice(0, -1), 'run sshd_test "$sshd_bin" -t', ...body.slice(-1)].join('\n') + '\n';
+}
 
 export interface FloorFiles {
   sshConfig: string;
@@ -30,19 +42,27 @@ export function prepareFloor(ctx: RunContext): FloorFiles {
     hostList: join(ctx.workDir, 'hosts.txt'),
   };
   writeFileSync(files.sshConfig, renderSshConfig(ctx.lab, { connectTimeoutS: ctx.connectTimeoutS }));
-  writeFileSync(files.factScript, buildFactScript({ services: { sshd: ['/etc/ssh/sshd_config'] }, files: [], dirs: [] }));
+  writeFileSync(files.factScript, naiveFactScript());
   writeFileSync(files.hostList, ctx.lab.hosts.map((h) => h.address).join('\n') + '\n');
   return files;
 }
 
-export async function runFloor(ctx: RunContext, prepared: FloorFiles, label: string): Promise<RunRecord> {
+export function runFloor(ctx: RunContext, prepared: FloorFiles, label: string): Promise<RunRecord> {
+  return runPerHostSsh(ctx, prepared, label, 'floor', PER_HOST);
+}
+
+export function runLogin(ctx: RunContext, prepared: FloorFiles, label: string): Promise<RunRecord> {
+  return runPerHostSsh(ctx, prepared, label, 'login', PER_HOST_LOGIN);
+}
+
+async function runPerHostSsh(ctx: RunContext, prepared: FloorFiles, label: string, contender: 'floor' | 'login', perHostCommand: string): Promise<RunRecord> {
   const files = runFiles(ctx, label);
   const outDir = join(ctx.workDir, `${label}.hosts`);
   mkdirSync(outDir, { recursive: true });
   const marks = markAuthLogs(ctx.lab.hosts);
   const cost = await runTimed({
     command: 'xargs',
-    args: ['-P', String(ctx.forks), '-a', prepared.hostList, '-I', '{}', 'sh', '-c', PER_HOST, prepared.sshConfig, '{}', prepared.factScript, outDir],
+    args: ['-P', String(ctx.forks), '-a', prepared.hostList, '-I', '{}', 'sh', '-c', perHostCommand, prepared.sshConfig, '{}', prepared.factScript, outDir],
     cwd: REPO_ROOT,
     stdoutFile: files.stdout,
     stderrFile: files.stderr,
@@ -60,7 +80,7 @@ export async function runFloor(ctx: RunContext, prepared: FloorFiles, label: str
   };
   const statuses = ctx.lab.hosts.map((h) => statusOf(h.address));
   return {
-    contender: 'floor',
+    contender,
     cost,
     hosts: ctx.lab.hosts.length,
     hostsDone: statuses.filter((s) => s === 'read').length,

@@ -14,9 +14,11 @@ export interface SizeResult {
   summaries: Partial<Record<ContenderId, ContenderSummary>>;
   targets: TargetResult[];
   notes: string[];
+  /** The fact script's commands timed on one host, rendered. */
+  breakdown?: string;
 }
 
-const ORDER: readonly ContenderId[] = ['floor', 'sshfix', 'ansible'];
+const ORDER: readonly ContenderId[] = ['login', 'floor', 'sshfix', 'ansible'];
 
 const num = (n: number | undefined, digits: number): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 
@@ -26,13 +28,14 @@ function table(rows: readonly (readonly string[])[]): string[] {
 }
 
 function summaryRow(id: ContenderId, s: ContenderSummary): string[] {
-  const execs = id === 'floor' ? '1 (by design)' : s.execsMax !== undefined ? `${num(s.execsMean, 2)} (max ${s.execsMax})` : 'not counted';
+  const execs = id === 'floor' || id === 'login' ? '1 (by design)' : s.execsMax !== undefined ? `${num(s.execsMean, 2)} (max ${s.execsMax})` : 'not counted';
   return [
     CONTENDER_LABELS[id],
     num(s.wallSeconds, 2),
     num(s.cpuSeconds, 2),
     num(s.cpuMsPerHost, 1),
     num(s.machineCpuSeconds, 1),
+    num(s.hostCpuMsPerHost, 1),
     num(s.peakRssMb, 1),
     `${s.hostsDone}/${s.hosts}`,
     `${num(s.loginsMean, 2)} (max ${s.loginsMax})`,
@@ -53,13 +56,18 @@ export function renderSize(result: SizeResult, forks: number): string {
     return lines.join('\n') + '\n';
   }
   lines.push(`lab up took ${num(result.labUpSeconds, 1)} s`);
-  const rows: string[][] = [['', 'wall s', 'CPU s', 'CPU ms/host', 'machine CPU s', 'peak RSS MB', 'hosts read', 'logins/host', 'execs/host']];
+  const rows: string[][] = [['', 'wall s', 'CPU s', 'CPU ms/host', 'machine CPU s', 'host CPU ms/host', 'peak RSS MB', 'hosts read', 'logins/host', 'execs/host']];
   for (const id of ORDER) {
     const s = result.summaries[id];
     if (s) rows.push(summaryRow(id, s));
   }
   lines.push(...table(rows));
-  const { floor, sshfix, ansible } = result.summaries;
+  const { floor, sshfix, ansible, login } = result.summaries;
+  if (sshfix?.hostCpuMsPerHost !== undefined && login?.hostCpuMsPerHost !== undefined) {
+    lines.push(`host-side cost above a bare login: sshfix ${num(sshfix.hostCpuMsPerHost - login.hostCpuMsPerHost, 1)} ms/host` +
+      (floor?.hostCpuMsPerHost !== undefined ? `, floor ${num(floor.hostCpuMsPerHost - login.hostCpuMsPerHost, 1)} ms/host` : '') +
+      (ansible?.hostCpuMsPerHost !== undefined ? `, ansible ${num(ansible.hostCpuMsPerHost - login.hostCpuMsPerHost, 1)} ms/host` : ''));
+  }
   const ratios: string[] = [];
   if (floor && sshfix) ratios.push(`sshfix/floor ${num(sshfix.wallSeconds / floor.wallSeconds, 2)}x`);
   if (ansible && sshfix) ratios.push(`ansible/sshfix ${num(ansible.wallSeconds / sshfix.wallSeconds, 1)}x`);
@@ -68,6 +76,7 @@ export function renderSize(result: SizeResult, forks: number): string {
   for (const r of result.runs) {
     lines.push(`  ${CONTENDER_LABELS[r.contender].padEnd(16)} ${num(r.cost.wallSeconds, 2).padStart(8)} s  exit ${r.cost.exitCode ?? r.cost.signal}  ${outcome(r)}`);
   }
+  if (result.breakdown) lines.push(result.breakdown.trimEnd());
   lines.push('targets (DESIGN.md):');
   for (const t of result.targets) lines.push(`  ${t.verdict.padEnd(12)} ${t.target}: ${t.measured}`);
   for (const note of result.notes) lines.push(`note: ${note}`);
@@ -80,6 +89,9 @@ export const METHOD_NOTES = [
   '  floor: xargs + sh + every ssh client; peak RSS is the largest single process. Ansible: ansible-playbook and its',
   '  workers and ssh clients, but not its ControlPersist masters (they detach).',
   'machine CPU: busy CPU of the whole machine during the run (/proc/stat): runner, lab sshd sessions, anything else.',
+  'host CPU: what the lab hosts spent on the run, per host: each host\'s sshd listener\'s cutime + cstime (the CPU of',
+  '  every session it reaped and all they waited for) before and after, read once the sessions ended; exact, and',
+  '  blind to other load on the machine. The bare login (ssh HOST true per host) is the reference.',
   'logins/host: "Accepted publickey" lines each run added to each host\'s /var/log/auth.log.',
   'execs/host (sshfix): exec requests counted inside the sshfix process by a preload hook on ssh2 (node --import);',
   '  sshd logs no exec requests at its default LogLevel and lab hosts have no syslog for PAM\'s session lines.',

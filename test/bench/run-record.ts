@@ -3,9 +3,10 @@
  */
 import type { ProcessCost } from './timed-process.js';
 
-export type ContenderId = 'floor' | 'sshfix' | 'ansible';
+export type ContenderId = 'login' | 'floor' | 'sshfix' | 'ansible';
 
 export const CONTENDER_LABELS: Record<ContenderId, string> = {
+  login: 'bare login',
   floor: 'OpenSSH floor',
   sshfix: 'sshfix plan',
   ansible: 'ansible --check',
@@ -31,6 +32,8 @@ export interface RunRecord {
   execs?: PerHost;
   /** Connections sshfix started per host, authenticated or not (sshfix only). */
   connects?: PerHost;
+  /** CPU the hosts' sshd sessions spent, per host (their listeners' cutime + cstime). */
+  hostCpuMsPerHost?: number;
 }
 
 export function perHost(values: readonly number[]): PerHost {

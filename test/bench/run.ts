@@ -15,7 +15,10 @@ import { REPO_ROOT, requireLabMachine } from '../helpers/lab-fixture.js';
 import { findAnsible, prepareAnsible, runAnsible, type AnsibleAvailability } from './ansible-contender.js';
 import { startBenchLab, stopBenchLab } from './bench-lab.js';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
-import { prepareFloor, runFloor } from './floor-contender.js';
+import { benchLoad, renderLoad, type LoadResult } from './load-bench.js';
+import { factScriptBreakdown, renderBreakdown } from './fact-breakdown.js';
+import { prepareFloor, runFloor, runLogin } from './floor-contender.js';
+import { hostCpuMsPerHostSince, markHostCpu } from './host-cpu.js';
 import { METHOD_NOTES, renderSize, type SizeResult } from './render-bench.js';
 import type { RunContext } from './run-context.js';
 import { CONTENDER_LABELS, type ContenderId, type RunRecord } from './run-record.js';
@@ -51,6 +54,7 @@ function contendersFor(ctx: RunContext, ansible: AnsibleAvailability): Contender
   const floorFiles = prepareFloor(ctx);
   const inventory = prepareSshfix(ctx);
   const contenders: Contender[] = [
+    { id: 'login', run: (label) => runLogin(ctx, floorFiles, label) },
     { id: 'floor', run: (label) => runFloor(ctx, floorFiles, label) },
     { id: 'sshfix', run: (label) => runSshfix(ctx, inventory, label) },
   ];
@@ -102,12 +106,15 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
     }
     const ctx: RunContext = { lab: up.lab, workDir, forks: options.forks, connectTimeoutS: options.connectTimeoutS };
     const contenders = contendersFor(ctx, ansible);
+    const first = up.lab.hosts.find((h) => h.scenario !== 'legacy-kex');
+    if (first) result.breakdown = renderBreakdown(factScriptBreakdown(join(workDir, 'ssh_config'), first.address), first.address);
     for (let rep = 0; rep < reps; rep++) {
       for (let k = 0; k < contenders.length; k++) {
         const contender = contenders[(rep + k) % contenders.length] as Contender;
         if (interrupt.signal.aborted) throw new Interrupted();
         say(`bench: ${hosts} hosts, run ${rep + 1}/${reps}: ${CONTENDER_LABELS[contender.id]}`);
         let record: RunRecord;
+        const hostCpu = markHostCpu(up.lab.hosts);
         try {
           record = await contender.run(`${contender.id}-${rep + 1}`);
         } catch (error) {
@@ -115,7 +122,8 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
           throw error;
         }
         if (interrupt.signal.aborted) throw new Interrupted();
-        say(`bench:   ${record.cost.wallSeconds.toFixed(2)} s, ${record.hostsDone}/${record.hosts} hosts read`);
+        record.hostCpuMsPerHost = await hostCpuMsPerHostSince(up.lab.hosts, hostCpu);
+        say(`bench:   ${record.cost.wallSeconds.toFixed(2)} s, ${record.hostsDone}/${record.hosts} hosts read, ${record.hostCpuMsPerHost.toFixed(1)} ms host CPU per host`);
         result.runs.push(record);
         await sleep(SETTLE_MS);
       }
@@ -158,24 +166,35 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  requireLabMachine();
+  const fleet = options.parts.includes('fleet');
+  if (fleet) requireLabMachine();
   requireGnuTime();
   const machine = machineFacts();
-  const ansible: AnsibleAvailability = options.ansible ? findAnsible() : { available: false, reason: 'left out (--no-ansible)' };
-  process.stdout.write(
-    `sshfix bench: sizes ${options.sizes.join(', ')} (runs ${options.reps.join(', ')}), forks ${options.forks} for all contenders, ` +
-      `connect timeout ${options.connectTimeoutS} s; machine: ${String(machine['cpus'])} CPUs, ${String(machine['memoryMb'])} MB, ${String(machine['openssh'])}\n` +
-      `Ansible: ${ansible.available ? ansible.version : `NOT MEASURED: ${ansible.reason}`}\n\n`,
-  );
+  const ansible: AnsibleAvailability = !fleet
+    ? { available: false, reason: 'left out (--only load)' }
+    : options.ansible ? findAnsible() : { available: false, reason: 'left out (--no-ansible)' };
+  if (fleet) {
+    process.stdout.write(
+      `sshfix bench: sizes ${options.sizes.join(', ')} (runs ${options.reps.join(', ')}), forks ${options.forks} for all contenders, ` +
+        `connect timeout ${options.connectTimeoutS} s; machine: ${String(machine['cpus'])} CPUs, ${String(machine['memoryMb'])} MB, ${String(machine['openssh'])}\n` +
+        `Ansible: ${ansible.available ? ansible.version : `NOT MEASURED: ${ansible.reason}`}\n\n`,
+    );
+  }
 
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   // Not under /tmp: every lab host mounts its own /tmp, which would hide the lab's files.
   const root = mkdtempSync('/var/tmp/sshfix-bench-');
   const results: SizeResult[] = [];
+  let load: LoadResult[] = [];
   let failure: unknown;
   try {
-    for (let i = 0; i < options.sizes.length; i++) {
+    if (options.parts.includes('load')) {
+      say('bench: load time: generating a 5 MB playbook and a 100k-host inventory, then timing sshfix validate on each');
+      load = await benchLoad(root);
+      process.stdout.write(`${renderLoad(load)}\n`);
+    }
+    for (let i = 0; fleet && i < options.sizes.length; i++) {
       const result = await benchSize(options, i, root, ansible);
       if (interrupt.signal.aborted) throw new Interrupted();
       results.push(result);
@@ -187,7 +206,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (options.keep) say(`bench: outputs kept in ${root}`);
     else rmSync(root, { recursive: true, force: true });
   }
-  process.stdout.write(`how this was measured:\n${METHOD_NOTES.map((n) => `  ${n}`).join('\n')}\n`);
+  if (fleet) process.stdout.write(`how this was measured:\n${METHOD_NOTES.map((n) => `  ${n}`).join('\n')}\n`);
 
   mkdirSync(join(REPO_ROOT, 'build'), { recursive: true });
   const interrupted = failure instanceof Interrupted;
@@ -200,6 +219,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ansible,
     method: METHOD_NOTES,
     sizes: results,
+    load,
   };
   writeFileSync(RESULTS_FILE, JSON.stringify(document, null, 2) + '\n');
   process.stdout.write(`results: ${RESULTS_FILE}\n`);

@@ -28,9 +28,13 @@ export interface ContenderSummary {
   execsMean?: number;
   execsMax?: number;
   connectsMax?: number;
+  /** CPU the hosts spent, per host (median of the runs). */
+  hostCpuMsPerHost?: number;
 }
 
 export const PEAK_MEMORY_FLEET = 500;
+/** What sshfix may cost each host above a bare login (issue 13). */
+export const HOST_COST_ABOVE_LOGIN_MS = 10;
 
 export function summarise(runs: readonly RunRecord[]): ContenderSummary | undefined {
   const first = runs[0];
@@ -53,6 +57,7 @@ export function summarise(runs: readonly RunRecord[]): ContenderSummary | undefi
     summary.execsMean = median(runs.map((r) => r.execs?.mean ?? 0));
     summary.execsMax = Math.max(...runs.map((r) => r.execs?.max ?? 0));
   }
+  if (runs.every((r) => r.hostCpuMsPerHost !== undefined)) summary.hostCpuMsPerHost = median(runs.map((r) => r.hostCpuMsPerHost ?? 0));
   if (runs.every((r) => r.connects)) summary.connectsMax = Math.max(...runs.map((r) => r.connects?.max ?? 0));
   return summary;
 }
@@ -66,7 +71,7 @@ const judge = (target: string, ok: boolean | undefined, measured: string): Targe
 const fixed = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 export function judgeTargets(hosts: number, s: Partial<Record<ContenderId, ContenderSummary>>): TargetResult[] {
-  const { floor, sshfix, ansible } = s;
+  const { floor, sshfix, ansible, login } = s;
   const results: TargetResult[] = [];
   results.push(
     judge(
@@ -85,6 +90,21 @@ export function judgeTargets(hosts: number, s: Partial<Record<ContenderId, Conte
   const vsFloor = floor && sshfix ? sshfix.wallSeconds / floor.wallSeconds : undefined;
   results.push(
     judge('plan wall time within 1.2x of the OpenSSH floor', vsFloor === undefined ? undefined : vsFloor <= 1.2, vsFloor === undefined ? 'not measured' : `${fixed(vsFloor)}x`),
+  );
+  results.push(
+    judge(
+      'plan wall time below the OpenSSH floor\'s',
+      floor && sshfix ? sshfix.wallSeconds < floor.wallSeconds : undefined,
+      floor && sshfix ? `${fixed(sshfix.wallSeconds)} s against ${fixed(floor.wallSeconds)} s` : 'not measured',
+    ),
+  );
+  const aboveLogin = sshfix?.hostCpuMsPerHost !== undefined && login?.hostCpuMsPerHost !== undefined ? sshfix.hostCpuMsPerHost - login.hostCpuMsPerHost : undefined;
+  results.push(
+    judge(
+      `plan's host-side CPU at most ${HOST_COST_ABOVE_LOGIN_MS} ms per host above a bare login`,
+      aboveLogin === undefined ? undefined : aboveLogin <= HOST_COST_ABOVE_LOGIN_MS,
+      aboveLogin === undefined ? 'not measured' : `${fixed(aboveLogin, 1)} ms per host above (sshfix ${fixed(sshfix?.hostCpuMsPerHost ?? Number.NaN, 1)}, bare login ${fixed(login?.hostCpuMsPerHost ?? Number.NaN, 1)})`,
+    ),
   );
   const vsAnsible = ansible && sshfix ? ansible.wallSeconds / sshfix.wallSeconds : undefined;
   results.push(

@@ -191,12 +191,12 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     assert.throws(() => buildCommitScript({ txid: '../x', backupRoot: backups, files: [], configs: [], matchSpecs: [], reload, deadmanSeconds: 5 }), RangeError);
   });
 
-  it('refuses a new transaction while an earlier one is unconfirmed, and names it', () => {
+  it('refuses a new transaction while an earlier one is unconfirmed (in flight: its switch runs inside its window), and names it', () => {
     const first = commit([file('lock-a.conf', 'E 1\n', 'E 2\n')]);
     assert.equal(first.status, 0, first.stderr);
     const second = commit([file('lock-b.conf', 'F 1\n', 'F 2\n')]);
     assert.equal(second.status, COMMIT_EXIT.locked);
-    assert.match(second.steps[0]?.message ?? '', new RegExp(`transaction ${first.id} on this host was never confirmed`));
+    assert.match(second.steps[0]?.message ?? '', new RegExp(`transaction ${first.id} is in flight on this host`));
     assert.equal(readFileSync(join(dir, 'lock-b.conf'), 'utf8'), 'F 1\n');
     runScript(buildConfirmScript({ backupRoot: backups, txid: first.id, keep: 10, reload }));
   });

@@ -10,14 +10,16 @@ import { DEFAULT_BACKUP_ROOT, DEFAULT_KEEP_BACKUPS } from '../../engine/transact
 import { selectHosts } from '../../model/host-pattern.js';
 import { inventoryUniverse } from '../../model/inventory.js';
 import { describeControlCharacter, findControlCharacter } from '../../lang/control-characters.js';
-import { parseDuration } from '../../model/duration.js';
+import { durationTooLong, parseDuration } from '../../model/duration.js';
 import { renderHumanReport } from '../../report/human-report.js';
-import { createProgress } from '../../report/progress.js';
+import type { ProgressReporter } from '../../engine/progress.js';
+import { SERVICES } from '../../services/registry.js';
+import { createProgress, type ProgressView } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { renderReport } from '../../report/render-report.js';
 import { ExitCode } from '../exit-codes.js';
 import { processIO, progressModeFor, wantsColor, type CommandIO } from '../io.js';
-import { addRunOptions, applyShard, defaultPlaybooks, exitCodeFor, interruptController, loadRunInputs, runPlanCommand, runTransport, writeStepSummary, type RunOptions } from './plan.js';
+import { addRunOptions, applyShard, defaultPlaybooks, exitCodeFor, interruptController, loadRunInputs, PLAN_INTERRUPT, runPlanCommand, runTransport, writeStepSummary, type RunOptions } from './plan.js';
 
 /** What a fresh login and the sshd -T checks need at least, before the dead-man switch may fire. */
 const MIN_PROOF_MS = 10_000;
@@ -51,6 +53,8 @@ const parsePercent = (value: string): number => {
 const parseDurationOption = (value: string): number => {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 120s, 2m or 1m30s.');
+  const tooLong = durationTooLong(ms);
+  if (tooLong !== undefined) throw new InvalidArgumentError(`expected a duration of ${tooLong}.`);
   return ms;
 };
 
@@ -127,6 +131,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
   if (!loaded) return ExitCode.Failure;
   const { inputs, limit } = loaded;
   const warnings = loaded.warnings.filter((d) => d.severity === 'warning');
+  if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
 
   const transport = runTransport(io, options);
   const interrupt = interruptController(io);
@@ -152,13 +157,12 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
     } else {
       const selection = selectWork(inputs.inventory, inputs.playbooks, limit);
       selection.work = applyShard(io, selection.work, (w) => w.host.name, options.shard);
-      warnings.push(...selection.diagnostics.filter((d) => d.severity === 'warning'));
-      if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
       if (options.yes) {
         items = selection.work.map((work) => ({ host: work.host, work }));
       } else {
         // Show the plan, ask, then apply exactly what was shown (files are checked against it).
-        const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`));
+        const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`), { planning: true });
+        interrupt.watch({ ...PLAN_INTERRUPT, view: progress });
         const planned = await runPlan({ work: selection.work, forks: options.forks, transport, cliVars: inputs.cliVars, inventory: inputs.inventory, progress, signal: interrupt.signal });
         await progress.finish();
         io.stderr(renderHumanReport('plan', planned.map((p) => p.plan), { color: wantsColor(io), diffs: true }));
@@ -172,11 +176,26 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
           return ExitCode.Failure;
         }
         const byName = new Map(selection.work.map((w) => [w.host.name, w.host]));
-        items = planned.map((p) => ({ host: byName.get(p.plan.name)!, saved: toSavedHost(p.plan, p.request) }));
+        // Hosts with nothing to apply keep what planning found (ok, or failed and unreachable with
+        // their real error), as the --yes path reports them.
+        items = planned.map((p) =>
+          p.plan.status === 'changed'
+            ? { host: byName.get(p.plan.name)!, saved: toSavedHost(p.plan, p.request) }
+            : { host: byName.get(p.plan.name)!, settled: p.plan },
+        );
       }
     }
 
-    const progress = createProgress(progressModeFor(io), items.map((i) => i.host.name), 'Applying', (line) => io.stderr(`${line}\n`));
+    const view = createProgress(progressModeFor(io), items.map((i) => i.host.name), 'Applying', (line) => io.stderr(`${line}\n`));
+    const progress = trackTransactions(view, options.confirmTimeout);
+    interrupt.watch({
+      view,
+      note: 'Ctrl-C: finishing or rolling back',
+      first: (sig) =>
+        `\nsshfix: ${sig}: the hosts in flight finish their transaction or roll back; no more hosts start. ` +
+        `Again to quit at once, leaving the hosts in flight to their dead-man switch.\n`,
+      second: () => progress.leftToDeadman(),
+    });
     let hosts: HostPlan[];
     try {
       hosts = await runApply({
@@ -207,6 +226,48 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
     await transport.closeAll();
     interrupt.dispose();
   }
+}
+
+/** Stages a host goes through before its transaction touches anything (run-plan.ts, run-apply.ts). */
+const BEFORE_TRANSACTION = new Set(['connecting', 'gathering facts', 'checking the plan is current', ...Object.values(SERVICES).map((s) => s.validatingStage)]);
+
+/**
+ * Progress that also remembers which hosts are inside their transaction and since when, so that a
+ * second Ctrl-C can name the hosts it leaves to their dead-man switch and when each fires. Any
+ * stage not known to come before the transaction counts as inside it: a false alarm beats silence.
+ */
+function trackTransactions(view: ProgressView, confirmTimeoutMs: number): ProgressReporter & { leftToDeadman(): string } {
+  const since = new Map<string, number>();
+  const waiting = new Set<string>();
+  const clock = (ms: number): string => new Date(ms).toTimeString().slice(0, 8);
+  return {
+    stage(host, text) {
+      if (!BEFORE_TRANSACTION.has(text) && !since.has(host)) since.set(host, Date.now());
+      if (!since.has(host)) waiting.add(host);
+      view.stage(host, text);
+    },
+    done(host, status, detail) {
+      since.delete(host);
+      waiting.delete(host);
+      view.done(host, status, detail);
+    },
+    finish: () => view.finish(),
+    leftToDeadman() {
+      const now = Date.now();
+      const left = [...since].map(([host, start]) => {
+        const fires = start + confirmTimeoutMs;
+        return `  ${host}: its dead-man switch restores the previous config at about ${clock(fires)} (in ${Math.max(0, Math.round((fires - now) / 1000))} s)`;
+      });
+      const untouched = [...waiting].filter((h) => !since.has(h));
+      return [
+        '\nsshfix: quitting now.',
+        left.length > 0 ? 'Left to their dead-man switch (each restores its host unless the transaction was confirmed just before):' : 'No host was inside its transaction: none is left to a dead-man switch.',
+        ...left,
+        ...(untouched.length > 0 ? [`Not changed (stopped before their transaction): ${untouched.join(', ')}`] : []),
+        '',
+      ].join('\n');
+    },
+  };
 }
 
 /** A saved host shown as a plan (for the confirmation screen). */

@@ -3,6 +3,8 @@ import { stringify } from 'yaml';
 import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
 import { INVENTORY_SECRET_PREFIX, type InventoryFormat, type VariableMapping } from '../../model/ansible-inventory.js';
 import { formatDuration } from '../../model/duration.js';
+import { parseHostPattern } from '../../model/host-pattern.js';
+import { checkLimit } from '../../model/limit-check.js';
 import { selectInventoryHosts, type Inventory, type ResolvedHost } from '../../model/inventory.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { ExitCode } from '../exit-codes.js';
@@ -66,6 +68,8 @@ function runInventory(options: InventoryOptions): void {
   if (inventory && options.limit !== undefined) {
     const selected = selectInventoryHosts(inventory, options.limit, { label: '-l' });
     diagnostics.push(...selected.diagnostics);
+    // A limit that selects nothing is an error here too, as for plan and apply.
+    if (!hasErrors(selected.diagnostics)) diagnostics.push(...checkLimit(inventory, parseHostPattern(options.limit).pattern).filter((d) => d.severity === 'error'));
     hosts = selected.hosts;
   }
   const failed = hasErrors(diagnostics);

@@ -1,6 +1,8 @@
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FIRST_ADDRESS, MAX_LAB_HOSTS } from '../../lab/layout.js';
-import { DEFAULT_LAB_DIR, LabError, labDown, labStatus, labUp } from '../../lab/lab.js';
+import { DEFAULT_LAB_DIR, DEFAULT_LAB_HOSTS, LabError, labDown, labStatus, labUp } from '../../lab/lab.js';
 import { findLabScenario, LAB_SCENARIOS, ON_REQUEST_SCENARIOS } from '../../lab/scenarios.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatOption } from './validate.js';
@@ -20,6 +22,26 @@ function parseScenarioList(value: string): string[] {
     throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; known: ${known}.`);
   }
   return names;
+}
+
+/** How this process was started, to print commands that work as written: `sshfix` only when installed under that name. */
+function sshfixCommand(): string {
+  const script = process.argv[1] ?? '';
+  if (basename(script) === 'sshfix') return 'sshfix';
+  const path = relative(process.cwd(), script);
+  return `node ${path.startsWith('..') || isAbsolute(path) ? script : path}`;
+}
+
+/**
+ * The shipped remediation playbooks, as a path that works from here. Not compliance.yaml: its
+ * checks fail on the lab on purpose, and a failed check stops its host before any change.
+ */
+const REMEDIATION_PLAYBOOKS = ['max-startups.yaml', 'server-keepalive.yaml', 'allow-users.yaml', 'legacy-kex-scoped.yaml'];
+
+function remediationPlaybooks(): string[] {
+  const shipped = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../playbooks');
+  const here = resolve('playbooks') === shipped ? 'playbooks' : shipped;
+  return REMEDIATION_PLAYBOOKS.map((name) => join(here, name));
 }
 
 const dirOption = (): Option =>
@@ -47,21 +69,21 @@ export function registerLabCommand(program: Command): void {
   lab
     .command('up')
     .description('start the lab (or converge a running one to --hosts); writes DIR/inventory.yaml and DIR/id_ed25519')
-    .option('--hosts <N>', 'number of hosts', parseHostCount, 5)
+    .option('--hosts <N>', `number of hosts (default: the running lab's, else ${DEFAULT_LAB_HOSTS})`, parseHostCount)
     .addOption(dirOption())
-    .option('--first-address <IP>', 'loopback address of the first host; the others follow it', DEFAULT_FIRST_ADDRESS)
+    .option('--first-address <IP>', `loopback address of the first host; the others follow it (default: the running lab's, else ${DEFAULT_FIRST_ADDRESS})`)
     .option(
       '--scenarios <LIST>',
-      `comma-separated scenarios to seed round-robin (default, in order: ${LAB_SCENARIOS.map((s) => s.name).join(', ')}; ` +
+      `comma-separated scenarios to seed round-robin (default: the running lab's, else, in order: ${LAB_SCENARIOS.map((s) => s.name).join(', ')}; ` +
         `only when named: ${ON_REQUEST_SCENARIOS.map((s) => s.name).join(', ')})`,
       parseScenarioList,
     )
-    .action(async (opts: { hosts: number; dir: string; firstAddress: string; scenarios?: string[] }) =>
+    .action(async (opts: { hosts?: number; dir: string; firstAddress?: string; scenarios?: string[] }) =>
       guarded(async () => {
         const summary = await labUp({
           dir: opts.dir,
-          hosts: opts.hosts,
-          firstAddress: opts.firstAddress,
+          ...(opts.hosts !== undefined ? { hosts: opts.hosts } : {}),
+          ...(opts.firstAddress !== undefined ? { firstAddress: opts.firstAddress } : {}),
           ...(opts.scenarios ? { scenarios: opts.scenarios } : {}),
           onEvent: (line) => process.stderr.write(`${line}\n`),
         });
@@ -69,8 +91,8 @@ export function registerLabCommand(program: Command): void {
           `lab up: ${summary.hosts.length} host(s) (${summary.started.length} started, ${summary.kept.length} already running` +
             `${summary.stopped.length > 0 ? `, ${summary.stopped.length} stopped` : ''})\n` +
             `inventory: ${summary.paths.inventory}\n` +
-            `try: sshfix plan playbooks/*.yaml -i ${summary.paths.inventory}\n` +
-            `stop it with: sshfix lab down${opts.dir === DEFAULT_LAB_DIR ? '' : ` --dir ${opts.dir}`}\n`,
+            `try: ${sshfixCommand()} plan ${remediationPlaybooks().join(' ')} -i ${summary.paths.inventory}\n` +
+            `stop it with: ${sshfixCommand()} lab down${opts.dir === DEFAULT_LAB_DIR ? '' : ` --dir ${opts.dir}`}\n`,
         );
       }),
     );
@@ -98,7 +120,7 @@ export function registerLabCommand(program: Command): void {
         const { paths, hosts } = await labStatus(opts.dir);
         const down = hosts.filter((h) => !h.banner).length;
         if (opts.format === 'json') {
-          process.stdout.write(JSON.stringify({ dir: paths.dir, inventory: paths.inventory, hosts }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ format_version: 1, command: 'lab status', dir: paths.dir, inventory: paths.inventory, hosts }, null, 2) + '\n');
         } else if (hosts.length === 0) {
           process.stdout.write(`no lab runs from ${paths.dir} (start one with: sshfix lab up)\n`);
         } else {

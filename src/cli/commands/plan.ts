@@ -9,7 +9,8 @@ import { applyConnectionOverrides } from '../../model/connection-overrides.js';
 import { renderStepSummary } from '../../report/step-summary.js';
 import { verboseTransport } from '../verbose-transport.js';
 import { parseHostPattern, type HostPattern } from '../../model/host-pattern.js';
-import { createProgress } from '../../report/progress.js';
+import { checkLimit } from '../../model/limit-check.js';
+import { createProgress, type ProgressView } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/render-report.js';
 import { createTransport, type Transport } from '../../transport/index.js';
@@ -131,6 +132,7 @@ export function loadRunInputs(
     const parsed = parseHostPattern(options.limit);
     for (const error of parsed.errors) diagnostics.push({ severity: 'error', code: 'bad-pattern', message: `-l ${options.limit}: ${error.message}`, ...(error.hint ? { hint: error.hint } : {}) });
     limit = parsed.pattern;
+    if (parsed.errors.length === 0 && inputs.inventory) diagnostics.push(...checkLimit(inputs.inventory, limit));
   }
   if (playbookFiles.length === 0 && !fromSavedPlan) {
     diagnostics.push({ severity: 'error', code: 'no-playbooks', message: 'no playbooks given and none in ./playbooks', hint: 'name one or more playbook files' });
@@ -154,18 +156,55 @@ export function exitCodeFor(hosts: readonly HostPlan[], detailed: boolean): numb
   return ExitCode.Success;
 }
 
-/** SIGINT/SIGTERM stop starting new hosts; a second signal exits at once. */
-export function interruptController(io: CommandIO): { signal: AbortSignal; dispose: () => void } {
+/** What an interruption says, and where: the progress view in use, if any, marks the hosts in flight. */
+export interface InterruptWords {
+  view?: ProgressView;
+  /** Beside each host in flight in the interactive view. */
+  note: string;
+  /** Printed at the first signal. */
+  first: (sig: NodeJS.Signals) => string;
+  /** Printed at the second signal, just before exiting. */
+  second?: () => string;
+}
+
+export interface Interrupt {
+  signal: AbortSignal;
+  /** Points the messages at the run under way (planning, then applying). */
+  watch(words: InterruptWords): void;
+  dispose(): void;
+}
+
+export const PLAN_INTERRUPT: InterruptWords = {
+  note: 'Ctrl-C: finishing',
+  first: (sig) => `\nsshfix: ${sig}: finishing the hosts in flight, starting no more (again to quit at once)\n`,
+};
+
+/** SIGINT/SIGTERM stop starting new hosts and say so at once; a second signal exits at once. */
+export function interruptController(io: CommandIO): Interrupt {
   const controller = new AbortController();
+  let words = PLAN_INTERRUPT;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(130);
-    io.stderr(`\nsshfix: ${sig}: finishing the hosts in flight, starting no more (again to quit at once)\n`);
+    if (controller.signal.aborted) {
+      const last = words.second?.();
+      if (last) {
+        if (words.view) words.view.abandon(last);
+        else io.stderr(last);
+      }
+      process.exit(130);
+    }
+    // Plain progress and no progress show stderr at once; the interactive view holds it back
+    // until it ends, so it marks the hosts itself.
+    io.stderr(words.first(sig));
+    words.view?.interrupted(words.note);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     signal: controller.signal,
+    watch: (next) => {
+      words = next;
+    },
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -179,13 +218,15 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
   if (!loaded) return ExitCode.Failure;
   const { inputs, limit } = loaded;
   const selection = selectWork(inputs.inventory, inputs.playbooks, limit);
-  const warnings = [...loaded.warnings, ...selection.diagnostics].filter((d) => d.severity === 'warning');
+  // selection.diagnostics repeat the hosts: warnings the inputs' validation already holds.
+  const warnings = loaded.warnings.filter((d) => d.severity === 'warning');
   if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, { sources: inputs.sources, color: io.stderrIsTTY }));
   selection.work = applyShard(io, selection.work, (w) => w.host.name, options.shard);
 
   const transport = runTransport(io, options);
-  const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`));
+  const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`), { planning: true });
   const interrupt = interruptController(io);
+  interrupt.watch({ ...PLAN_INTERRUPT, view: progress });
   let results: PlanRunResult[];
   try {
     results = await runPlan({ work: selection.work, forks: options.forks, transport, cliVars: inputs.cliVars, inventory: inputs.inventory, progress, signal: interrupt.signal });

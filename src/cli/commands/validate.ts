@@ -44,17 +44,19 @@ export interface ReadInputsOptions {
 export function readInputs(options: ReadInputsOptions): LoadedInputs {
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
-  const read = (file: string): string | undefined => {
+  /** `what` names the file without repeating its path, which the diagnostic's `file` already shows. */
+  const read = (file: string, what?: string): string | undefined => {
     try {
       const text = readFileSync(file, 'utf8');
       sources.set(file, text);
       return text;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      const subject = what ?? `${file}:`;
       diagnostics.push({
         severity: 'error',
         code: code === 'ENOENT' ? 'file-not-found' : 'read-error',
-        message: code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(error)})`,
+        message: code === 'ENOENT' ? `${subject} no such file` : `${subject} cannot read (${code ?? String(error)})`,
         file,
       });
       return undefined;
@@ -82,7 +84,8 @@ export function readInputs(options: ReadInputsOptions): LoadedInputs {
       hint: 'pass -i FILE, create ./inventory.yaml, or set $SSHFIX_INVENTORY',
     });
   } else {
-    const text = read(choice.path);
+    const named = choice.source === 'option' ? 'named by -i' : choice.source === 'env' ? 'named by $SSHFIX_INVENTORY' : 'in the current directory';
+    const text = read(choice.path, `inventory (${named}):`);
     if (text !== undefined) {
       const loaded = loadInventoryText(text, choice.path);
       inventory = loaded.result.inventory;

@@ -276,6 +276,17 @@ function resolveScope(blocks: readonly SshdMatchBlock[], match: string | undefin
  * Plans one edit. Refusals come back as error diagnostics with nothing changed: unknown keyword
  * (with a suggestion), keyword not allowed in Match, malformed value, unknown algorithm.
  */
+/**
+ * A value as a no-op reason shows it: a long comma list (an algorithm list is often 600
+ * characters) as its first entries and a count, so the reason stays one readable line.
+ */
+export function reasonValue(words: readonly string[]): string {
+  const text = words.join(' ');
+  const items = text.split(',');
+  if (text.length <= 100 || items.length < 4) return text;
+  return `${items.slice(0, 2).join(',')},... (${items.length} in all)`;
+}
+
 export function editSshdConfig(tree: SshdConfigTree, edit: SshdEdit, options: SshdEditOptions = {}): SshdEditResult {
   const version = options.version ?? options.defaults?.version ?? DEFAULT_OPENSSH_VERSION;
   const keyword = lookupSshdKeyword(edit.keyword, version);
@@ -383,7 +394,7 @@ function planSet(tree: SshdConfigTree, keyword: SshdKeyword, value: string, dire
     if (!winner) {
       const current = currentValues(tree, keyword, options);
       if (sameValues(current, wanted)) {
-        return { buffer, reason: `${keyword.name} is already ${current.join(' ')} (sshd's default) for all connections`, warnings };
+        return { buffer, reason: `${keyword.name} is already ${reasonValue(current)} (sshd's default) for all connections`, warnings };
       }
       buffer.insert(tree.mainPath, globalInsertionPoint(tree, keyword, ctx), formatLine(keyword, value));
     } else {
@@ -395,7 +406,7 @@ function planSet(tree: SshdConfigTree, keyword: SshdKeyword, value: string, dire
       buffer.replace(d.path, d.line.line, commentOut(d.line, winner ? `${keyword.name} is set at ${where(winner)}` : `${keyword.name} is set in ${tree.mainPath}`));
     }
     if (occ.length <= 1 && winner && winnerMatches(keyword, winner, wanted, ctx, options)) {
-      return { buffer, reason: `${keyword.name} is already ${wanted.join(' ')} at ${where(winner)}`, warnings };
+      return { buffer, reason: `${keyword.name} is already ${reasonValue(wanted)} at ${where(winner)}`, warnings };
     }
     const shadowing = directives.filter((d) => d.keyword?.name === keyword.name && !d.global && d.block);
     if (shadowing.length) {
@@ -414,7 +425,7 @@ function planSet(tree: SshdConfigTree, keyword: SshdKeyword, value: string, dire
     const ok = winnerMatches(keyword, winner, wanted, ctx, options);
     if (!ok) buffer.replace(winner.path, winner.line.line, rewriteValue(winner.line, value));
     for (const d of occ.filter((o) => o !== winner)) buffer.replace(d.path, d.line.line, commentOut(d.line, `${keyword.name} is set at ${where(winner)}`));
-    if (ok && occ.length === 1) return { buffer, reason: `${keyword.name} is already ${wanted.join(' ')} ${scope.label} at ${where(winner)}`, warnings };
+    if (ok && occ.length === 1) return { buffer, reason: `${keyword.name} is already ${reasonValue(wanted)} ${scope.label} at ${where(winner)}`, warnings };
   } else if (blocks.length > 0) {
     const block = blocks.find((b) => b.path === tree.mainPath) ?? blocks[0]!;
     const at = blockInsertionPoint(tree, block);

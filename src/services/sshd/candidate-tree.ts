@@ -10,6 +10,7 @@ import { lexText, linesToText, quoteArgument, type ConfigLine } from '../../conf
 import type { SshdConfigTree } from '../../config/sshd/tree.js';
 import { includePattern } from '../../config/sshd/tree.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
+import { SCRATCH_DIR_PRELUDE } from '../scratch-dir.js';
 
 const q = quoteShellArg;
 
@@ -37,11 +38,7 @@ export interface CandidateValidation {
 /** The script that writes the candidate tree to a temporary directory, validates it, and removes it. */
 export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly string[]): CandidateValidation {
   const lines = [
-    'set -u',
-    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
-    'LC_ALL=C; export LC_ALL PATH',
-    'd=$(mktemp -d 2>/dev/null || mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed"; exit 70; }',
-    "trap 'rm -rf \"$d\"' EXIT",
+    ...SCRATCH_DIR_PRELUDE,
     'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
   ];
   // The root is only known on the host: write files with a placeholder root, then substitute.

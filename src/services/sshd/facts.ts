@@ -1,7 +1,6 @@
 /**
- * What sshd needs to know about a host: the commands it adds to the fact script (version, `sshd
- * -T`, `sshd -t`, the build's defaults and algorithm lists, libwrap, how it is managed) and the
- * reader of their output, including the reload method (never a restart). Pure.
+ * What sshd needs to know about a host: the commands it adds to the fact script (`sshd -T`, how
+ * it is managed), those read once per OpenSSH build (version, defaults, algorithm lists, libwrap) and the reader of their output, including the reload method (never a restart). Pure.
  */
 import { parseSshdDump } from '../../config/sshd/defaults.js';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
@@ -28,7 +27,7 @@ export interface SshdCommandResult {
 export interface SshdFacts {
   /** `sshd -T` of the live config (empty connection). */
   dump: SshdCommandResult;
-  /** `sshd -t` of the live config. */
+  /** Whether the live config loads: `sshd -T`'s verdict (the same check and message as `sshd -t`). */
   test: SshdCommandResult;
   /** sshd binaries that link libwrap (TCP wrappers apply). */
   libwrap: string[];
@@ -43,26 +42,75 @@ export interface SshdFacts {
   reload: ReloadMethod;
 }
 
-/** The fact script's lines for sshd; `configs` are the main config files whose Include trees to read. */
+/**
+ * The fact script's lines for sshd; `configs` are the main config files whose Include trees to
+ * read. `sshd -T` alone both dumps the live config and refuses an invalid one (with the same
+ * message `sshd -t` prints), so no separate `sshd -t` runs.
+ */
 export function sshdFactLines(configs: readonly string[]): string[] {
   return [
     'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
-    'run sshd_version "$sshd_bin" -V',
     'run sshd_dump "$sshd_bin" -T',
-    'run sshd_test "$sshd_bin" -t',
     // Which units run sshd, to reload it the way the host expects.
     'run sshd_units sh -c \'' +
       'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then ' +
       'for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
       'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && echo sshd=active; fi\'',
-    // The build's own defaults and algorithm lists, so effective values are computed for this host.
-    'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
-    'if [ -n "$hk" ]; then run sshd_defaults "$sshd_bin" -T -f /dev/null -h "$hk"; fi',
-    'for a in KexAlgorithms Ciphers MACs HostKeyAlgorithms PubkeyAcceptedAlgorithms sig; do run "ssh_q_$a" ssh -Q "$a"; done',
-    'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
     ...configs.map((path) => `walk ${quoteShellArg(path)}`),
   ];
 }
+
+/** What depends only on the OpenSSH build: the same on every host that runs it. */
+export interface SshdBuildFacts {
+  /** `sshd -T -f /dev/null`: the build's defaults, when a host key was readable. */
+  defaultsDump?: string;
+  /** `ssh -Q <list>`, by list name (KexAlgorithms, Ciphers, ..., sig). */
+  supported: Record<string, string[]>;
+  /** `sshd -V`'s version. */
+  version?: string;
+  /** sshd binaries that link libwrap (TCP wrappers apply). */
+  libwrap: string[];
+}
+
+/**
+ * The build's identity, without running any of its programs: size, mtime and inode of sshd, its
+ * session binary and ssh (whose `-Q` lists are read), and the host key the defaults are read with
+ * (`sshd -T` wants one). A package upgrade changes the binaries' mtime and inode.
+ */
+const SSHD_BUILD_ID_LINES = [
+  'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
+  'ssh_bin=$(command -v ssh 2>/dev/null || echo /usr/bin/ssh)',
+  'printf "%s%s\\n" "$(stat -L -c "%n:%s:%Y:%i" "$sshd_bin" "$ssh_bin" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session 2>/dev/null | tr "\\n" " ")" "${hk:+key}"',
+];
+
+/** The build's own defaults and algorithm lists, so effective values are computed for this build. */
+const SSHD_BUILD_FACT_LINES = [
+  'run sshd_version "$sshd_bin" -V',
+  'if [ -n "$hk" ]; then run sshd_defaults "$sshd_bin" -T -f /dev/null -h "$hk"; fi',
+  'for a in KexAlgorithms Ciphers MACs HostKeyAlgorithms PubkeyAcceptedAlgorithms sig; do run "ssh_q_$a" ssh -Q "$a"; done',
+  // Whether TCP wrappers apply is a property of the binaries (linked with libwrap or not).
+  'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
+];
+
+/** The build facts this host's output holds: undefined when the fact script did not read them (the build was cached). */
+export function readSshdBuildFacts(raw: RawFacts): SshdBuildFacts | undefined {
+  const versionRun = raw.commands.get('sshd_version');
+  if (!versionRun) return undefined;
+  const version = parseOpensshVersion(versionRun.stderr);
+  const defaults = raw.commands.get('sshd_defaults');
+  return {
+    ...(defaults?.exitCode === 0 ? { defaultsDump: defaults.stdout } : {}),
+    supported: Object.fromEntries(
+      [...raw.commands]
+        .filter(([name, c]) => name.startsWith('ssh_q_') && c.exitCode === 0)
+        .map(([name, c]) => [name.slice('ssh_q_'.length), c.stdout.split('\n').filter(Boolean)]),
+    ),
+    ...(version ? { version } : {}),
+    libwrap: (raw.commands.get('libwrap')?.stdout ?? '').split('\n').filter(Boolean),
+  };
+}
+
+export const SSHD_BUILD = { idLines: SSHD_BUILD_ID_LINES, factLines: SSHD_BUILD_FACT_LINES, read: readSshdBuildFacts };
 
 function chooseReload(init: InitSystem, units: Map<string, string>, dump: Map<string, string[]>): ReloadMethod {
   if (init === 'systemd') {
@@ -76,7 +124,7 @@ function chooseReload(init: InitSystem, units: Map<string, string>, dump: Map<st
   return { kind: 'unknown', reason: 'no active ssh service and no PidFile to signal' };
 }
 
-export function readSshdFacts(raw: RawFacts, base: BaseFacts): SshdFacts {
+export function readSshdFacts(raw: RawFacts, base: BaseFacts, buildFacts?: SshdBuildFacts): SshdFacts {
   const text = (name: string): string => raw.commands.get(name)?.stdout ?? '';
   const result = (name: string): SshdCommandResult => {
     const command = raw.commands.get(name);
@@ -92,18 +140,16 @@ export function readSshdFacts(raw: RawFacts, base: BaseFacts): SshdFacts {
       .filter((p) => p.length === 2),
   );
   const dump = result('sshd_dump');
-  const version = parseOpensshVersion(raw.commands.get('sshd_version')?.stderr ?? '');
+  // Output recorded before `sshd -t` was dropped still carries it; else `sshd -T`'s verdict is the test.
+  const test = raw.commands.has('sshd_test') ? result('sshd_test') : dump.ok ? { ok: true, output: '' } : dump;
+  const build = buildFacts ?? readSshdBuildFacts(raw) ?? { supported: {}, libwrap: text('libwrap').split('\n').filter(Boolean) };
   return {
     dump,
-    test: result('sshd_test'),
-    libwrap: text('libwrap').split('\n').filter(Boolean),
-    ...(raw.commands.get('sshd_defaults')?.exitCode === 0 ? { defaultsDump: text('sshd_defaults') } : {}),
-    supported: Object.fromEntries(
-      [...raw.commands]
-        .filter(([name, c]) => name.startsWith('ssh_q_') && c.exitCode === 0)
-        .map(([name, c]) => [name.slice('ssh_q_'.length), c.stdout.split('\n').filter(Boolean)]),
-    ),
-    ...(version ? { version } : {}),
+    test,
+    libwrap: build.libwrap,
+    ...(build.defaultsDump !== undefined ? { defaultsDump: build.defaultsDump } : {}),
+    supported: build.supported,
+    ...(build.version ? { version: build.version } : {}),
     socketActivated: units.get('ssh.socket') === 'active',
     reload: chooseReload(base.init, units, dump.ok ? parseSshdDump(dump.output) : new Map()),
   };

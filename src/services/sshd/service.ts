@@ -8,7 +8,7 @@ import { isRecord, isSafePath } from '../../util/safe-values.js';
 import type { Service } from '../service.js';
 import { buildCandidateValidation } from './candidate-tree.js';
 import { hostSshdDefaults } from './host-defaults.js';
-import { DEFAULT_SSHD_CONFIG, readSshdFacts, sshdFactLines, unlistedIncludeDirs, type SshdFacts } from './facts.js';
+import { DEFAULT_SSHD_CONFIG, readSshdFacts, SSHD_BUILD, sshdFactLines, unlistedIncludeDirs, type SshdBuildFacts, type SshdFacts } from './facts.js';
 import { sshdScripts } from './scripts.js';
 import { unplannedChanges, verifyValues, type SshdExpectation } from './verify.js';
 
@@ -30,10 +30,11 @@ export interface SshdContribution {
 
 const isSpec = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_.:,=@%/*?!+-]*$/.test(v);
 
-export const sshdService: Service<SshdFacts, SshdPlan, SshdExpectation, SshdContribution> = {
+export const sshdService: Service<SshdFacts, SshdPlan, SshdExpectation, SshdContribution, SshdBuildFacts> = {
   id: 'sshd',
   defaultPaths: [DEFAULT_SSHD_CONFIG],
   factLines: sshdFactLines,
+  build: SSHD_BUILD,
   readFacts: readSshdFacts,
   opensshVersion: (facts) => facts.version,
   unlistedDirs: unlistedIncludeDirs,

@@ -11,8 +11,7 @@ import { effectiveValue, type ConfigOrigin, type EffectiveSshdValue, type MatchC
 import { addressListMatches } from '../../config/sshd/match.js';
 import type { SshdConfigTree } from '../../config/sshd/tree.js';
 import { matchWildcard } from '../../config/sshd/values.js';
-import type { LoginMethod } from '../../model/connect-target.js';
-import type { PlanOutcome, RunnerLogin } from '../planner.js';
+import type { LoginMethod, PlanOutcome, RunnerLogin } from '../planner.js';
 
 export interface LockoutInput {
   before: SshdConfigTree;

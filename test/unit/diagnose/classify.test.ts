@@ -81,6 +81,8 @@ describe('classifyDrop: connection setup', () => {
 
   it('sshguard-block from its block list and from its hosts-backend line', () => {
     assert.deepEqual(codes(diagnose({ evidence: evidence({ sshguard: { running: true, backend: 'nft', blocked: ['192.0.2.0/24'], source: 'nft list set ip sshguard attackers' } }) })), ['sshguard-block']);
+    const stopped = diagnose({ evidence: evidence({ sshguard: { running: false, backend: 'nft', blocked: [], source: 'nft list set ip sshguard attackers' } }) });
+    assert.ok(stopped.ruledOut.includes('sshguard: installed but not running'));
     const viaHosts = diagnose({ evidence: evidence({ wrappers: { libwrap: true, decision: { granted: false, source: '/etc/hosts.allow', line: 2, text: 'ALL : 192.0.2.7 : DENY', sshguardBlock: true } } }) });
     assert.deepEqual(codes(viaHosts), ['sshguard-block']);
   });
@@ -141,6 +143,7 @@ describe('classifyDrop: connection setup', () => {
     for (const c of d.causes) assert.doesNotMatch(`${c.fix.command ?? ''} ${c.fix.note ?? ''}`, /Host \*[^)]/);
     const probe = diagnose({ probe: { stage: 'kex', message: 'no matching key exchange algorithm', negotiation: { algorithm: 'kex', client: ['curve25519-sha256'], server: ['diffie-hellman-group14-sha1'] } }, evidence: undefined });
     assert.deepEqual(codes(probe), ['kex-mismatch']);
+    assert.deepEqual(probe.reach, ['let the runner speak one of the host\'s algorithms, for this host only: algorithms: { kex: ["+diffie-hellman-group14-sha1"] } on it in the inventory'], 'a bind address would not help here');
   });
 
   it('names no playbook that is not shipped, and says what to do instead', () => {

@@ -53,6 +53,9 @@ describe('Ansible inventories', () => {
     assert.equal(detectInventoryFormat('{"_meta": {"hostvars": {}}, "all": {"children": ["ungrouped"]}}'), 'ansible-json');
     assert.equal(detectInventoryFormat('defaults:\n  user: root\nhosts:\n  a: {}\n'), 'sshfix');
     assert.equal(detectInventoryFormat('hosts:\n  a: {}\ngroups:\n  web:\n    hosts: [a]\n'), 'sshfix');
+    // A broken sshfix inventory stays one: its YAML errors are reported, not INI ones.
+    assert.equal(detectInventoryFormat('defaults:\n  user: root\nhosts:\n  a: {address: [\n'), 'sshfix');
+    assert.equal(detectInventoryFormat('hosts:\n'), 'sshfix');
   });
 
   it('INI: sections, ranges, host:port, :vars, :children, ungrouped hosts, strings kept as written', () => {

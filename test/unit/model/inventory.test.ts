@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toConnectTarget } from '../../../src/model/connect-target.js';
-import { parseDuration, formatDuration } from '../../../src/model/duration.js';
+import { durationTooLong, formatDuration, MAX_DURATION_MS, parseDuration } from '../../../src/model/duration.js';
 import { expandHostRange } from '../../../src/model/host-range.js';
 import { findHost, parseJumpAddress, selectInventoryHosts, type ResolvedHost } from '../../../src/model/inventory.js';
 import { chooseInventoryPath } from '../../../src/model/inventory-path.js';
@@ -55,6 +55,13 @@ describe('durations', () => {
     assert.equal(formatDuration(90_000), '1m30s');
     assert.equal(formatDuration(500), '500ms');
     assert.equal(formatDuration(0), '0s');
+  });
+  it('bounds every duration at the longest timer Node can set (2^31-1 ms)', () => {
+    assert.equal(MAX_DURATION_MS, 2_147_483_647);
+    assert.equal(durationTooLong(MAX_DURATION_MS), undefined);
+    assert.match(durationTooLong(MAX_DURATION_MS + 1) ?? '', /596h31m23s647ms/);
+    assert.notEqual(durationTooLong(parseDuration('99999999999999999999h')!), undefined);
+    assert.notEqual(durationTooLong(parseDuration(1e300)!), undefined);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHostScope, createValidationScope, type VariableScope } from '../../../src/model/variables.js';
 import { compareVersions } from '../../../src/model/version.js';
-import { evaluateWhen, parseWhen, whenReferences, type WhenResult } from '../../../src/model/when.js';
+import { evaluateWhen, MAX_WHEN_DEPTH, parseWhen, whenReferences, type WhenResult } from '../../../src/model/when.js';
 
 const scope = createHostScope({
   host: { name: 'web-01', address: '192.0.2.10', vars: { role: 'web', port: '22', n: 5, flag: true, admins: ['alice', 'bob'] } },
@@ -94,5 +94,30 @@ describe('version ordering', () => {
     const sorted = ['10.0p2', '9.2p1', '9.10', '8.9p1', '9.6', '9.6p1', '7.4p1'].sort(compareVersions);
     assert.deepEqual(sorted, ['7.4p1', '8.9p1', '9.2p1', '9.6', '9.6p1', '9.10', '10.0p2']);
     assert.equal(compareVersions('9.0', '9.0'), 0);
+  });
+});
+
+describe('when: nesting limits', () => {
+  it(`refuses not, parentheses and lists nested past ${MAX_WHEN_DEPTH} levels, at the token that goes too deep`, () => {
+    for (const [text, at] of [
+      ['not '.repeat(20_000) + 'flag', 4 * MAX_WHEN_DEPTH],
+      ['('.repeat(20_000) + 'flag' + ')'.repeat(20_000), MAX_WHEN_DEPTH],
+      ['role in ' + '['.repeat(20_000) + ']'.repeat(20_000), 8 + MAX_WHEN_DEPTH],
+    ] as const) {
+      const parsed = parseWhen(text);
+      assert.ok('error' in parsed, text.slice(0, 40));
+      assert.equal(parsed.error.code, 'when-too-deep');
+      assert.equal(parsed.error.from, at);
+    }
+    assert.equal(run(`${'not '.repeat(MAX_WHEN_DEPTH)}flag`).status, 'ok');
+  });
+
+  it('evaluates and lists the references of a chain of 100000 terms (chains do not nest)', () => {
+    const chain = Array.from({ length: 100_000 }, () => 'flag').join(' and ');
+    assert.ok(holds(chain));
+    assert.ok(holds(`${chain} or n == 1`));
+    const parsed = parseWhen(chain);
+    assert.ok('expr' in parsed);
+    assert.equal(whenReferences(parsed.expr).length, 100_000);
   });
 });

@@ -2,10 +2,10 @@
  * sshfix's own login to a host, from the inventory's connection settings and the host's facts:
  * what lockout prediction judges the planned config against.
  */
-import type { HostFacts } from '../engine/facts.js';
+import type { HostFacts } from './facts.js';
 import { loginMethods } from '../model/connect-target.js';
 import type { ConnectionSettings } from '../model/inventory.js';
-import type { RunnerLogin } from './planner.js';
+import type { RunnerLogin } from '../tasks/planner.js';
 
 /** The settings that say who logs in and how. */
 export type LoginSettings = Partial<Pick<ConnectionSettings, 'user' | 'port' | 'identityFile' | 'agent' | 'passwordEnv'>>;

@@ -1,0 +1,15 @@
+/**
+ * The opening lines every record-printing script shares (the fact script, diagnose's evidence
+ * script): a strict shell, a known PATH and locale, a scratch directory removed on exit, and
+ * `run NAME CMD...`, which prints one `R <name> <exit> <stdout b64> <stderr b64>` record.
+ */
+export const RECORD_SCRIPT_PRELUDE: readonly string[] = [
+  'set -u',
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
+  'LC_ALL=C; export LC_ALL PATH',
+  't=$(mktemp -d 2>/dev/null || mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed" >&2; exit 70; }',
+  "trap 'rm -rf \"$t\"' EXIT",
+  // busybox base64 has no -w0; fall back to stripping newlines.
+  "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
+  'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; b64 <"$t/o"; printf " "; b64 <"$t/e"; printf "\\n"; }',
+];
