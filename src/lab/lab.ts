@@ -183,6 +183,8 @@ export interface LabTools {
   rsyslogd: string;
   /** Found only when a requested scenario runs fail2ban. */
   fail2banServer?: string;
+  /** Found only when a requested scenario runs sshguard. */
+  sshguard?: string;
 }
 
 /** Checks that this machine can run a lab, with the fix in each message. */
@@ -555,6 +557,10 @@ function daemonStartLines(daemon: LabDaemon, tools: LabTools): string[] {
         ': > /var/log/fail2ban.log',
         `${quoteShellArg(tools.fail2banServer)} -b -x -s ${LAB_FAIL2BAN_SOCKET} -p /run/fail2ban/fail2ban.pid`,
       ];
+    case 'sshguard':
+      if (!tools.sshguard) throw new Error('internal: sshguard was not looked up');
+      // Its own process group: sshguard's exit trap signals its whole group (kill 0), which must not hold sshd.
+      return ['mkdir -p /var/lib/sshguard', `setsid ${quoteShellArg(tools.sshguard)} </dev/null >/dev/null 2>&1 &`];
   }
 }
 
@@ -618,6 +624,7 @@ async function bootHost(
     writeFileSync(target, file.content, { mode: file.mode ?? 0o644 });
   }
   if (spec.scenario.daemons?.includes('fail2ban')) await waitForFail2ban(spec.name, root, logPath);
+  if (spec.scenario.daemons?.includes('sshguard')) await waitForSshguard(spec.name, pid, logPath);
   return { ...hostLabel(prepared), sshd: identity, mountNamespace: namespace };
 }
 
@@ -630,6 +637,16 @@ function hostLabel(prepared: PreparedHost): Pick<LabHostState, 'name' | 'address
     ...(spec.openssh ? { openssh: spec.openssh } : {}),
     ...(prepared.opensshVersion ? { opensshVersion: prepared.opensshVersion } : {}),
   };
+}
+
+/** sshguard is up once its hosts backend has put its (empty) block at the top of hosts.allow. */
+async function waitForSshguard(name: string, sshdPid: number, bootLog: string): Promise<void> {
+  const allow = `/proc/${sshdPid}/root/etc/hosts.allow`;
+  const deadline = Date.now() + 30_000;
+  while (!(existsSync(allow) && readFileSync(allow, 'utf8').startsWith('###sshguard###\n'))) {
+    if (Date.now() > deadline) throw new LabError(`${name}: sshguard did not start its hosts backend within 30 s:\n  ${readFileSync(bootLog, 'utf8').trim().split('\n').slice(-5).join('\n  ')}`);
+    await sleep(100);
+  }
 }
 
 /** A host is up once its daemons are: fail2ban's jails start a moment after sshd answers. */
@@ -732,6 +749,11 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
     const found = findProgram('fail2ban-server', ['/usr/bin/fail2ban-server']);
     if (!found) throw new LabError('the fail2ban scenario needs fail2ban: apt-get install -y --no-install-recommends fail2ban');
     tools.fail2banServer = found;
+  }
+  if (specs.some((s) => s.scenario.daemons?.includes('sshguard'))) {
+    const found = findProgram('sshguard', ['/usr/sbin/sshguard']);
+    if (!found) throw new LabError('the sshguard scenario needs sshguard: apt-get install -y --no-install-recommends sshguard');
+    tools.sshguard = found;
   }
   const say = options.onEvent ?? ((): void => {});
   mkdirSync(paths.hostsDir, { recursive: true });

@@ -30,7 +30,7 @@ export interface LabScenario {
 }
 
 /** A daemon the lab knows how to start inside a host (lab.ts holds the command line). */
-export type LabDaemon = 'fail2ban';
+export type LabDaemon = 'fail2ban' | 'sshguard';
 
 /** Debian 12's /usr/share/openssh/sshd_config (openssh-server 1:9.2p1), as a freshly installed host has it. */
 export const DEBIAN_12_SSHD_CONFIG = `
@@ -406,6 +406,77 @@ const penalties: LabScenario = {
   openssh: '10.0p1',
 };
 
+/** Debian's /etc/hosts.allow and /etc/hosts.deny headers (tcpd / libwrap0), as an installed host has them. */
+const HOSTS_ALLOW_HEADER = `# /etc/hosts.allow: list of hosts that are allowed to access the system.
+#                   See the manual pages hosts_access(5) and hosts_options(5).
+#
+# Example:    ALL: LOCAL @some_netgroup
+#             ALL: .foobar.edu EXCEPT terminalserver.foobar.edu
+#
+# If you're going to protect the portmapper use the name "rpcbind" for the
+# daemon name. See rpcbind(8) and rpc.mountd(8) for further information.
+#
+`;
+
+const HOSTS_DENY_HEADER = `# /etc/hosts.deny: list of hosts that are _not_ allowed to access the system.
+#                  See the manual pages hosts_access(5) and hosts_options(5).
+#
+`;
+
+/**
+ * TCP wrappers lock sshd down to a management range, and a later line of hosts.allow refuses the
+ * rest of 127.0.0.0/24: the runner (127.0.0.1) gets in, a client at 127.0.0.9 has its connection
+ * accepted and closed by libwrap (Debian's sshd links it) before any banner.
+ */
+const tcpWrappers: LabScenario = {
+  name: 'tcp-wrappers',
+  summary: 'hosts.allow admits only a management range; hosts.deny refuses everyone else',
+  files: [
+    sshdConfig(DEBIAN_12_SSHD_CONFIG),
+    {
+      path: '/etc/hosts.allow',
+      content: `${HOSTS_ALLOW_HEADER}# Management network and the bastion (OPS-1742)
+sshd: 127.0.0.1 127.77.0.0/16
+# Contractor range closed after the audit (SEC-88)
+sshd: 127.0.0.0/24 : DENY
+`,
+    },
+    { path: '/etc/hosts.deny', content: `${HOSTS_DENY_HEADER}# Default deny: only what hosts.allow names gets to sshd
+sshd: ALL
+` },
+  ],
+};
+
+/**
+ * sshguard with its TCP wrappers backend (`sshg-fw-hosts`, which keeps its block between two
+ * `###sshguard###` lines at the top of hosts.allow) reading the host's auth.log. Debian's whitelist
+ * holds 127.0.0.0/8; this one does not, so at start sshguard blocks the loopback clients its
+ * blacklist file lists (127.0.0.9 and 127.0.0.10) while the runner at 127.0.0.1 still gets in.
+ */
+const sshguard: LabScenario = {
+  name: 'sshguard',
+  summary: 'sshguard blocks through hosts.allow (hosts backend), reading auth.log',
+  files: [
+    sshdConfig(DEBIAN_12_SSHD_CONFIG),
+    {
+      path: '/etc/sshguard/sshguard.conf',
+      content: `# Brute-force protection through TCP wrappers (OPS-2211)
+BACKEND="/usr/libexec/sshguard/sshg-fw-hosts"
+FILES="/var/log/auth.log"
+THRESHOLD=30
+BLOCK_TIME=120
+DETECTION_TIME=1800
+BLACKLIST_FILE=120:/var/lib/sshguard/enemies
+WHITELIST_FILE=/etc/sshguard/whitelist
+`,
+    },
+    { path: '/etc/sshguard/whitelist', content: '# Address blocks in CIDR notation\n# Office VPN (OPS-2211)\n10.8.0.0/16\n::1/128\n' },
+    { path: '/var/lib/sshguard/enemies', content: '1764500000|100|4|127.0.0.9\n1764500100|100|4|127.0.0.10\n' },
+    { path: '/etc/hosts.allow', content: HOSTS_ALLOW_HEADER },
+  ],
+  daemons: ['sshguard'],
+};
+
 /** In seeding order: a lab of N hosts takes them round-robin. */
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   debianCloud,
@@ -418,11 +489,12 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
 ];
 
 /**
- * Scenarios a lab gets only when `--scenarios` names them: each runs a daemon per host (a
+ * Scenarios a lab gets only when `--scenarios` names them: fail2ban and sshguard run a daemon per host (a
  * fail2ban server is a Python process of about 20 MB), which a default lab of hundreds of hosts
- * should not multiply; penalties runs an OpenSSH build that a machine may not have.
+ * should not multiply; penalties runs an OpenSSH build that a machine may not have; tcp-wrappers
+ * refuses test clients the default lab's tests expect to get in.
  */
-export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban, penalties];
+export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban, penalties, tcpWrappers, sshguard];
 
 export function findLabScenario(name: string): LabScenario | undefined {
   return [...LAB_SCENARIOS, ...ON_REQUEST_SCENARIOS].find((s) => s.name === name);

@@ -13,12 +13,18 @@ import type { SshdExpectation } from './sshd/verify.js';
 import { sshClientService, type SshClientContribution, type SshClientPlan } from './ssh-client/service.js';
 import type { SshClientFacts } from './ssh-client/facts.js';
 import type { SshClientExpectation } from './ssh-client/verify.js';
+import { sshguardService, type SshguardContribution, type SshguardExpectation, type SshguardPlan } from './sshguard/service.js';
+import type { SshguardFacts } from './sshguard/facts.js';
+import type { WrappersExpectation } from './tcp-wrappers/access.js';
+import { tcpWrappersService, type TcpWrappersContribution, type TcpWrappersFacts, type TcpWrappersPlan } from './tcp-wrappers/service.js';
 
 /** Each service's types, by id. */
 export interface ServiceTypes {
   sshd: { facts: SshdFacts; plan: SshdPlan; expectation: SshdExpectation; contribution: SshdContribution };
   fail2ban: { facts: Fail2banFacts; plan: Fail2banPlan; expectation: Fail2banExpectation; contribution: Fail2banContribution };
   ssh_client: { facts: SshClientFacts; plan: SshClientPlan; expectation: SshClientExpectation; contribution: SshClientContribution };
+  tcp_wrappers: { facts: TcpWrappersFacts; plan: TcpWrappersPlan; expectation: WrappersExpectation; contribution: TcpWrappersContribution };
+  sshguard: { facts: SshguardFacts; plan: SshguardPlan; expectation: SshguardExpectation; contribution: SshguardContribution };
 }
 
 export type ServiceId = keyof ServiceTypes;
@@ -29,6 +35,8 @@ export const SERVICES: { readonly [K in ServiceId]: ServiceOf<K> } = {
   sshd: sshdService,
   fail2ban: fail2banService,
   ssh_client: sshClientService,
+  tcp_wrappers: tcpWrappersService,
+  sshguard: sshguardService,
 };
 
 export const SERVICE_IDS = Object.keys(SERVICES) as ServiceId[];

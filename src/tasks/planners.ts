@@ -4,6 +4,8 @@ import type { TaskNeeds, TaskPlanner } from './planner.js';
 import type { TaskKindName, TaskParamsByKind } from './registry.js';
 import { planSshClientTask, sshClientTaskFactPaths } from './ssh-client/plan.js';
 import { planSshdTask, sshdTaskFactPaths } from './sshd/plan.js';
+import { planSshguardTask } from './sshguard/plan.js';
+import { planTcpWrappersTask } from './tcp-wrappers/plan.js';
 
 /** The planner of every task kind; the compiler insists each kind of the registry has one. */
 export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskParamsByKind[K]> } = {
@@ -11,6 +13,8 @@ export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskPara
   assert: planAssertTask,
   fail2ban: planFail2banTask,
   ssh_client: planSshClientTask,
+  tcp_wrappers: planTcpWrappersTask,
+  sshguard: planSshguardTask,
 };
 
 /** What each task kind needs read: its services, and paths its parameters name. */
@@ -19,4 +23,6 @@ export const TASK_NEEDS: { readonly [K in TaskKindName]: TaskNeeds } = {
   assert: { services: ['sshd'] },
   fail2ban: { services: ['fail2ban'] },
   ssh_client: { services: ['ssh_client'], factPaths: sshClientTaskFactPaths },
+  tcp_wrappers: { services: ['tcp_wrappers'] },
+  sshguard: { services: ['sshguard'] },
 };

@@ -2,6 +2,8 @@ import { assertTaskKind, type AssertTaskParams } from './assert/schema.js';
 import { fail2banTaskKind, type Fail2banTaskParams } from './fail2ban/schema.js';
 import { sshdTaskKind, type SshdTaskParams } from './sshd/schema.js';
 import { sshClientTaskKind, type SshClientTaskParams } from './ssh-client/schema.js';
+import { sshguardTaskKind, type SshguardTaskParams } from './sshguard/schema.js';
+import { tcpWrappersTaskKind, type TcpWrappersTaskParams } from './tcp-wrappers/schema.js';
 import type { TaskKind } from './task-kind.js';
 
 /**
@@ -22,6 +24,8 @@ export interface TaskParamsByKind {
   assert: AssertTaskParams;
   fail2ban: Fail2banTaskParams;
   ssh_client: SshClientTaskParams;
+  tcp_wrappers: TcpWrappersTaskParams;
+  sshguard: SshguardTaskParams;
 }
 
 /** The key that selects a kind in a task. */
@@ -32,6 +36,8 @@ export const TASK_KINDS: { readonly [K in TaskKindName]: TaskKind<TaskParamsByKi
   assert: assertTaskKind,
   fail2ban: fail2banTaskKind,
   ssh_client: sshClientTaskKind,
+  tcp_wrappers: tcpWrappersTaskKind,
+  sshguard: sshguardTaskKind,
 };
 
 export const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as TaskKindName[];
@@ -40,7 +46,7 @@ export const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as TaskKindName[];
  * Kinds DESIGN.md promises that are not built yet: naming one gets "not available yet" rather
  * than "unknown". Remove a name when its folder lands.
  */
-export const PLANNED_TASK_KINDS: readonly string[] = ['sshguard', 'tcp_wrappers'];
+export const PLANNED_TASK_KINDS: readonly string[] = [];
 
 export function isTaskKindName(name: string): name is TaskKindName {
   return Object.hasOwn(TASK_KINDS, name);

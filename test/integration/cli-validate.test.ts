@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TASK_KIND_NAMES } from '../../src/tasks/registry.js';
 
 /** Runs the built CLI the way a user does. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -65,7 +66,7 @@ describe('sshfix validate', () => {
       severity: 'error',
       code: 'unknown-task-kind',
       message: 'unknown task kind "sshdd"',
-      hint: 'did you mean "sshd"? (task kinds: sshd, assert, ssh_client)',
+      hint: `did you mean "sshd"? (task kinds: ${TASK_KIND_NAMES.join(', ')})`,
       file: playbook,
       range: { start: { line: 2, column: 5 }, end: { line: 2, column: 10 } },
     }]);

@@ -70,14 +70,14 @@ describe('lab on OpenSSH 10.0 beside 9.2, penalties scenario', { timeout: 240_00
   it('says which version each host runs: lab status, inventory comment and group', () => {
     const status = runCli(['lab', 'status', '--dir', lab.dir, '--format', 'json']);
     assert.equal(status.status, 0, status.stderr);
-    const hosts = (JSON.parse(status.stdout) as { hosts: { scenario: string; openssh?: string; opensshVersion?: string; banner?: string }[] }).hosts;
+    const hosts = (JSON.parse(status.stdout) as { hosts: { scenario: string; openssh?: string; openssh_version?: string; banner?: string }[] }).hosts;
     const penalties = hosts.find((h) => h.scenario === 'penalties');
     const debian = hosts.find((h) => h.scenario === 'debian-cloud');
     assert.equal(penalties?.openssh, '10.0p1');
-    assert.match(penalties?.opensshVersion ?? '', /^10\.0/);
+    assert.match(penalties?.openssh_version ?? '', /^10\.0/);
     assert.match(penalties?.banner ?? '', /OpenSSH_10\.0/);
     assert.equal(debian?.openssh, undefined);
-    assert.match(debian?.opensshVersion ?? '', /^9\.2/);
+    assert.match(debian?.openssh_version ?? '', /^9\.2/);
     const inventory = readFileSync(lab.inventory, 'utf8');
     assert.match(inventory, new RegExp(`openssh-10\\.0p1:\\n    hosts: \\[${ten().name}\\]`));
     const human = runCli(['lab', 'status', '--dir', lab.dir]);

@@ -134,7 +134,9 @@ export function registerLabCommand(program: Command): void {
         const { paths, hosts } = await labStatus(opts.dir);
         const down = hosts.filter((h) => !h.banner).length;
         if (opts.format === 'json') {
-          process.stdout.write(JSON.stringify({ format_version: 1, command: 'lab status', dir: paths.dir, inventory: paths.inventory, hosts }, null, 2) + '\n');
+          // snake_case like every JSON sshfix prints.
+          const shown = hosts.map(({ opensshVersion, ...host }) => ({ ...host, ...(opensshVersion ? { openssh_version: opensshVersion } : {}) }));
+          process.stdout.write(JSON.stringify({ format_version: 1, command: 'lab status', dir: paths.dir, inventory: paths.inventory, hosts: shown }, null, 2) + '\n');
         } else if (hosts.length === 0) {
           process.stdout.write(`no lab runs from ${paths.dir} (start one with: sshfix lab up)\n`);
         } else {

@@ -12,6 +12,16 @@ import type { FileChange } from '../../../src/engine/plan-model.js';
 import { changeDiff } from '../../../src/report/diff.js';
 import { loadPlaybook } from '../../../src/model/playbook.js';
 import { REPO_ROOT } from '../../helpers/lab-fixture.js';
+import type { SshdExpectation } from '../../../src/services/sshd/verify.js';
+import type { HostPlan } from '../../../src/engine/plan-model.js';
+
+/** The plan's expectations, all of which these sshd tasks must have given to sshd. */
+function sshdExpectations(plan: HostPlan): SshdExpectation[] {
+  return plan.expectations.map((e) => {
+    assert.equal(e.service, 'sshd');
+    return e as SshdExpectation;
+  });
+}
 
 const facts = (scenario: string, overrides: Partial<HostFacts> = {}): HostFacts => ({
   ...interpretFacts(parseFactOutput(readFileSync(`${REPO_ROOT}/test/fixtures/facts/${scenario}.out`, 'utf8')), {
@@ -42,7 +52,7 @@ describe('planning a host from its facts', () => {
     assert.match(diffOf(plan.changes[0]), /^ #MaxStartups 10:30:100\n\+MaxStartups 100:30:500$/m);
     assert.equal(plan.files[0]?.path, '/etc/ssh/sshd_config');
     assert.equal(plan.files[0]?.mode, 0o644);
-    assert.deepEqual(plan.expectations.map((e) => [e.keyword, e.values, e.connection]), [['maxstartups', ['100:30:500'], undefined]]);
+    assert.deepEqual(sshdExpectations(plan).map((e) => [e.keyword, e.values, e.connection]), [['maxstartups', ['100:30:500'], undefined]]);
     assert.equal(plan.services.sshd !== undefined, true);
     assert.deepEqual(plan.services.sshd?.specs, [], 'no Match blocks: plain sshd -t is enough');
     assert.match(plan.filesRead['/etc/ssh/sshd_config'] ?? '', /^[0-9a-f]{64}$/);
@@ -70,7 +80,7 @@ describe('planning a host from its facts', () => {
     });
     assert.equal(plan.status, 'changed');
     assert.match(diffOf(plan.changes[0]), /\+Match Address 192\.0\.2\.0\/24\n\+\s+PubkeyAcceptedAlgorithms \+ssh-rsa/);
-    const expectation = plan.expectations[0];
+    const expectation = sshdExpectations(plan)[0];
     assert.equal(expectation?.connection, 'user=root,host=sshfix-check.invalid,addr=192.0.2.1,laddr=192.0.2.253,lport=22');
     assert.ok(expectation?.values[0]?.split(',').includes('ssh-rsa'));
     assert.ok(plan.services.sshd?.specs.includes(expectation?.connection ?? ''));

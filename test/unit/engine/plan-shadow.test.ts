@@ -10,6 +10,17 @@ import { buildSshdConfigTree } from '../../../src/config/sshd/tree.js';
 import { planHost } from '../../../src/engine/plan-host.js';
 import { requestedExpectations } from '../../../src/tasks/sshd/expectations.js';
 import { factsWithConfig, playsOf } from './sshd-facts.js';
+import type { SshdExpectation } from '../../../src/services/sshd/verify.js';
+import type { HostPlan } from '../../../src/engine/plan-model.js';
+
+/** The plan's expectations, all of which these sshd tasks must have given to sshd. */
+function sshdExpectations(plan: HostPlan): SshdExpectation[] {
+  return plan.expectations.map((e) => {
+    assert.equal(e.service, 'sshd');
+    return e as SshdExpectation;
+  });
+}
+
 
 const host = { name: 'web-01', address: '192.0.2.10', vars: {} };
 const TASK = 'name: x\nhosts: all\ntasks:\n  - sshd:\n      match: "Address 198.51.100.0/24"\n      set: { PasswordAuthentication: "no" }\n';
@@ -21,7 +32,7 @@ describe('planning against shadowing Match blocks', () => {
     assert.equal(plan.status, 'changed', JSON.stringify(plan.error));
     assert.match((plan.changes[0] ? changeDiff(plan.changes[0]) : ''), /\+Match Address 198\.51\.100\.0\/24\n\+\tPasswordAuthentication no\n\+\n Match Address 198\.51\.0\.0\/16/);
     assert.deepEqual(
-      plan.expectations.map((e) => [e.keyword, e.values, e.connection]),
+      sshdExpectations(plan).map((e) => [e.keyword, e.values, e.connection]),
       [['passwordauthentication', ['no'], 'user=root,host=sshfix-check.invalid,addr=198.51.100.1,laddr=192.0.2.253,lport=22']],
     );
   });

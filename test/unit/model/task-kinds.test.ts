@@ -23,8 +23,8 @@ function check(kind: 'sshd' | 'assert', text: string, opensshVersion?: string): 
 }
 
 describe('the task registry', () => {
-  it('knows sshd, assert, fail2ban and ssh_client, each with a schema and a reader', () => {
-    assert.deepEqual(TASK_KIND_NAMES, ['sshd', 'assert', 'fail2ban', 'ssh_client']);
+  it('knows sshd, assert, fail2ban, ssh_client, tcp_wrappers and sshguard, each with a schema and a reader', () => {
+    assert.deepEqual(TASK_KIND_NAMES, ['sshd', 'assert', 'fail2ban', 'ssh_client', 'tcp_wrappers', 'sshguard']);
     for (const name of TASK_KIND_NAMES) {
       const kind = lookupTaskKind(name);
       assert.equal(kind?.name, name);

@@ -10,6 +10,7 @@ import { interpretFacts, type HostFacts } from '../../../src/engine/facts.js';
 import { planHost } from '../../../src/engine/plan-host.js';
 import { changeDiff } from '../../../src/report/diff.js';
 import type { RawFacts } from '../../../src/services/service.js';
+import type { Fail2banExpectation } from '../../../src/services/fail2ban/verify.js';
 import { REPO_ROOT } from '../../helpers/lab-fixture.js';
 import { playsOf } from '../engine/sshd-facts.js';
 import { loadPlaybook } from '../../../src/model/playbook.js';
@@ -114,7 +115,7 @@ describe('fail2ban task planning', () => {
     assert.equal(p.status, 'changed', JSON.stringify(p.error));
     assert.match(changeDiff(p.changes[0]!), /^-maxretry = 3\n\+maxretry = 5$/m);
     assert.deepEqual(
-      p.expectations.map((e) => [e.service, e.keyword, e.values]),
+      p.expectations.map((e) => [e.service, (e as Fail2banExpectation).keyword, (e as Fail2banExpectation).values]),
       [['fail2ban', 'bantime', ['3600']], ['fail2ban', 'maxretry', ['5']]],
     );
   });
