@@ -298,24 +298,31 @@ function savedAsPlan(saved: SavedHostPlan): HostPlan {
   };
 }
 
+/** The dead-man switch's window and the wait before the fresh login: the same for apply and rollback. */
+export function addTransactionTimingOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--confirm-timeout <DURATION>', 'the host restores its previous config unless sshfix confirms within this time (dead-man switch)')
+        .argParser(parseDurationOption)
+        .default(120_000, '120s'),
+    )
+    .addOption(new Option('--settle <DURATION>', 'wait after the reload before proving a fresh login').argParser(parseDurationOption).default(500, '500ms'));
+}
+
 export function registerApplyCommand(program: Command): void {
-  addRunOptions(
-    program
-      .command('apply')
-      .description('change the hosts: per host back up, write, validate with sshd -t, reload, prove a fresh login, roll back if not')
-      .argument('[PLAYBOOK...]', 'playbook files (default: every *.yaml in ./playbooks)'),
+  addTransactionTimingOptions(
+    addRunOptions(
+      program
+        .command('apply')
+        .description('change the hosts: per host back up, write, validate with sshd -t, reload, prove a fresh login, roll back if not')
+        .argument('[PLAYBOOK...]', 'playbook files (default: every *.yaml in ./playbooks)'),
+    ),
   )
     .option('--plan <PLANFILE>', 'apply exactly a plan saved with plan --out (refused per host when its files changed since)')
     .option('--yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--check', 'plan only, as Ansible\'s check mode: show the changes, write nothing')
     .option('--serial <LIST>', 'rolling batches, e.g. 1,10%,100% (a canary host, then 10%, then the rest)', parseSerialOption)
     .option('--max-fail-percent <N>', 'stop before the next batch once more than N% of the hosts so far failed', parsePercent)
-    .addOption(
-      new Option('--confirm-timeout <DURATION>', 'the host restores its previous config unless sshfix confirms within this time (dead-man switch)')
-        .argParser(parseDurationOption)
-        .default(120_000, '120s'),
-    )
-    .addOption(new Option('--settle <DURATION>', 'wait after the reload before proving a fresh login').argParser(parseDurationOption).default(500, '500ms'))
     .option('--backup-dir <DIR>', 'where hosts keep backups of changed files (an absolute path on the host)', parseBackupDir, DEFAULT_BACKUP_ROOT)
     .option('--keep-backups <N>', 'transactions of backups each host keeps', parseKeep, DEFAULT_KEEP_BACKUPS)
     .action(async (playbooks: string[], options: ApplyOptions) => {

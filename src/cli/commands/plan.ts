@@ -57,7 +57,8 @@ export interface RunOptions {
   shard?: string;
 }
 
-const countVerbose = (_value: string, previous: number): number => previous + 1;
+/** `-v` repeated: each one raises the verbosity. */
+export const countVerbose = (_value: string, previous: number): number => previous + 1;
 
 const parseShardOption = (value: string): string => {
   const parsed = parseShard(value);

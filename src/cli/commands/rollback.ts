@@ -10,8 +10,8 @@ import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { renderReport, REPORT_FORMATS, type ReportFormat } from '../../report/render-report.js';
 import { ExitCode } from '../exit-codes.js';
 import { processIO, progressModeFor, wantsColor, type CommandIO } from '../io.js';
-import { confirm, MIN_PROOF_MS, parseBackupDir, parseDurationOption, rollbackCommandLine } from './apply.js';
-import { exitCodeFor, interruptController, loadRunInputs, parseForks, runTransport, DEFAULT_FORKS } from './plan.js';
+import { addTransactionTimingOptions, confirm, MIN_PROOF_MS, parseBackupDir, rollbackCommandLine } from './apply.js';
+import { countVerbose, exitCodeFor, interruptController, loadRunInputs, parseForks, runTransport, DEFAULT_FORKS } from './plan.js';
 
 interface RollbackCommandOptions {
   inventory?: string;
@@ -99,7 +99,7 @@ export async function runRollbackCommand(io: CommandIO, options: RollbackCommand
 }
 
 export function registerRollbackCommand(program: Command): void {
-  program
+  const rollback = program
     .command('rollback')
     .description("put back the files of each host's last finished transaction (or --transaction ID) as a new transaction: refused when a file changed since")
     .option('-i, --inventory <INVENTORY>', 'inventory file (default: ./inventory.yaml, then $SSHFIX_INVENTORY)')
@@ -107,15 +107,10 @@ export function registerRollbackCommand(program: Command): void {
     .option('--transaction <ID>', 'the transaction to undo (default: the newest confirmed one on each host)', parseTransactionId)
     .option('--yes', 'do not ask for confirmation (needed without a terminal)')
     .addOption(new Option('--format <FORMAT>', 'output format').choices([...REPORT_FORMATS]).default('human'))
-    .option('--forks <N>', 'hosts worked on at once', parseForks, DEFAULT_FORKS)
-    .addOption(
-      new Option('--confirm-timeout <DURATION>', 'the host restores its previous config unless sshfix confirms within this time (dead-man switch)')
-        .argParser(parseDurationOption)
-        .default(120_000, '120s'),
-    )
-    .addOption(new Option('--settle <DURATION>', 'wait after the reload before proving a fresh login').argParser(parseDurationOption).default(500, '500ms'))
+    .option('--forks <N>', 'hosts worked on at once', parseForks, DEFAULT_FORKS);
+  addTransactionTimingOptions(rollback)
     .option('--backup-dir <DIR>', 'where hosts keep backups of changed files (as given to apply)', parseBackupDir, DEFAULT_BACKUP_ROOT)
-    .option('-v, --verbose', 'print each command run on each host and how long it took', (_v: string, previous: number) => previous + 1, 0)
+    .option('-v, --verbose', 'print each command run on each host and how long it took', countVerbose, 0)
     .action(async (options: RollbackCommandOptions) => {
       process.exitCode = await runRollbackCommand(processIO(), options);
     });
