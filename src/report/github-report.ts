@@ -25,6 +25,7 @@ export function renderGithubReport(command: 'plan' | 'apply', hosts: readonly Ho
       const files = [...new Set(host.changes.map((c) => c.path))].join(', ');
       lines.push(annotation('notice', title, `${host.changes.length} change(s) ${verb} to ${files}`));
     }
+    for (const action of host.actions) lines.push(annotation('notice', title, `${command === 'plan' ? 'would run' : 'ran'} on ${action.service}: ${action.description}`));
   }
   const s = summarise(hosts);
   lines.push(`sshfix ${command}: ${s.hosts} host(s): ${s.changed} changed, ${s.ok} ok, ${s.failed} failed, ${s.unreachable} unreachable, ${s.skipped} skipped`);

@@ -15,7 +15,7 @@ export interface SummaryChange {
 }
 
 /** What the summary shows of a host: a HostPlan, or a host of a JSON report read back (report merge). */
-export type SummaryHost = Pick<HostPlan, 'name' | 'status' | 'checks' | 'error'> & { changes: readonly SummaryChange[] };
+export type SummaryHost = Pick<HostPlan, 'name' | 'status' | 'checks' | 'error'> & { changes: readonly SummaryChange[]; actions?: readonly Pick<HostPlan['actions'][number], 'service' | 'description'>[] };
 
 const diffOf = (c: SummaryChange): string => c.diff ?? changeDiff({ path: c.path, ...(c.before !== undefined ? { before: c.before } : {}), after: c.after ?? '' });
 
@@ -46,6 +46,7 @@ export function renderStepSummary(command: 'plan' | 'apply', hosts: readonly Sum
     const parts: string[] = [];
     if (h.error) parts.push(`**${h.status}** \`${h.error.code}\`: ${h.error.message}${h.error.diagnosis ? `\n\n> ${h.error.diagnosis.replace(/\n/g, '\n> ')}` : ''}`);
     for (const c of h.checks.filter((x) => !x.passed)) parts.push(`- check failed: ${c.task}: ${c.message}`);
+    for (const a of h.actions ?? []) parts.push(`- ${command === 'plan' ? 'would run' : 'ran'} on ${a.service}: ${a.description}`);
     if (h.changes.length > 0) {
       const diff = h.changes.map(diffOf).join('');
       const f = fence(diff);

@@ -153,7 +153,7 @@ interface PlanOptions extends RunOptions {
 /** Exit code of a finished run: failures first, then changes when asked. */
 export function exitCodeFor(hosts: readonly HostPlan[], detailed: boolean): number {
   if (hosts.some((h) => h.status === 'failed' || h.status === 'unreachable' || h.checks.some((c) => !c.passed))) return ExitCode.Failure;
-  if (detailed && hosts.some((h) => h.changes.length > 0)) return ExitCode.ChangesPresent;
+  if (detailed && hosts.some((h) => h.changes.length > 0 || h.actions.length > 0)) return ExitCode.ChangesPresent;
   return ExitCode.Success;
 }
 
