@@ -4,7 +4,7 @@
  * their contract (src/services/).
  */
 import type { Play } from '../model/playbook.js';
-import { evaluateTaskCondition, renderTask } from '../model/render-task.js';
+import { evaluateTaskCondition, renderTask, renderTaskName } from '../model/render-task.js';
 import { createHostScope, factValuesFrom, type ScopeHost } from '../model/variables.js';
 import type { PlainValue } from '../lang/yaml-tree.js';
 import { lookupService, type AnyService, type ServiceExpectation, type ServicePlans } from '../services/registry.js';
@@ -83,7 +83,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
     const scope = createHostScope({ host, playVars: play.vars, cliVars: input.cliVars, facts: factValues });
     for (const task of play.tasks) {
       const condition = evaluateTaskCondition(task, scope);
-      const label = task.name ?? `${task.kind} (task ${task.index + 1})`;
+      const label = renderTaskName(task, scope);
       if (condition.status === 'error' || condition.status === 'pending') {
         const message = condition.status === 'error' ? condition.diagnostics.map((d) => d.message).join('; ') : 'depends on a fact this host did not provide';
         return failed(plan, files, 'task-invalid', `${label}: when: ${message}`);

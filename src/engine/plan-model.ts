@@ -5,6 +5,9 @@ import type { ServiceExpectation, ServicePlans } from '../services/registry.js';
  * report format (human, JSON, JUnit, GitHub) renders the same values.
  */
 
+/** The commands whose report is a list of hosts and their changes. */
+export type ChangeCommand = 'plan' | 'apply' | 'rollback';
+
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
 /**

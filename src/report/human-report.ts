@@ -1,4 +1,4 @@
-import type { HostPlan, HostStatus } from '../engine/plan-model.js';
+import type { ChangeCommand, HostPlan, HostStatus } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 import type { TransactionRecord } from '../engine/transaction.js';
 import { shellCommand } from '../util/shell-quote.js';
@@ -28,7 +28,7 @@ const indent = (text: string, prefix: string): string =>
     .join('\n');
 
 /** The end-of-run text for a person: each host's status, diffs, notes, warnings, then a summary line. */
-export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (HostPlan & { apply?: TransactionRecord })[], options: HumanReportOptions): string {
+export function renderHumanReport(command: ChangeCommand, hosts: readonly (HostPlan & { apply?: TransactionRecord })[], options: HumanReportOptions): string {
   const paint = (code: string, text: string): string => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const out: string[] = [];
   for (const host of hosts) {
@@ -60,7 +60,7 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (Ho
     if (host.validation && !host.validation.ok && !host.error) out.push(`  ${paint('31;1', 'sshd -t rejects the change:')} ${host.validation.message ?? ''}`);
   }
   const s = summarise(hosts);
-  const verb = command === 'plan' ? 'Plan' : 'Apply';
+  const verb = { plan: 'Plan', apply: 'Apply', rollback: 'Rollback' }[command];
   const parts = [
     `${s.changed} ${command === 'plan' ? 'to change' : 'changed'}`,
     `${s.ok} ok`,
@@ -71,7 +71,8 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (Ho
   ];
   out.push('', `${verb}: ${s.hosts} host(s): ${parts.join(', ')}.`);
   const undo = options.rollbackCommand;
-  const applied = undo && command === 'apply' ? hosts.filter((h) => h.apply?.outcome === 'applied' && h.apply.backupDir !== undefined) : [];
+  // A rollback is a transaction too, and can itself be rolled back.
+  const applied = undo && command !== 'plan' ? hosts.filter((h) => h.apply?.outcome === 'applied' && h.apply.backupDir !== undefined) : [];
   if (undo && applied.length > 0) {
     out.push('', 'Roll back with:');
     for (const host of applied) out.push(`  ${undo} ${shellCommand('-l', host.name, '--transaction', host.apply?.transaction ?? '')}`);

@@ -1,10 +1,10 @@
-import type { HostFactSummary, HostPlan, PlanSummary } from '../engine/plan-model.js';
+import type { ChangeCommand, HostFactSummary, HostPlan, PlanSummary } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 import type { TransactionRecord } from '../engine/transaction.js';
 import { changeDiff } from './diff.js';
 
 export interface ReportInput {
-  command: 'plan' | 'apply';
+  command: ChangeCommand;
   hosts: readonly (HostPlan & { apply?: TransactionRecord })[];
   /** Problems found before any host was contacted (warnings only: errors stop the run earlier). */
   diagnostics?: readonly unknown[];

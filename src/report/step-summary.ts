@@ -3,7 +3,7 @@
  * status, each changed host's diffs folded in `<details>`, failures with their hint. GitHub takes
  * at most 1 MiB per step: past that the summary is cut at a host boundary, with a note. Pure.
  */
-import type { HostPlan } from '../engine/plan-model.js';
+import type { ChangeCommand, HostPlan } from '../engine/plan-model.js';
 import { changeDiff } from './diff.js';
 
 /** A change as the summary shows it: planned (before/after), or read back from a JSON report (its diff). */
@@ -28,7 +28,7 @@ const fence = (s: string): string => {
   return '`'.repeat(longest + 1);
 };
 
-export function renderStepSummary(command: 'plan' | 'apply', hosts: readonly SummaryHost[], limit = STEP_SUMMARY_LIMIT): string {
+export function renderStepSummary(command: ChangeCommand, hosts: readonly SummaryHost[], limit = STEP_SUMMARY_LIMIT): string {
   const count = (status: HostPlan['status']): number => hosts.filter((h) => h.status === status).length;
   const s = { hosts: hosts.length, changed: count('changed'), ok: count('ok'), failed: count('failed'), unreachable: count('unreachable'), skipped: count('skipped') };
   const head = [

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readdirSync, renameSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { serialisePlan } from '../../engine/plan-file.js';
-import type { HostPlan } from '../../engine/plan-model.js';
+import type { ChangeCommand, HostPlan } from '../../engine/plan-model.js';
 import { runPlan, selectWork, type PlanRunResult } from '../../engine/run-plan.js';
 import { parseShard, selectShard } from '../../engine/shards.js';
 import { applyConnectionOverrides } from '../../model/connection-overrides.js';
@@ -98,7 +98,7 @@ export function applyShard<T>(io: CommandIO, items: readonly T[], nameOf: (item:
 }
 
 /** If `$GITHUB_STEP_SUMMARY` is set and the format is github, appends the Markdown summary there. */
-export function writeStepSummary(io: CommandIO, format: ReportFormat, command: 'plan' | 'apply', hosts: readonly HostPlan[]): void {
+export function writeStepSummary(io: CommandIO, format: ReportFormat, command: ChangeCommand, hosts: readonly HostPlan[]): void {
   const path = process.env['GITHUB_STEP_SUMMARY'];
   if (format !== 'github' || !path) return;
   try {
