@@ -118,6 +118,30 @@ describe('a local host: fixing my own ~/.ssh/config', { timeout: 240_000 }, () =
     assert.equal(sshG(config(), 'bastion').get('serveraliveinterval'), '15');
   });
 
+  it('a saved plan for the implicit localhost is applied with apply --plan, and rolled back again', () => {
+    const planFile = join(dir, 'saved-plan.json');
+    const plan = cli(['plan', playbook, '-i', 'inventory.yaml', '--var', 'server=bastion', '--out', planFile]);
+    assert.equal(plan.status, 0, plan.stdout + plan.stderr);
+    const apply = cli(['apply', '--plan', planFile, '--yes', '--backup-dir', backups, '--format', 'json']);
+    assert.equal(apply.status, 0, apply.stdout + apply.stderr);
+    assert.equal(hostsOf(apply.stdout)[0]?.apply?.outcome, 'applied', apply.stdout);
+    assert.match(readFileSync(config(), 'utf8'), /^Host bastion$/m);
+    const rollback = cli(['rollback', '-i', 'inventory.yaml', '-l', 'localhost', '--backup-dir', backups, '--yes']);
+    assert.equal(rollback.status, 0, rollback.stdout + rollback.stderr);
+    assert.equal(readFileSync(config(), 'utf8'), OWN_CONFIG);
+  });
+
+  it('a home without ~/.ssh gets one only its owner can enter, and a config only its owner can read', () => {
+    const fresh = join(dir, 'fresh-home');
+    mkdirSync(fresh);
+    const apply = runCli(['apply', playbook, '-i', 'inventory.yaml', '--var', 'server=bastion', '--yes', '--backup-dir', backups, '--format', 'json'], { env: { ...env, HOME: fresh }, cwd: dir });
+    assert.equal(apply.status, 0, apply.stdout + apply.stderr);
+    assert.equal(hostsOf(apply.stdout)[0]?.apply?.outcome, 'applied', apply.stdout);
+    assert.equal(statSync(join(fresh, '.ssh')).mode & 0o777, 0o700);
+    assert.equal(statSync(join(fresh, '.ssh', 'config')).mode & 0o777, 0o600);
+    assert.equal(sshG(join(fresh, '.ssh', 'config'), 'bastion').get('serveraliveinterval'), '60');
+  });
+
   it('an inventory host with connection: local, and Ansible\'s ansible_connection=local, are the same machine', () => {
     writeFileSync(join(dir, 'local.yaml'), 'hosts:\n  localhost: { connection: local }\n  web-1: { address: 127.77.97.1, agent: true }\n');
     writeFileSync(join(dir, 'hosts.ini'), 'localhost ansible_connection=local\n[web]\nweb-1 ansible_host=127.77.97.1\n');

@@ -114,6 +114,8 @@ export function loadRunInputs(
   playbookFiles: readonly string[],
   options: RunOptions,
   fromSavedPlan = false,
+  /** Host names a saved plan holds: like a play's hosts, they may name the implicit localhost. */
+  savedHosts: readonly string[] = [],
 ): { inputs: LoadedInputs & { inventory: NonNullable<LoadedInputs['inventory']> }; limit?: HostPattern; warnings: Diagnostic[] } | undefined {
   const parsedLimit = options.limit !== undefined ? parseHostPattern(options.limit) : undefined;
   const inputs = readInputs({
@@ -122,6 +124,7 @@ export function loadRunInputs(
     vars: [...options.var, ...(options.extraVars ?? [])],
     requireInventory: true,
     ...(parsedLimit && parsedLimit.errors.length === 0 ? { limit: parsedLimit.pattern } : {}),
+    namedHosts: savedHosts,
   });
   if (inputs.inventory && (options.user !== undefined || options.privateKey !== undefined)) {
     inputs.inventory = applyConnectionOverrides(inputs.inventory, {

@@ -5,7 +5,7 @@ import type { InventoryFormat, VariableMapping } from '../../model/ansible-inven
 import type { Inventory } from '../../model/inventory.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { HostPattern } from '../../model/host-pattern.js';
+import { parseHostPattern, type HostPattern } from '../../model/host-pattern.js';
 import { withImplicitLocalhost } from '../../model/implicit-localhost.js';
 import { loadInventoryText, localUserName } from '../inventory-files.js';
 import { chooseInventoryPath } from '../../model/inventory-path.js';
@@ -41,6 +41,8 @@ export interface ReadInputsOptions {
   requireInventory: boolean;
   /** The `-l` pattern, parsed: like a play's hosts, it may name the implicit localhost. */
   limit?: HostPattern;
+  /** Host names a saved plan holds, which may be the implicit localhost too. */
+  namedHosts?: readonly string[];
 }
 
 /**
@@ -113,7 +115,11 @@ export function readInputs(options: ReadInputsOptions): LoadedInputs {
     diagnostics.push(...loaded.diagnostics);
   }
   if (inventory) {
-    const patterns = [...playbooks.flatMap((p) => p.plays.map((play) => play.hosts)), ...(options.limit ? [options.limit] : [])];
+    const patterns = [
+      ...playbooks.flatMap((p) => p.plays.map((play) => play.hosts)),
+      ...(options.limit ? [options.limit] : []),
+      ...(options.namedHosts ?? []).map((name) => parseHostPattern(name).pattern),
+    ];
     inventory = withImplicitLocalhost(inventory, patterns, { localUser: localUserName(), knownHosts: join(homedir(), '.ssh', 'known_hosts') });
   }
   diagnostics.push(...validateProject({ ...(inventory ? { inventory } : {}), playbooks, cliVars: cli.vars }));
