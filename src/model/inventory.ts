@@ -8,7 +8,7 @@ import { connectionProperties, inventorySpec } from './inventory-spec.js';
 import { checkShape, ownEntry, type Spec } from '../lang/spec.js';
 import { closestMatch, didYouMean } from '../lang/suggest.js';
 import { checkVarsNode, varOriginsOf, type VariableOrigin } from './variables.js';
-import { getPair, getValue, parseYaml, toPlainValue, type PlainValue, type YamlMap, type YamlNode, type YamlPair } from '../lang/yaml-tree.js';
+import { getPair, getValue, parseYaml, toPlainValue, type ParsedYaml, type PlainValue, type YamlMap, type YamlNode, type YamlPair } from '../lang/yaml-tree.js';
 
 /** strict: the key must be in known_hosts; accept-new: record unknown keys, refuse changed ones; off: no check. */
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';
@@ -169,11 +169,11 @@ interface GroupEntry {
 
 /**
  * Loads, validates and resolves an inventory. Pure: the caller reads the file and passes the
- * home directory, the local user name and the file's directory.
+ * home directory, the local user name and the file's directory, and `parsed` when it has parsed
+ * the text already (to tell its format): a large inventory is not parsed twice.
  */
-export function loadInventory(text: string, options: LoadInventoryOptions): InventoryLoadResult {
+export function loadInventory(text: string, options: LoadInventoryOptions, parsed: ParsedYaml = parseYaml(text, options.file)): InventoryLoadResult {
   const { file } = options;
-  const parsed = parseYaml(text, file);
   const diagnostics = [...parsed.diagnostics];
   const empty: Inventory = { file, hosts: [], groups: [], vars: {} };
   const root = parsed.root;
@@ -224,36 +224,63 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
       else if (list.at(-1) !== group) list.push(group);
     }
   }
+  // What a combination of groups gives its hosts, worked out once per combination: in a large
+  // inventory most hosts write nothing of their own beyond an address. Hosts without vars of their
+  // own share the merged vars objects (nothing changes a host's vars after loading).
+  const groupIndex = new Map(groups.map((g, i) => [g, i]));
+  const byCombination = new Map<string, { layer: ConnectionLayer; vars: Record<string, PlainValue>; varOrigins: Record<string, VariableOrigin> }>();
+  const combinationOf = (memberOf: readonly GroupEntry[]) => {
+    const key = memberOf.map((g) => groupIndex.get(g)).join(',');
+    let combination = byCombination.get(key);
+    if (combination === undefined) {
+      combination = {
+        layer: mergeLayers([defaults, ...memberOf.map((g) => g.layer)]),
+        vars: [vars, ...memberOf.map((g) => g.vars)].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
+        varOrigins: [varOrigins, ...memberOf.map((g) => g.varOrigins)].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
+      };
+      byCombination.set(key, combination);
+    }
+    return combination;
+  };
+  const expanded = new Map<string, string>();
+  const expandPathOnce = (value: string): string => {
+    let path = expanded.get(value);
+    if (path === undefined) expanded.set(value, (path = expandPath(value)));
+    return path;
+  };
   const hosts: ResolvedHost[] = [];
   const jumpNodes = new Map<string, { text: string; node: YamlNode }>();
   for (const entry of hostEntries) {
+    const ownLayer = Object.keys(entry.layer).length > 0;
+    const ownVars = Object.keys(entry.vars).length > 0;
+    const ownOrigins = Object.keys(entry.varOrigins).length > 0;
     for (const name of entry.names) {
       const memberOf = groupsOf.get(name) ?? [];
-      const layers = [defaults, ...memberOf.map((g) => g.layer), entry.layer];
-      const merged = mergeLayers(layers);
+      const combination = combinationOf(memberOf);
+      const merged = ownLayer ? mergeLayers([combination.layer, entry.layer]) : combination.layer;
       const host: ResolvedHost = {
         name,
         address: entry.address ?? name,
         port: merged.port ?? DEFAULT_PORT,
         user: merged.user ?? options.localUser,
         agent: merged.agent ?? false,
-        knownHosts: expandPath(merged.knownHosts ?? '~/.ssh/known_hosts'),
+        knownHosts: expandPathOnce(merged.knownHosts ?? '~/.ssh/known_hosts'),
         hostKeyPolicy: merged.hostKeyPolicy ?? 'strict',
         become: merged.become ?? 'none',
         connectTimeoutMs: merged.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         groups: memberOf.map((g) => g.name),
-        vars: [vars, ...memberOf.map((g) => g.vars), entry.vars].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
-        varOrigins: [varOrigins, ...memberOf.map((g) => g.varOrigins), entry.varOrigins].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
+        vars: ownVars ? { ...combination.vars, ...entry.vars } : combination.vars,
+        varOrigins: ownOrigins ? { ...combination.varOrigins, ...entry.varOrigins } : combination.varOrigins,
         declaredAt: entry.pair.keyRange,
       };
-      if (merged.identityFile !== undefined) host.identityFile = expandPath(merged.identityFile);
-      if (merged.algorithms !== undefined) host.algorithms = merged.algorithms;
+      if (merged.identityFile !== undefined) host.identityFile = expandPathOnce(merged.identityFile);
+      if (merged.algorithms !== undefined) host.algorithms = { ...merged.algorithms };
       if (merged.bindAddress !== undefined) host.bindAddress = merged.bindAddress;
       if (merged.passwordEnv !== undefined) host.passwordEnv = merged.passwordEnv;
       if (merged.passphraseEnv !== undefined) host.passphraseEnv = merged.passphraseEnv;
       if (merged.becomePasswordEnv !== undefined) host.becomePasswordEnv = merged.becomePasswordEnv;
       const sshConfig = merged.sshConfig ?? '~/.ssh/config';
-      if (sshConfig !== 'none') host.sshConfig = expandPath(sshConfig);
+      if (sshConfig !== 'none') host.sshConfig = expandPathOnce(sshConfig);
       host.explicit = [...(entry.address !== undefined ? ['address' as const] : []), ...CONFIGURABLE_FIELDS.filter((f) => merged[f] !== undefined)];
       // A host never jumps through itself: a jump inherited from defaults or a group that names
       // the host (the bastion in `defaults: { jump: bastion-1 }`) means it is reached directly.
