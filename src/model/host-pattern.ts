@@ -106,10 +106,12 @@ export function matchTerm(text: string, universe: PatternUniverse): string[] {
   if (group) return [...group];
   const names = hasHostRange(text) ? expandHostRange(text) : { names: [text] };
   if ('error' in names) return [];
-  const known = new Set(universe.hosts);
+  // A set of every host only pays off for a range of many names: for one name or glob, building
+  // it would cost more than the lookup (it was built for each term of each group).
+  const known = names.names.length > 1 ? new Set(universe.hosts) : undefined;
   const out = new Set<string>();
   for (const name of names.names) {
-    if (known.has(name)) out.add(name);
+    if (known ? known.has(name) : universe.hosts.includes(name)) out.add(name);
     else if (isGlob(name)) {
       const compiled = compileGlob(name);
       if ('error' in compiled) continue;

@@ -577,6 +577,7 @@ function resolveJumps(
   hostNames: ReadonlySet<string>,
   report: (d: Omit<Diagnostic, 'file'>) => void,
 ): void {
+  if (jumpNodes.size === 0) return;
   const reported = new Set<YamlNode>();
   const reportOnce = (node: YamlNode, d: Omit<Diagnostic, 'file' | 'range'>): void => {
     if (reported.has(node)) return;
