@@ -149,6 +149,14 @@ export interface ShapeContext {
   templates?: boolean;
 }
 
+/** Spec patterns compiled once: a 100k-host inventory checks each host's name against the same one. */
+const patterns = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let regexp = patterns.get(pattern);
+  if (regexp === undefined) patterns.set(pattern, (regexp = new RegExp(pattern)));
+  return regexp;
+}
+
 const isTemplate = (node: YamlNode, ctx: ShapeContext): boolean =>
   ctx.templates === true && node.type === 'scalar' && typeof node.value === 'string' && node.value.includes('{{');
 
@@ -204,7 +212,7 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
           didYouMean(text, spec.enum),
         );
       }
-      if (spec.pattern && !new RegExp(spec.pattern).test(text)) {
+      if (spec.pattern && !compiled(spec.pattern).test(text)) {
         return report(spec.invalid?.code ?? 'bad-value', `${label} must be ${expected}, found "${text}"`);
       }
       return true;
@@ -239,7 +247,7 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
       if (node.type !== 'scalar' || (typeof node.value !== 'string' && typeof node.value !== 'number')) {
         return wrongType(expected, 'bad-duration');
       }
-      const ok = typeof node.value === 'number' ? node.value >= 0 && Number.isFinite(node.value) : new RegExp(DURATION_PATTERN).test(node.value);
+      const ok = typeof node.value === 'number' ? node.value >= 0 && Number.isFinite(node.value) : compiled(DURATION_PATTERN).test(node.value);
       return ok ? true : report('bad-duration', `${label} must be ${expected}, found "${node.text}"`);
     }
     case 'array': {
@@ -277,7 +285,7 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
           continue;
         }
         if (spec.additional) {
-          if (spec.keys && !new RegExp(spec.keys.pattern).test(pair.key)) {
+          if (spec.keys && !compiled(spec.keys.pattern).test(pair.key)) {
             report(spec.keys.invalid.code, `${keyLabel} is not ${spec.keys.invalid.expected}`, undefined, at);
             continue;
           }
