@@ -106,12 +106,18 @@ export function matchTerm(text: string, universe: PatternUniverse): string[] {
   if (group) return [...group];
   const names = hasHostRange(text) ? expandHostRange(text) : { names: [text] };
   if ('error' in names) return [];
-  // A set of every host only pays off for a range of many names: for one name or glob, building
-  // it would cost more than the lookup (it was built for each term of each group).
-  const known = names.names.length > 1 ? new Set(universe.hosts) : undefined;
+  // One name or glob (every group of a large inventory): one pass over the hosts, no sets.
+  if (names.names.length === 1) {
+    const name = names.names[0]!;
+    if (universe.hosts.includes(name)) return universe.hosts.filter((host) => host === name);
+    if (!isGlob(name)) return [];
+    const compiled = compileGlob(name);
+    return 'error' in compiled ? [] : universe.hosts.filter((host) => compiled.regexp.test(host));
+  }
+  const known = new Set(universe.hosts);
   const out = new Set<string>();
   for (const name of names.names) {
-    if (known ? known.has(name) : universe.hosts.includes(name)) out.add(name);
+    if (known.has(name)) out.add(name);
     else if (isGlob(name)) {
       const compiled = compileGlob(name);
       if ('error' in compiled) continue;

@@ -523,7 +523,7 @@ function readGroupEntries(
       continue;
     }
     const body: YamlMap | undefined = pair.value.type === 'map' ? pair.value : undefined;
-    const members = new Set<string>();
+    const matchedLists: string[][] = [];
     const hostsNode = getValue(body, 'hosts');
     const items = hostsNode?.type === 'seq' ? hostsNode.items : hostsNode ? [hostsNode] : [];
     for (const item of items) {
@@ -547,18 +547,26 @@ function readGroupEntries(
           range: item.range,
         });
       }
-      for (const name of matched) members.add(name);
+      matchedLists.push(matched);
     }
     groups.push({
       name: pair.key,
       pair,
       layer: readConnectionLayer(body, report),
-      members: hostNames.filter((h) => members.has(h)),
+      members: membersInOrder(matchedLists, hostNames),
       vars: readVars(getValue(body, 'vars'), file, diagnostics),
       varOrigins: varOriginsOf(getValue(body, 'vars'), file, `vars of group ${pair.key}`),
     });
   }
   return groups;
+}
+
+/** The hosts any of a group's patterns matched, each once, in inventory order. */
+function membersInOrder(matchedLists: readonly string[][], hostNames: readonly string[]): string[] {
+  // One pattern's matches are in that order already (every group of a generated inventory).
+  if (matchedLists.length === 1) return matchedLists[0]!;
+  const members = new Set(matchedLists.flat());
+  return hostNames.filter((h) => members.has(h));
 }
 
 /** `[user@]host[:port]`, with IPv6 in brackets: `[2001:db8::1]:2222`. */
