@@ -88,11 +88,32 @@ function documentFrom(choices: readonly number[]): string {
 }
 
 describe('the plain block-style YAML reader', () => {
+  const repositoryFiles = [...yamlFiles(join(REPO_ROOT, 'playbooks')), ...yamlFiles(join(REPO_ROOT, 'test/fixtures')), join(REPO_ROOT, 'inventory.example.yaml')];
+
   it('reads every YAML file of the repository as the library does, or declines it', () => {
-    const files = [...yamlFiles(join(REPO_ROOT, 'playbooks')), ...yamlFiles(join(REPO_ROOT, 'test/fixtures')), join(REPO_ROOT, 'inventory.example.yaml')];
-    const outcomes = files.map((file) => agrees(readFileSync(file, 'utf8')));
+    const outcomes = repositoryFiles.map((file) => agrees(readFileSync(file, 'utf8')));
     // Most of them are in the subset: the comparison is not vacuous.
-    assert.ok(outcomes.filter((o) => o === 'taken').length > files.length / 2, `${outcomes.filter((o) => o === 'taken').length} of ${files.length} taken`);
+    assert.ok(outcomes.filter((o) => o === 'taken').length > repositoryFiles.length / 2, `${outcomes.filter((o) => o === 'taken').length} of ${repositoryFiles.length} taken`);
+  });
+
+  it("reads the repository's YAML files with a few characters changed as the library does, or declines them", () => {
+    const texts = repositoryFiles.map((file) => readFileSync(file, 'utf8'));
+    const edit = fc.record({ at: fc.nat(), cut: fc.nat({ max: 3 }), insert: fc.constantFrom('', ...MUTATIONS, ': ', ' #', '- ', '\n  ', '\n    - ', '1', '~') });
+    let taken = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(fc.nat(), fc.array(edit, { minLength: 1, maxLength: 3 }), (which, edits) => {
+        runs++;
+        let text = texts[which % texts.length]!;
+        for (const { at, cut, insert } of edits) {
+          const i = at % (text.length + 1);
+          text = text.slice(0, i) + insert + text.slice(i + cut);
+        }
+        if (agrees(text) === 'taken') taken++;
+      }),
+      { numRuns: 1000 },
+    );
+    assert.ok(taken > runs / 10, `only ${taken} of ${runs} edited files taken`);
   });
 
   it('reads generated and mutated documents as the library does, or declines them', () => {
