@@ -214,26 +214,32 @@ export function loadInventory(text: string, options: LoadInventoryOptions, parse
     report({ severity: 'warning', code: 'no-hosts', message: 'the inventory has no hosts', range: root.range });
   }
 
-  // Each host's groups in file order, found once: searching every group's member list for each
-  // host is quadratic in a large inventory.
-  const groupsOf = new Map<string, GroupEntry[]>();
-  for (const group of groups) {
+  // Each host's groups in file order, found once and written as their indexes ("0,2"): searching
+  // every group's member list for each host is quadratic in a large inventory. A group lists each
+  // member once.
+  const groupKeyOf = new Map<string, string>();
+  groups.forEach((group, index) => {
     for (const member of group.members) {
-      const list = groupsOf.get(member);
-      if (list === undefined) groupsOf.set(member, [group]);
-      else if (list.at(-1) !== group) list.push(group);
+      const key = groupKeyOf.get(member);
+      groupKeyOf.set(member, key === undefined ? String(index) : `${key},${index}`);
     }
-  }
+  });
   // What a combination of groups gives its hosts, worked out once per combination: in a large
   // inventory most hosts write nothing of their own beyond an address. Hosts without vars of their
   // own share the merged vars objects (nothing changes a host's vars after loading).
-  const groupIndex = new Map(groups.map((g, i) => [g, i]));
-  const byCombination = new Map<string, { layer: ConnectionLayer; vars: Record<string, PlainValue>; varOrigins: Record<string, VariableOrigin> }>();
-  const combinationOf = (memberOf: readonly GroupEntry[]) => {
-    const key = memberOf.map((g) => groupIndex.get(g)).join(',');
+  interface Combination {
+    names: string[];
+    layer: ConnectionLayer;
+    vars: Record<string, PlainValue>;
+    varOrigins: Record<string, VariableOrigin>;
+  }
+  const byCombination = new Map<string, Combination>();
+  const combinationOf = (key: string): Combination => {
     let combination = byCombination.get(key);
     if (combination === undefined) {
+      const memberOf = key === '' ? [] : key.split(',').map((index) => groups[Number(index)]!);
       combination = {
+        names: memberOf.map((g) => g.name),
         layer: mergeLayers([defaults, ...memberOf.map((g) => g.layer)]),
         vars: [vars, ...memberOf.map((g) => g.vars)].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
         varOrigins: [varOrigins, ...memberOf.map((g) => g.varOrigins)].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
@@ -255,8 +261,7 @@ export function loadInventory(text: string, options: LoadInventoryOptions, parse
     const ownVars = Object.keys(entry.vars).length > 0;
     const ownOrigins = Object.keys(entry.varOrigins).length > 0;
     for (const name of entry.names) {
-      const memberOf = groupsOf.get(name) ?? [];
-      const combination = combinationOf(memberOf);
+      const combination = combinationOf(groupKeyOf.get(name) ?? '');
       const merged = ownLayer ? mergeLayers([combination.layer, entry.layer]) : combination.layer;
       const host: ResolvedHost = {
         name,
@@ -268,7 +273,7 @@ export function loadInventory(text: string, options: LoadInventoryOptions, parse
         hostKeyPolicy: merged.hostKeyPolicy ?? 'strict',
         become: merged.become ?? 'none',
         connectTimeoutMs: merged.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        groups: memberOf.map((g) => g.name),
+        groups: [...combination.names],
         vars: ownVars ? { ...combination.vars, ...entry.vars } : combination.vars,
         varOrigins: ownOrigins ? { ...combination.varOrigins, ...entry.varOrigins } : combination.varOrigins,
         declaredAt: entry.pair.keyRange,
