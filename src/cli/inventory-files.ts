@@ -8,7 +8,7 @@ import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { detectInventoryFormat, loadAnsibleInventory, parseSideVarsFile, type InventoryFormat, type SideVars, type VariableMapping } from '../model/ansible-inventory.js';
 import { loadInventory, type InventoryLoadResult } from '../model/inventory.js';
-import type { PlainValue } from '../lang/yaml-tree.js';
+import { parseYaml, type ParsedYaml, type PlainValue } from '../lang/yaml-tree.js';
 import type { Diagnostic } from '../util/diagnostics.js';
 import { honourSshConfig } from './ssh-config-files.js';
 
@@ -81,9 +81,12 @@ export interface LoadedInventoryFile {
 export function loadInventoryText(text: string, path: string): LoadedInventoryFile {
   const baseDir = dirname(resolve(path));
   const common = { file: path, homeDir: homedir(), localUser: localUserName(), baseDir };
-  const format = detectInventoryFormat(text);
+  // Parsed once for both the format and the loader.
+  let parsed: ParsedYaml | undefined;
+  const parse = (): ParsedYaml => (parsed ??= parseYaml(text, path));
+  const format = detectInventoryFormat(text, parse);
   if (format === 'sshfix') {
-    const result = loadInventory(text, common);
+    const result = loadInventory(text, common, parse());
     if (result.diagnostics.some((d) => d.severity === 'error')) return { result, format, secrets: {} };
     const honoured = honourSshConfig(result.inventory, common);
     // The loader warned before ssh_config could name an IdentityFile.
@@ -96,6 +99,7 @@ export function loadInventoryText(text: string, path: string): LoadedInventoryFi
   const loaded = loadAnsibleInventory(text, {
     ...common,
     format,
+    ...(format === 'ansible-yaml' ? { parsed: parse() } : {}),
     side: side.side,
     ...(defaultKey ? { defaultIdentityFile: defaultKey } : {}),
     agentAvailable: process.env.SSH_AUTH_SOCK !== undefined && process.env.SSH_AUTH_SOCK !== '',

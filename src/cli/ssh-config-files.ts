@@ -49,9 +49,26 @@ const diskSource: SshConfigSource = {
   glob: globDisk,
 };
 
-/** The inventory with each host's ssh_config applied (the file read once per host name); warnings for what ssh_config says that sshfix cannot follow. */
+/** `source` reading each file and each glob once: every host of an inventory names the same ssh_config. */
+function readOnce(source: SshConfigSource): SshConfigSource {
+  const texts = new Map<string, string | undefined>();
+  const globs = new Map<string, string[]>();
+  return {
+    read(path) {
+      if (!texts.has(path)) texts.set(path, source.read(path));
+      return texts.get(path);
+    },
+    glob(pattern) {
+      let paths = globs.get(pattern);
+      if (paths === undefined) globs.set(pattern, (paths = source.glob(pattern)));
+      return [...paths];
+    },
+  };
+}
+
+/** The inventory with each host's ssh_config applied; warnings for what ssh_config says that sshfix cannot follow. */
 export function honourSshConfig(inventory: Inventory, options: { homeDir: string; localUser: string; source?: SshConfigSource }): { inventory: Inventory; diagnostics: Diagnostic[] } {
-  const source = options.source ?? diskSource;
+  const source = readOnce(options.source ?? diskSource);
   const diagnostics: Diagnostic[] = [];
   const hostNames = new Set(inventory.hosts.map((h) => h.name));
   const seen = new Set<string>();

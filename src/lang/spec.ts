@@ -149,6 +149,14 @@ export interface ShapeContext {
   templates?: boolean;
 }
 
+/** Spec patterns compiled once: a 100k-host inventory checks each host's name against the same one. */
+const patterns = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let regexp = patterns.get(pattern);
+  if (regexp === undefined) patterns.set(pattern, (regexp = new RegExp(pattern)));
+  return regexp;
+}
+
 const isTemplate = (node: YamlNode, ctx: ShapeContext): boolean =>
   ctx.templates === true && node.type === 'scalar' && typeof node.value === 'string' && node.value.includes('{{');
 
@@ -204,7 +212,7 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
           didYouMean(text, spec.enum),
         );
       }
-      if (spec.pattern && !new RegExp(spec.pattern).test(text)) {
+      if (spec.pattern && !compiled(spec.pattern).test(text)) {
         return report(spec.invalid?.code ?? 'bad-value', `${label} must be ${expected}, found "${text}"`);
       }
       return true;
@@ -239,7 +247,7 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
       if (node.type !== 'scalar' || (typeof node.value !== 'string' && typeof node.value !== 'number')) {
         return wrongType(expected, 'bad-duration');
       }
-      const ok = typeof node.value === 'number' ? node.value >= 0 && Number.isFinite(node.value) : new RegExp(DURATION_PATTERN).test(node.value);
+      const ok = typeof node.value === 'number' ? node.value >= 0 && Number.isFinite(node.value) : compiled(DURATION_PATTERN).test(node.value);
       return ok ? true : report('bad-duration', `${label} must be ${expected}, found "${node.text}"`);
     }
     case 'array': {
@@ -260,25 +268,26 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
       if (spec.templates && !ctx.templates) ctx = { ...ctx, templates: true };
       for (const pair of node.pairs) {
         const keyLabel = `"${pair.key}"`;
-        const at = { type: 'scalar', value: pair.key, text: pair.key, range: pair.keyRange } as const;
         const property = ownEntry(spec.properties, pair.key);
         if (property) {
           checkShape(pair.value, property, ctx, keyLabel);
           continue;
         }
+        // Only problems need the key as a node: not made for each of 100,000 good keys.
+        const at = (): YamlNode => ({ type: 'scalar', value: pair.key, text: pair.key, range: pair.keyRange });
         const forbidden = spec.forbidden && ownEntry(spec.forbidden, pair.key);
         if (forbidden) {
-          report(forbidden.code, forbidden.message, forbidden.hint, at);
+          report(forbidden.code, forbidden.message, forbidden.hint, at());
           continue;
         }
         const misplaced = spec.misplaced && ownEntry(spec.misplaced, pair.key);
         if (misplaced) {
-          report('misplaced-key', `"${pair.key}" is not allowed in ${spec.title}`, misplaced, at);
+          report('misplaced-key', `"${pair.key}" is not allowed in ${spec.title}`, misplaced, at());
           continue;
         }
         if (spec.additional) {
-          if (spec.keys && !new RegExp(spec.keys.pattern).test(pair.key)) {
-            report(spec.keys.invalid.code, `${keyLabel} is not ${spec.keys.invalid.expected}`, undefined, at);
+          if (spec.keys && !compiled(spec.keys.pattern).test(pair.key)) {
+            report(spec.keys.invalid.code, `${keyLabel} is not ${spec.keys.invalid.expected}`, undefined, at());
             continue;
           }
           checkShape(pair.value, spec.additional, ctx, keyLabel);
@@ -286,13 +295,13 @@ export function checkShape(node: YamlNode, spec: Spec, ctx: ShapeContext, label:
         }
         const custom = spec.describeUnknownKey?.(pair.key);
         if (custom) {
-          report(custom.code, custom.message, custom.hint, at);
+          report(custom.code, custom.message, custom.hint, at());
           continue;
         }
         const known = Object.keys(spec.properties);
         const hint =
           didYouMean(pair.key, known) ?? (known.length <= 16 ? `allowed here: ${known.join(', ')}` : undefined);
-        report('unknown-key', `unknown key "${pair.key}" in ${spec.title}`, hint, at);
+        report('unknown-key', `unknown key "${pair.key}" in ${spec.title}`, hint, at());
       }
       for (const key of spec.required ?? []) {
         if (!node.pairs.some((p) => p.key === key)) report('missing-key', `${spec.title} needs "${key}"`);

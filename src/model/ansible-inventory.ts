@@ -12,7 +12,7 @@
 import type { Diagnostic, SourceRange } from '../util/diagnostics.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
 import { expandUserPath, parseJumpAddress, type Inventory, type InventoryLoadResult, type JumpSpec, type ResolvedHost } from './inventory.js';
-import { parseYaml, toPlainValue, type PlainValue, type YamlMap, type YamlNode } from '../lang/yaml-tree.js';
+import { parseYaml, toPlainValue, type ParsedYaml, type PlainValue, type YamlMap, type YamlNode } from '../lang/yaml-tree.js';
 
 export type InventoryFormat = 'sshfix' | 'ansible-ini' | 'ansible-yaml' | 'ansible-json';
 
@@ -22,7 +22,7 @@ export type InventoryFormat = 'sshfix' | 'ansible-ini' | 'ansible-yaml' | 'ansib
  * an Ansible YAML inventory; a mapping of sshfix's own keys is sshfix's; text that is not a YAML
  * mapping but has `[group]` sections or host lines is an INI inventory.
  */
-export function detectInventoryFormat(text: string): InventoryFormat {
+export function detectInventoryFormat(text: string, parse: () => ParsedYaml = () => parseYaml(text, 'inventory')): InventoryFormat {
   const trimmed = text.replace(/^\uFEFF/, '').trimStart();
   if (trimmed.startsWith('{')) {
     try {
@@ -32,7 +32,7 @@ export function detectInventoryFormat(text: string): InventoryFormat {
       // Not JSON after all: YAML flow style, read below.
     }
   }
-  const parsed = parseYaml(text, 'inventory');
+  const parsed = parse();
   const root = parsed.root;
   if (root?.type === 'map' && !parsed.diagnostics.some((d) => d.severity === 'error' && d.code !== 'duplicate-key')) {
     const keys = root.pairs.map((p) => p.key);
@@ -371,6 +371,8 @@ export interface AnsibleLoadOptions {
    */
   defaultIdentityFile?: string;
   agentAvailable: boolean;
+  /** The text parsed as YAML already (to tell its format), so it is not parsed again. */
+  parsed?: ParsedYaml;
 }
 
 export interface AnsibleLoadResult extends InventoryLoadResult {
@@ -654,7 +656,7 @@ export function loadAnsibleInventory(textContent: string, options: AnsibleLoadOp
   if (options.format === 'ansible-ini') read = parseAnsibleIni(textContent, options.file);
   else if (options.format === 'ansible-json') read = readAnsibleJson(JSON.parse(textContent) as Record<string, unknown>, options.file);
   else {
-    const parsed = parseYaml(textContent, options.file);
+    const parsed = options.parsed ?? parseYaml(textContent, options.file);
     if (!parsed.root) return { ...resolveAnsibleInventory(newModel(), options), diagnostics: parsed.diagnostics, format: options.format };
     read = readAnsibleYaml(parsed.root, options.file);
     read.diagnostics.unshift(...parsed.diagnostics);

@@ -111,6 +111,14 @@ export function matchTerm(text: string, universe: PatternUniverse): string[] {
   if (group) return [...group];
   const names = hasHostRange(text) ? expandHostRange(text) : { names: [text] };
   if ('error' in names) return [];
+  // One name or glob (every group of a large inventory): one pass over the hosts, no sets.
+  if (names.names.length === 1) {
+    const name = names.names[0]!;
+    if (universe.hosts.includes(name)) return universe.hosts.filter((host) => host === name);
+    if (!isGlob(name)) return [];
+    const compiled = compileGlob(name);
+    return 'error' in compiled ? [] : universe.hosts.filter((host) => compiled.regexp.test(host));
+  }
   const known = new Set(universe.hosts);
   const out = new Set<string>();
   for (const name of names.names) {

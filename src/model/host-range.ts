@@ -25,6 +25,8 @@ export function hasHostRange(text: string): boolean {
 
 /** Expands every range in `text`; a text without ranges expands to itself. */
 export function expandHostRange(text: string, limit = MAX_RANGE_HOSTS): HostRangeResult {
+  // Most names have no brackets at all: no need to look for ranges (every host of an inventory).
+  if (!text.includes('[') && !text.includes(']')) return { names: [text] };
   const parts: string[][] = [];
   let last = 0;
   let total = 1;

@@ -8,7 +8,7 @@ import { connectionProperties, inventorySpec } from './inventory-spec.js';
 import { checkShape, ownEntry, type Spec } from '../lang/spec.js';
 import { closestMatch, didYouMean } from '../lang/suggest.js';
 import { checkVarsNode, varOriginsOf, type VariableOrigin } from './variables.js';
-import { getPair, getValue, parseYaml, toPlainValue, type PlainValue, type YamlMap, type YamlNode, type YamlPair } from '../lang/yaml-tree.js';
+import { getPair, getValue, parseYaml, toPlainValue, type ParsedYaml, type PlainValue, type YamlMap, type YamlNode, type YamlPair } from '../lang/yaml-tree.js';
 
 /** strict: the key must be in known_hosts; accept-new: record unknown keys, refuse changed ones; off: no check. */
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';
@@ -184,11 +184,11 @@ interface GroupEntry {
 
 /**
  * Loads, validates and resolves an inventory. Pure: the caller reads the file and passes the
- * home directory, the local user name and the file's directory.
+ * home directory, the local user name and the file's directory, and `parsed` when it has parsed
+ * the text already (to tell its format): a large inventory is not parsed twice.
  */
-export function loadInventory(text: string, options: LoadInventoryOptions): InventoryLoadResult {
+export function loadInventory(text: string, options: LoadInventoryOptions, parsed: ParsedYaml = parseYaml(text, options.file)): InventoryLoadResult {
   const { file } = options;
-  const parsed = parseYaml(text, file);
   const diagnostics = [...parsed.diagnostics];
   const empty: Inventory = { file, hosts: [], groups: [], vars: {} };
   const root = parsed.root;
@@ -229,34 +229,69 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
     report({ severity: 'warning', code: 'no-hosts', message: 'the inventory has no hosts', range: root.range });
   }
 
-  // Each host's groups in file order, found once: searching every group's member list for each
-  // host is quadratic in a large inventory.
-  const groupsOf = new Map<string, GroupEntry[]>();
-  for (const group of groups) {
+  // Each host's groups in file order, found once and written as their indexes ("0,2"): searching
+  // every group's member list for each host is quadratic in a large inventory. A group lists each
+  // member once.
+  const groupKeyOf = new Map<string, string>();
+  groups.forEach((group, index) => {
     for (const member of group.members) {
-      const list = groupsOf.get(member);
-      if (list === undefined) groupsOf.set(member, [group]);
-      else if (list.at(-1) !== group) list.push(group);
+      const key = groupKeyOf.get(member);
+      groupKeyOf.set(member, key === undefined ? String(index) : `${key},${index}`);
     }
+  });
+  // What a combination of groups gives its hosts, worked out once per combination: in a large
+  // inventory most hosts write nothing of their own beyond an address. Hosts without vars of their
+  // own share the merged vars objects (nothing changes a host's vars after loading).
+  interface Combination {
+    names: string[];
+    /** The defaults' and the groups' own layers (a local host's SSH-only keys are found in them). */
+    layers: ConnectionLayer[];
+    layer: ConnectionLayer;
+    vars: Record<string, PlainValue>;
+    varOrigins: Record<string, VariableOrigin>;
   }
+  const byCombination = new Map<string, Combination>();
+  const combinationOf = (key: string): Combination => {
+    let combination = byCombination.get(key);
+    if (combination === undefined) {
+      const memberOf = key === '' ? [] : key.split(',').map((index) => groups[Number(index)]!);
+      combination = {
+        names: memberOf.map((g) => g.name),
+        layers: [defaults, ...memberOf.map((g) => g.layer)],
+        layer: mergeLayers([defaults, ...memberOf.map((g) => g.layer)]),
+        vars: [vars, ...memberOf.map((g) => g.vars)].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
+        varOrigins: [varOrigins, ...memberOf.map((g) => g.varOrigins)].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
+      };
+      byCombination.set(key, combination);
+    }
+    return combination;
+  };
+  const expanded = new Map<string, string>();
+  const expandPathOnce = (value: string): string => {
+    let path = expanded.get(value);
+    if (path === undefined) expanded.set(value, (path = expandPath(value)));
+    return path;
+  };
   const hosts: ResolvedHost[] = [];
   const refusedRanges = new Set<string>();
   const jumpNodes = new Map<string, { text: string; node: YamlNode }>();
   for (const entry of hostEntries) {
+    const ownLayer = Object.keys(entry.layer).length > 0;
+    const ownVars = Object.keys(entry.vars).length > 0;
+    const ownOrigins = Object.keys(entry.varOrigins).length > 0;
     for (const name of entry.names) {
-      const memberOf = groupsOf.get(name) ?? [];
-      const layers = [defaults, ...memberOf.map((g) => g.layer), entry.layer];
-      const merged = mergeLayers(layers);
+      const combination = combinationOf(groupKeyOf.get(name) ?? '');
+      const merged = ownLayer ? mergeLayers([combination.layer, entry.layer]) : combination.layer;
       const common = {
         name,
         address: entry.address ?? name,
-        groups: memberOf.map((g) => g.name),
-        vars: [vars, ...memberOf.map((g) => g.vars), entry.vars].reduce((all, layer) => ({ ...all, ...layer }), {}),
-        varOrigins: [varOrigins, ...memberOf.map((g) => g.varOrigins), entry.varOrigins].reduce((all, layer) => ({ ...all, ...layer }), {}),
+        groups: [...combination.names],
+        vars: ownVars ? { ...combination.vars, ...entry.vars } : combination.vars,
+        varOrigins: ownOrigins ? { ...combination.varOrigins, ...entry.varOrigins } : combination.varOrigins,
         declaredAt: entry.pair.keyRange,
       };
       if (merged.connection === 'local') {
-        refuseRemoteKeys(layers, entry.layer, refusedRanges, report);
+        refuseRemoteKeys([...combination.layers, entry.layer], entry.layer, refusedRanges, report);
         hosts.push(localHost(common, merged, { localUser: options.localUser, knownHosts: expandPath('~/.ssh/known_hosts') }));
         continue;
       }
@@ -265,19 +300,19 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
         port: merged.port ?? DEFAULT_PORT,
         user: merged.user ?? options.localUser,
         agent: merged.agent ?? false,
-        knownHosts: expandPath(merged.knownHosts ?? '~/.ssh/known_hosts'),
+        knownHosts: expandPathOnce(merged.knownHosts ?? '~/.ssh/known_hosts'),
         hostKeyPolicy: merged.hostKeyPolicy ?? 'strict',
         become: merged.become ?? 'none',
         connectTimeoutMs: merged.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       };
-      if (merged.identityFile !== undefined) host.identityFile = expandPath(merged.identityFile);
-      if (merged.algorithms !== undefined) host.algorithms = merged.algorithms;
+      if (merged.identityFile !== undefined) host.identityFile = expandPathOnce(merged.identityFile);
+      if (merged.algorithms !== undefined) host.algorithms = { ...merged.algorithms };
       if (merged.bindAddress !== undefined) host.bindAddress = merged.bindAddress;
       if (merged.passwordEnv !== undefined) host.passwordEnv = merged.passwordEnv;
       if (merged.passphraseEnv !== undefined) host.passphraseEnv = merged.passphraseEnv;
       if (merged.becomePasswordEnv !== undefined) host.becomePasswordEnv = merged.becomePasswordEnv;
       const sshConfig = merged.sshConfig ?? '~/.ssh/config';
-      if (sshConfig !== 'none') host.sshConfig = expandPath(sshConfig);
+      if (sshConfig !== 'none') host.sshConfig = expandPathOnce(sshConfig);
       host.explicit = [...(entry.address !== undefined ? ['address' as const] : []), ...CONFIGURABLE_FIELDS.filter((f) => merged[f] !== undefined)];
       // A host never jumps through itself: a jump inherited from defaults or a group that names
       // the host (the bastion in `defaults: { jump: bastion-1 }`) means it is reached directly.
@@ -580,7 +615,7 @@ function readGroupEntries(
       continue;
     }
     const body: YamlMap | undefined = pair.value.type === 'map' ? pair.value : undefined;
-    const members = new Set<string>();
+    const matchedLists: string[][] = [];
     const hostsNode = getValue(body, 'hosts');
     const items = hostsNode?.type === 'seq' ? hostsNode.items : hostsNode ? [hostsNode] : [];
     for (const item of items) {
@@ -604,18 +639,26 @@ function readGroupEntries(
           range: item.range,
         });
       }
-      for (const name of matched) members.add(name);
+      matchedLists.push(matched);
     }
     groups.push({
       name: pair.key,
       pair,
       layer: readConnectionLayer(body, report),
-      members: hostNames.filter((h) => members.has(h)),
+      members: membersInOrder(matchedLists, hostNames),
       vars: readVars(getValue(body, 'vars'), file, diagnostics),
       varOrigins: varOriginsOf(getValue(body, 'vars'), file, `vars of group ${pair.key}`),
     });
   }
   return groups;
+}
+
+/** The hosts any of a group's patterns matched, each once, in inventory order. */
+function membersInOrder(matchedLists: readonly string[][], hostNames: readonly string[]): string[] {
+  // One pattern's matches are in that order already (every group of a generated inventory).
+  if (matchedLists.length === 1) return matchedLists[0]!;
+  const members = new Set(matchedLists.flat());
+  return hostNames.filter((h) => members.has(h));
 }
 
 /** `[user@]host[:port]`, with IPv6 in brackets: `[2001:db8::1]:2222`. */
@@ -634,6 +677,7 @@ function resolveJumps(
   hostNames: ReadonlySet<string>,
   report: (d: Omit<Diagnostic, 'file'>) => void,
 ): void {
+  if (jumpNodes.size === 0) return;
   const reported = new Set<YamlNode>();
   const reportOnce = (node: YamlNode, d: Omit<Diagnostic, 'file' | 'range'>): void => {
     if (reported.has(node)) return;

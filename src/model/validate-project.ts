@@ -91,9 +91,20 @@ function checkPlayForHosts(play: Play, hosts: readonly ResolvedHost[], cliVars: 
   const groups = new Map<string, { scope: VariableScope; hosts: string[] }>();
   // The play's and the command line's variables are the same for every host, so the host's own
   // decide: a scope (a copy of every variable, maybe a large playbook's) is built once per group.
+  // Hosts that share their vars objects (the loader shares them between hosts of the same
+  // groups) need not be serialised one by one.
+  const keys = new Map<object, Map<object | null, string>>();
+  const keyOf = (host: ResolvedHost): string => {
+    const origins = host.varOrigins ?? null;
+    let byOrigins = keys.get(host.vars);
+    if (byOrigins === undefined) keys.set(host.vars, (byOrigins = new Map()));
+    let key = byOrigins.get(origins);
+    if (key === undefined) byOrigins.set(origins, (key = JSON.stringify([host.vars, origins])));
+    return key;
+  };
   for (const host of hosts) {
     // Variables and where each was set (messages name it) decide the scope.
-    const key = JSON.stringify([host.vars, host.varOrigins ?? null]);
+    const key = keyOf(host);
     const group = groups.get(key);
     if (group) group.hosts.push(host.name);
     else {

@@ -114,12 +114,21 @@ export function factValuesFrom(facts: GatheredFacts): FactValues {
 /** The scope for one host at plan time, after fact gathering. */
 export function createHostScope(input: HostScopeInput): VariableScope {
   const cliOrigins = Object.fromEntries(Object.keys(input.cliVars ?? {}).map((name) => [name, { label: `--var ${name}` }]));
+  // A scope is only read: when the host and the command line add nothing, the play's variables
+  // serve as they are instead of being copied (a playbook may hold 90,000 of them).
+  const onlyPlay = isEmpty(input.host.vars) && isEmpty(input.cliVars);
+  const onlyPlayOrigins = isEmpty(input.host.varOrigins) && isEmpty(cliOrigins);
   return {
-    vars: { ...input.playVars, ...input.host.vars, ...input.cliVars },
+    vars: onlyPlay && input.playVars ? input.playVars : { ...input.playVars, ...input.host.vars, ...input.cliVars },
     facts: { ...input.facts, 'host.name': input.host.name, 'host.address': input.host.address },
     factsPending: false,
-    origins: { ...input.playVarOrigins, ...input.host.varOrigins, ...cliOrigins },
+    origins: onlyPlayOrigins && input.playVarOrigins ? input.playVarOrigins : { ...input.playVarOrigins, ...input.host.varOrigins, ...cliOrigins },
   };
+}
+
+function isEmpty(record: Readonly<Record<string, unknown>> | undefined): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
 /** The scope for one host before connecting: variables are known, most facts are not. */

@@ -23,11 +23,12 @@ export interface LoadInput {
   description: string;
 }
 
-export function bigPlaybook(): LoadInput {
+/** `size` smaller than the benchmark's lets a unit test check the same shape. */
+export function bigPlaybook(size: { vars: number; tasks: number } = BIG_PLAYBOOK): LoadInput {
   const lines = ['name: Load-time benchmark', 'hosts: all', 'vars:', '  client_alive_interval: 60'];
-  for (let i = 0; i < BIG_PLAYBOOK.vars; i++) lines.push(`  var_${String(i).padStart(6, '0')}: "value number ${i} of the load-time benchmark"`);
+  for (let i = 0; i < size.vars; i++) lines.push(`  var_${String(i).padStart(6, '0')}: "value number ${i} of the load-time benchmark"`);
   lines.push('tasks:');
-  for (let i = 0; i < BIG_PLAYBOOK.tasks; i++) {
+  for (let i = 0; i < size.tasks; i++) {
     lines.push(
       `  - name: Task ${i} keeps idle sessions alive`,
       '    when: os.id == "debian" and not (openssh.version < "7.0")',
@@ -38,19 +39,19 @@ export function bigPlaybook(): LoadInput {
   }
   const text = `${lines.join('\n')}\n`;
   // Keys: name, hosts, vars, tasks; every variable; name, when, sshd, set and a keyword per task.
-  const keys = 4 + 1 + BIG_PLAYBOOK.vars + 5 * BIG_PLAYBOOK.tasks;
+  const keys = 4 + 1 + size.vars + 5 * size.tasks;
   return { text, description: `playbook ${megabytes(text)} MB, ${keys} keys` };
 }
 
-export function bigInventory(): LoadInput {
+export function bigInventory(hostCount = BIG_INVENTORY_HOSTS): LoadInput {
   const lines = ['defaults:', '  user: root', '  identity_file: ~/.ssh/id_ed25519', '  connect_timeout: 10s', 'vars:', '  max_startups: "100:30:500"', 'hosts:'];
-  for (let i = 0; i < BIG_INVENTORY_HOSTS; i++) {
+  for (let i = 0; i < hostCount; i++) {
     const role = i % 4 === 0 ? 'db' : 'web';
     lines.push(`  ${role}-${String(i).padStart(6, '0')}.example.net:`, `    address: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
   }
   lines.push('groups:', '  web:', '    hosts: ["web-*"]', '    vars: { client_alive_interval: 60 }', '  db:', '    hosts: ["db-*"]', '    user: admin');
   const text = `${lines.join('\n')}\n`;
-  return { text, description: `inventory ${megabytes(text)} MB, ${BIG_INVENTORY_HOSTS} hosts` };
+  return { text, description: `inventory ${megabytes(text)} MB, ${hostCount} hosts` };
 }
 
 const megabytes = (text: string): string => (Buffer.byteLength(text) / 1e6).toFixed(1);
