@@ -111,8 +111,9 @@ export function matchTerm(text: string, universe: PatternUniverse): string[] {
   if (group) return [...group];
   const names = hasHostRange(text) ? expandHostRange(text) : { names: [text] };
   if ('error' in names) return [];
-  // One name or glob (every group of a large inventory): one pass over the hosts, no sets.
-  if (names.names.length === 1) {
+  // One name or glob (every group of a large inventory): one pass over the hosts, no sets. Not with
+  // an implicit host, which only its own names select (never a glob).
+  if (names.names.length === 1 && implicit.size === 0) {
     const name = names.names[0]!;
     if (universe.hosts.includes(name)) return universe.hosts.filter((host) => host === name);
     if (!isGlob(name)) return [];
