@@ -282,21 +282,19 @@ export function loadInventory(text: string, options: LoadInventoryOptions, parse
     for (const name of entry.names) {
       const combination = combinationOf(groupKeyOf.get(name) ?? '');
       const merged = ownLayer ? mergeLayers([combination.layer, entry.layer]) : combination.layer;
-      const common = {
-        name,
-        address: entry.address ?? name,
-        groups: [...combination.names],
-        vars: ownVars ? { ...combination.vars, ...entry.vars } : combination.vars,
-        varOrigins: ownOrigins ? { ...combination.varOrigins, ...entry.varOrigins } : combination.varOrigins,
-        declaredAt: entry.pair.keyRange,
-      };
+      const address = entry.address ?? name;
+      const hostVars = ownVars ? { ...combination.vars, ...entry.vars } : combination.vars;
+      const hostOrigins = ownOrigins ? { ...combination.varOrigins, ...entry.varOrigins } : combination.varOrigins;
       if (merged.connection === 'local') {
         refuseRemoteKeys([...combination.layers, entry.layer], entry.layer, refusedRanges, report);
+        const common = { name, address, groups: [...combination.names], vars: hostVars, varOrigins: hostOrigins, declaredAt: entry.pair.keyRange };
         hosts.push(localHost(common, merged, { localUser: options.localUser, knownHosts: expandPath('~/.ssh/known_hosts') }));
         continue;
       }
+      // One object literal with every field (no spread): 100,000 of these must stay cheap.
       const host: ResolvedHost = {
-        ...common,
+        name,
+        address,
         port: merged.port ?? DEFAULT_PORT,
         user: merged.user ?? options.localUser,
         agent: merged.agent ?? false,
@@ -304,6 +302,10 @@ export function loadInventory(text: string, options: LoadInventoryOptions, parse
         hostKeyPolicy: merged.hostKeyPolicy ?? 'strict',
         become: merged.become ?? 'none',
         connectTimeoutMs: merged.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        groups: [...combination.names],
+        vars: hostVars,
+        varOrigins: hostOrigins,
+        declaredAt: entry.pair.keyRange,
       };
       if (merged.identityFile !== undefined) host.identityFile = expandPathOnce(merged.identityFile);
       if (merged.algorithms !== undefined) host.algorithms = { ...merged.algorithms };
@@ -432,11 +434,12 @@ const COPIED_FIELDS = {
 function readConnectionLayer(node: YamlNode | undefined, report: (d: Omit<Diagnostic, 'file'>) => void): ConnectionLayer {
   const layer: ConnectionLayer = {};
   if (node?.type !== 'map') return layer;
-  layer.keyRanges = new Map();
   for (const pair of node.pairs) {
     const spec = ownEntry(connectionProperties, pair.key);
     if (!spec || !fits(pair.value, spec)) continue;
-    layer.keyRanges.set(pair.key, pair.keyRange);
+    // Only where a local host may need to point at them, and only then a Map: a large inventory's
+    // host entries mostly hold an address alone, and must stay cheap (no layer of their own).
+    if (Object.hasOwn(SSH_ONLY_KEYS, pair.key)) (layer.keyRanges ??= new Map()).set(pair.key, pair.keyRange);
     const value = pair.value;
     const scalar = value.type === 'scalar' ? value.value : undefined;
     const field = ownEntry(COPIED_FIELDS, pair.key);
