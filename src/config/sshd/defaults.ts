@@ -26,6 +26,8 @@ export interface AlgorithmLists {
  */
 export interface SshdDefaults {
   version: string;
+  /** The build's release string (`sshd -V` before the comma, e.g. `OpenSSH_10.0p2`), for `Match Version`. */
+  release?: string;
   values: ReadonlyMap<string, readonly string[]>;
   algorithms: Readonly<Record<SshdAlgorithmFamily, AlgorithmLists>>;
   hostKeys: readonly string[];
@@ -213,6 +215,8 @@ export interface HostSshdFacts {
   /** `ssh -Q cipher|mac|kex|key-sig|sig` output per family (one name a line or comma lists). */
   supported?: Partial<Record<SshdAlgorithmFamily, string | readonly string[]>>;
   version?: string;
+  /** The build's release string, as `parseOpensshRelease` reads it from `sshd -V`. */
+  release?: string;
 }
 
 /**
@@ -237,5 +241,6 @@ export function sshdDefaultsFromDump(facts: HostSshdFacts, base: SshdDefaults = 
       all: all ?? base.algorithms[family].all,
     };
   }
-  return { version: facts.version ?? base.version, values, algorithms, hostKeys: base.hostKeys };
+  const release = facts.release ?? (facts.version === undefined ? base.release : undefined);
+  return { version: facts.version ?? base.version, ...(release !== undefined ? { release } : {}), values, algorithms, hostKeys: base.hostKeys };
 }

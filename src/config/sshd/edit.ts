@@ -264,9 +264,9 @@ interface Scope {
   label: string;
 }
 
-function resolveScope(blocks: readonly SshdMatchBlock[], match: string | undefined): Scope | { problem: string } {
+function resolveScope(blocks: readonly SshdMatchBlock[], match: string | undefined, version: string): Scope | { problem: string } {
   if (match === undefined) return { blocks: 'global', label: 'for all connections' };
-  const parsed = parseMatchCriteria(match);
+  const parsed = parseMatchCriteria(match, version);
   if ('problem' in parsed) return { problem: parsed.problem.message };
   const same = blocks.filter((b) => b.criteria && sameMatchCriteria(b.criteria, parsed.criteria));
   return { criteria: parsed.criteria, blocks: same, label: `in Match ${formatMatchCriteria(parsed.criteria)}` };
@@ -308,7 +308,7 @@ export function editSshdConfig(tree: SshdConfigTree, edit: SshdEdit, options: Ss
   }
   const ctx = valueContext({ ...options, version });
   const { directives, blocks } = listSshdDirectives(tree, version);
-  const scope = resolveScope(blocks, edit.match);
+  const scope = resolveScope(blocks, edit.match, version);
   if ('problem' in scope) return refuse(tree, 'bad-match', `bad Match criteria "${edit.match ?? ''}": ${scope.problem}`);
 
   let planned: Plan;

@@ -51,6 +51,8 @@ export interface EvaluateSshdOptions {
   defaults?: SshdDefaults;
   /** OpenSSH version whose rules apply (keyword set, which value wins); the defaults' version when absent. */
   version?: string;
+  /** The build's release string for `Match Version` (`OpenSSH_10.0p2`); the defaults' when absent. */
+  release?: string;
   /** sshd's working directory and root's home, for relative and `~/` paths. */
   cwd?: string;
   home?: string;
@@ -79,6 +81,7 @@ interface WalkState {
   connection: MatchConnection | undefined;
   matchPass: boolean;
   version: string;
+  release: string | undefined;
   valueContext: SshdValueContext;
   diagnostics: Diagnostic[] | undefined;
 }
@@ -218,19 +221,25 @@ function processLine(state: WalkState, path: string, line: ConfigLine, depth: nu
     return;
   }
   if (keyword.value === 'match') {
-    const parsed = parseMatchCriteria(line.rest ?? '');
+    const parsed = parseMatchCriteria(line.rest ?? '', state.version);
     if ('problem' in parsed) {
-      report(state, path, line, { severity: 'error', code: 'bad-match', message: parsed.problem.message });
+      report(state, path, line, { severity: 'error', code: 'bad-match', message: parsed.problem.message, ...(parsed.problem.hint ? { hint: parsed.problem.hint } : {}) });
       active.value = false;
       flags.matchOnly = false;
       return;
     }
-    const outcome = evaluateMatch(parsed.criteria, flags.neverMatch ? undefined : state.connection);
+    const outcome = evaluateMatch(parsed.criteria, flags.neverMatch ? undefined : state.connection, {
+      version: state.version,
+      ...(state.release !== undefined ? { release: state.release } : {}),
+    });
     if (outcome.missing) {
       report(state, path, line, {
         severity: 'warning',
         code: 'match-test-incomplete',
-        message: `'Match LocalPort' needs a local port in the connection (sshd -T -C lport=...)`,
+        message:
+          outcome.missing === 'lport'
+            ? `'Match LocalPort' needs a local port in the connection (sshd -T -C lport=...)`
+            : `'Match Version' needs the sshd build's release string (what sshd -V prints before the comma): taken as not matching`,
       });
     }
     active.value = flags.neverMatch ? false : outcome.matches;
@@ -255,13 +264,21 @@ function processLine(state: WalkState, path: string, line: ConfigLine, depth: nu
   apply(state, keyword, parsed.items, parsed.fields, origin, path, line);
 }
 
-function runPass(tree: SshdConfigTree, matchPass: boolean, options: EvaluateSshdOptions, version: string, valueContext: SshdValueContext, diagnostics: Diagnostic[] | undefined): Store {
+function runPass(
+  tree: SshdConfigTree,
+  matchPass: boolean,
+  options: EvaluateSshdOptions,
+  build: { version: string; release: string | undefined },
+  valueContext: SshdValueContext,
+  diagnostics: Diagnostic[] | undefined,
+): Store {
   const state: WalkState = {
     tree,
     store: new Map(),
     connection: matchPass ? (options.connection ?? {}) : undefined,
     matchPass,
-    version,
+    version: build.version,
+    release: build.release,
     valueContext,
     diagnostics,
   };
@@ -392,14 +409,15 @@ export function evaluateSshdConfig(tree: SshdConfigTree, options: EvaluateSshdOp
     knownAlgorithms: Object.fromEntries(Object.entries(defaults.algorithms).map(([k, v]) => [k, v.all])),
   };
   const diagnostics: Diagnostic[] = [];
-  const store = runPass(tree, false, options, version, valueContext, diagnostics);
+  const build = { version, release: options.release ?? defaults.release };
+  const store = runPass(tree, false, options, build, valueContext, diagnostics);
   // After the first pass sshd drops a lone `ChannelTimeout none` / `AuthenticationMethods any`.
   for (const [key, lone] of [['channeltimeout', 'none'], ['authenticationmethods', 'any']] as const) {
     const items = store.get(key)?.items;
     if (items?.length === 1 && items[0]!.toLowerCase() === lone) store.delete(key);
   }
   const matchDiagnostics: Diagnostic[] = [];
-  const matched = runPass(tree, true, options, version, valueContext, matchDiagnostics);
+  const matched = runPass(tree, true, options, build, valueContext, matchDiagnostics);
   // The match pass re-reads the same lines: keep only what the first pass did not already say.
   const said = new Set(diagnostics.map((d) => `${d.code}\n${d.file ?? ''}\n${d.range?.start.line ?? 0}`));
   diagnostics.push(...matchDiagnostics.filter((d) => !said.has(`${d.code}\n${d.file ?? ''}\n${d.range?.start.line ?? 0}`)));
@@ -461,7 +479,7 @@ function evaluationKey(options: EvaluateSshdOptions): string {
     defaultsIds.set(defaults, id);
   }
   const version = options.version ?? defaults.version ?? DEFAULT_OPENSSH_VERSION;
-  return [id, version, options.cwd ?? '/', options.home ?? '/root', JSON.stringify(options.connection ?? null)].join('\0');
+  return [id, version, options.release ?? '', options.cwd ?? '/', options.home ?? '/root', JSON.stringify(options.connection ?? null)].join('\0');
 }
 
 /**

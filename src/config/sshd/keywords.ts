@@ -12,8 +12,9 @@ import type { SshdAlgorithmFamily, SshdKeyword, SshdValueProblem } from './keywo
 
 export type { SshdAlgorithmFamily, SshdCombine, SshdKeyword, SshdKeywordChange, SshdValueProblem, SshdValueType } from './keyword-types.js';
 
-/** The OpenSSH version whose behaviour the engine reproduces when none is given. */
-export const DEFAULT_OPENSSH_VERSION = '9.2';
+import { compareVersions, DEFAULT_OPENSSH_VERSION } from './version-compare.js';
+
+export { compareVersions, DEFAULT_OPENSSH_VERSION } from './version-compare.js';
 
 type Row = Omit<SshdKeyword, 'dumpName' | 'printed'> & { dumpName?: string; printed?: boolean };
 
@@ -294,17 +295,6 @@ const BY_NAME = new Map<string, SshdKeyword>();
 for (const k of SSHD_KEYWORDS) {
   BY_NAME.set(k.name.toLowerCase(), k);
   for (const a of k.aliases ?? []) BY_NAME.set(a, k);
-}
-
-/** Compares dotted versions ("9.2" < "9.10"); a missing part counts as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.p]/).map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split(/[.p]/).map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 /**
