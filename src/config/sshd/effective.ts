@@ -13,6 +13,7 @@ import type { Diagnostic } from '../../util/diagnostics.js';
 import type { ConfigLine } from '../openssh/lexer.js';
 import { DEBIAN_12_DEFAULTS, type AlgorithmLists, type SshdDefaults } from './defaults.js';
 import {
+  compareVersions,
   DEFAULT_OPENSSH_VERSION,
   SSHD_KEYWORDS,
   lookupSshdKeyword,
@@ -113,8 +114,33 @@ function apply(state: WalkState, keyword: SshdKeyword, items: string[], fields: 
       // `N` sets start and full and leaves a rate read earlier in place.
       const prev = existing?.records[0];
       if (keyword.combine === 'first' && existing) return;
+      if (keyword.combine === 'first' && fields?.rate === undefined) {
+        // 10.1 (first line wins) reads a bare N as the limit alone: begin and rate keep
+        // fill_default's 10 and 30, so `MaxStartups 50` is 10:30:50 (10.0 and older: 50:30:50).
+        setSlot(store, key, keyword, items, origin, { begin: 10, rate: 30, full: fields?.full });
+        return;
+      }
       const rate = fields?.rate ?? prev?.rate;
       setSlot(store, key, keyword, items, origin, { begin: fields?.begin, rate, full: fields?.full });
+      return;
+    }
+    case 'persourcepenalties': {
+      // Each field keeps its first value; a field newly set turns penalties on, whatever a
+      // `no` said before; `yes`/`no` count only while nothing decided (servconf.c, 9.8 to 10.x).
+      const merged: Record<string, string | number | undefined> = { ...(existing?.records[0] ?? {}) };
+      let changed = false;
+      for (const [field, value] of Object.entries(fields ?? {})) {
+        if (field === 'enabled' || merged[field] !== undefined) continue;
+        merged[field] = value;
+        merged['enabled'] = 'yes';
+        changed = true;
+      }
+      if (fields?.['enabled'] !== undefined && merged['enabled'] === undefined) {
+        merged['enabled'] = fields['enabled'];
+        changed = true;
+      }
+      if (!changed && existing) return;
+      store.set(key, { keyword, items: [...(existing?.items ?? []), ...items], origins: [...(existing?.origins ?? []), origin], records: [merged] });
       return;
     }
     case 'rekeylimit': {
@@ -357,7 +383,7 @@ function listenAddresses(slot: Slot | undefined, ports: readonly string[], famil
   return { values: out, exact };
 }
 
-function finalValue(keyword: SshdKeyword, store: Store, defaults: SshdDefaults): { values: string[]; exact?: boolean } {
+function finalValue(keyword: SshdKeyword, store: Store, defaults: SshdDefaults, version: string): { values: string[]; exact?: boolean } {
   const d = keyword.dumpName;
   const slot = store.get(d);
   const fallback = (): string[] => [...(defaults.values.get(d) ?? [])];
@@ -379,6 +405,8 @@ function finalValue(keyword: SshdKeyword, store: Store, defaults: SshdDefaults):
       const r = slot.records[0] ?? {};
       return { values: [`${String(r.begin)}:${String(r.rate ?? 30)}:${String(r.full)}`] };
     }
+    case 'persourcepenalties':
+      return { values: [penaltiesLine(slot?.records[0] ?? {}, defaults, version)] };
     case 'rekeylimit': {
       const bytes = store.get('rekeylimit.bytes')?.items[0] ?? '0';
       const interval = store.get('rekeylimit.interval')?.items[0] ?? '0';
@@ -389,6 +417,41 @@ function finalValue(keyword: SshdKeyword, store: Store, defaults: SshdDefaults):
   if (ONE_LINE.has(d)) return { values: [slot.items.join(' ')] };
   if (keyword.combine === 'accumulate' || d === 'setenv') return { values: [...slot.items] };
   return { values: [slot.items[0] ?? ''] };
+}
+
+/**
+ * servconf.c's fill_default_server_options for PerSourcePenalties, per release: 9.8 waits 20s
+ * after an exceeded LoginGraceTime and has no refuseconnection field; 9.9 and 10.x wait 10s.
+ */
+function builtInPenalties(version: string): Record<string, string | number> {
+  const base = { crash: 90, authfail: 5, noauth: 1, 'grace-exceeded': 10, refuseconnection: 10, max: 600, min: 15, 'max-sources4': 65536, 'max-sources6': 65536, overflow: 'permissive' };
+  if (compareVersions(version, '9.9') >= 0) return base;
+  const { refuseconnection: _dropped, ...older } = base;
+  return { ...older, 'grace-exceeded': 20 };
+}
+
+/** The order `sshd -T` prints the fields in (dump_config), refuseconnection from 9.9 on. */
+const PENALTY_FIELDS = ['crash', 'authfail', 'noauth', 'grace-exceeded', 'refuseconnection', 'max', 'min', 'max-sources4', 'max-sources6', 'overflow', 'overflow6'] as const;
+
+/**
+ * What `sshd -T` prints for PerSourcePenalties: `no`, or every field, the unset ones from the
+ * build's defaults (its own empty-config dump when the caller has it, else the release's
+ * built-in values). `overflow6` follows `overflow` unless set itself.
+ */
+function penaltiesLine(record: Readonly<Record<string, string | number | undefined>>, defaults: SshdDefaults, version: string): string {
+  const printed = defaults.values.get('persourcepenalties')?.[0];
+  const dumped = new Map<string, string>();
+  for (const word of printed?.split(' ') ?? []) {
+    const colon = word.indexOf(':');
+    if (colon > 0) dumped.set(word.slice(0, colon), word.slice(colon + 1));
+  }
+  const builtIn = builtInPenalties(version);
+  const enabled = record['enabled'] ?? (printed === 'no' ? 'no' : 'yes');
+  if (enabled === 'no') return 'no';
+  const value = (field: string): string | number | undefined => record[field] ?? dumped.get(field) ?? builtIn[field];
+  return PENALTY_FIELDS.filter((f) => f === 'overflow6' || builtIn[f] !== undefined)
+    .map((f) => `${f}:${String(f === 'overflow6' ? (record['overflow6'] ?? record['overflow'] ?? dumped.get('overflow6') ?? value('overflow')) : value(f))}`)
+    .join(' ');
 }
 
 function slotSources(keyword: SshdKeyword, store: Store): ConfigOrigin[] {
@@ -429,7 +492,7 @@ export function evaluateSshdConfig(tree: SshdConfigTree, options: EvaluateSshdOp
   const values = new Map<string, EffectiveSshdValue>();
   const dump: string[] = [];
   for (const keyword of printOrder(version)) {
-    const final = keyword.printed ? finalValue(keyword, store, defaults) : { values: [...(store.get(keyword.dumpName)?.items ?? [])] };
+    const final = keyword.printed ? finalValue(keyword, store, defaults, version) : { values: [...(store.get(keyword.dumpName)?.items ?? [])] };
     const sources = slotSources(keyword, store);
     const v: EffectiveSshdValue = { dumpName: keyword.dumpName, values: final.values, sources, exact: final.exact ?? true };
     if (sources[0]) v.source = sources[0];
