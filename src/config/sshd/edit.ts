@@ -20,7 +20,7 @@ import { formatMatchCriteria, parseMatchCriteria, sameMatchCriteria, type MatchC
 import { findMatchShadow, includedFromMatch, type MatchShadow } from './shadow.js';
 import { buildSshdConfigTree, type SshdConfigTree } from './tree.js';
 import { parseSshdValue, type SshdValueContext } from './values.js';
-import { DEBIAN_12_DEFAULTS } from './defaults.js';
+import { DEBIAN_12_DEFAULTS, legacyTosIgnored } from './defaults.js';
 
 /** One requested change. `match` scopes it to a `Match` block ("Address 192.0.2.0/24"). */
 export type SshdEdit =
@@ -205,9 +205,11 @@ function blockInsertionPoint(tree: SshdConfigTree, block: SshdMatchBlock): { bef
 
 function valueContext(options: SshdEditOptions): SshdValueContext {
   const defaults = options.defaults ?? DEBIAN_12_DEFAULTS;
+  const version = options.version ?? defaults.version;
   return {
-    version: options.version ?? defaults.version,
+    version,
     knownAlgorithms: options.knownAlgorithms ?? Object.fromEntries(Object.entries(defaults.algorithms).map(([k, v]) => [k, v.all])),
+    tosIgnored: legacyTosIgnored(defaults, version),
   };
 }
 

@@ -11,7 +11,7 @@
  */
 import type { Diagnostic } from '../../util/diagnostics.js';
 import type { ConfigLine } from '../openssh/lexer.js';
-import { DEBIAN_12_DEFAULTS, type AlgorithmLists, type SshdDefaults } from './defaults.js';
+import { DEBIAN_12_DEFAULTS, legacyTosIgnored, type AlgorithmLists, type SshdDefaults } from './defaults.js';
 import {
   compareVersions,
   DEFAULT_OPENSSH_VERSION,
@@ -124,6 +124,14 @@ function apply(state: WalkState, keyword: SshdKeyword, items: string[], fields: 
       setSlot(store, key, keyword, items, origin, { begin: fields?.begin, rate, full: fields?.full });
       return;
     }
+    case 'unusedconnectiontimeout':
+      // servconf.c (9.2 to 10.0) sets `none` on every active line without the "already set?"
+      // check that a time value gets: none beats earlier values, and later ones stay unread.
+      if (fields?.['none'] === 'yes') {
+        setSlot(store, key, keyword, items, origin);
+        return;
+      }
+      break;
     case 'persourcepenalties': {
       // Each field keeps its first value; a field newly set turns penalties on, whatever a
       // `no` said before; `yes`/`no` count only while nothing decided (servconf.c, 9.8 to 10.x).
@@ -281,8 +289,13 @@ function processLine(state: WalkState, path: string, line: ConfigLine, depth: nu
     report(state, path, line, { severity: 'error', code: parsed.problem.code, message: parsed.problem.message, ...(parsed.problem.hint ? { hint: parsed.problem.hint } : {}) });
     return;
   }
-  if (keyword.dumpName === 'authenticationmethods' && parsed.items[0] === 'any' && (state.store.get('authenticationmethods')?.items.length ?? 0) > 0) {
-    // sshd checks this against the methods already applied, even on an inactive line.
+  if (
+    keyword.dumpName === 'authenticationmethods' &&
+    parsed.items[0] === 'any' &&
+    (state.store.get('authenticationmethods')?.items.length ?? 0) > 0 &&
+    compareVersions(state.version, '9.7') < 0
+  ) {
+    // Up to 9.6 sshd checks this against the methods already applied, even on an inactive line (9.7 checks the line alone).
     report(state, path, line, { severity: 'error', code: 'invalid-auth-methods', message: '"any" must appear alone in AuthenticationMethods' });
     return;
   }
@@ -310,6 +323,43 @@ function runPass(
   };
   walkFile(state, tree.mainPath, 0, { matchOnly: matchPass, neverMatch: false }, { value: !matchPass });
   return state.store;
+}
+
+/** The keyword that enables each authentication method (auth2.c's method table). */
+const METHOD_ENABLED_BY: Readonly<Record<string, string>> = {
+  publickey: 'pubkeyauthentication',
+  password: 'passwordauthentication',
+  'keyboard-interactive': 'kbdinteractiveauthentication',
+  hostbased: 'hostbasedauthentication',
+  'gssapi-with-mic': 'gssapiauthentication',
+};
+
+/**
+ * sshd.c refuses to start, `-T` included, when no AuthenticationMethods list of the first pass
+ * has all its methods enabled ("AuthenticationMethods cannot be satisfied by enabled
+ * authentication methods"; Match blocks are not considered).
+ */
+function checkAuthMethodsSatisfiable(tree: SshdConfigTree, store: Store, defaults: SshdDefaults, diagnostics: Diagnostic[]): void {
+  const slot = store.get('authenticationmethods');
+  if (!slot || slot.items.length === 0) return;
+  const enabled = (method: string): boolean => {
+    const key = METHOD_ENABLED_BY[method.split(':')[0]!];
+    if (key === undefined) return true;
+    return (store.get(key)?.items[0] ?? defaults.values.get(key)?.[0]) === 'yes';
+  };
+  if (slot.items.some((list) => list.split(',').every(enabled))) return;
+  const origin = slot.origins[0]!;
+  const line = tree.files.get(origin.path)?.lines.find((l) => l.line === origin.line);
+  if (!line) return;
+  const disabled = [...new Set(slot.items.flatMap((list) => list.split(',').filter((m) => !enabled(m))))];
+  diagnostics.push({
+    severity: 'error',
+    code: 'auth-methods-unsatisfiable',
+    message: 'AuthenticationMethods cannot be satisfied by enabled authentication methods',
+    hint: `every list names a disabled method (${disabled.join(', ')}): enable it or change AuthenticationMethods`,
+    file: origin.path,
+    range: lineRange(line),
+  });
 }
 
 /** Appends names of `b` not already in `a` (OpenSSH's kex_names_cat). */
@@ -470,6 +520,7 @@ export function evaluateSshdConfig(tree: SshdConfigTree, options: EvaluateSshdOp
     cwd: options.cwd ?? '/',
     home: options.home ?? '/root',
     knownAlgorithms: Object.fromEntries(Object.entries(defaults.algorithms).map(([k, v]) => [k, v.all])),
+    tosIgnored: legacyTosIgnored(defaults, version),
   };
   const diagnostics: Diagnostic[] = [];
   const build = { version, release: options.release ?? defaults.release };
@@ -479,6 +530,7 @@ export function evaluateSshdConfig(tree: SshdConfigTree, options: EvaluateSshdOp
     const items = store.get(key)?.items;
     if (items?.length === 1 && items[0]!.toLowerCase() === lone) store.delete(key);
   }
+  checkAuthMethodsSatisfiable(tree, store, defaults, diagnostics);
   const matchDiagnostics: Diagnostic[] = [];
   const matched = runPass(tree, true, options, build, valueContext, matchDiagnostics);
   // The match pass re-reads the same lines: keep only what the first pass did not already say.

@@ -18,6 +18,8 @@ export interface SshdValueContext {
   cwd?: string;
   /** root's home directory, for `~/` in paths (sshd parses its config as root). */
   home?: string;
+  /** IPQoS ToS names (lowdelay, throughput, reliability) mean none: see `legacyTosIgnored`. */
+  tosIgnored?: boolean;
 }
 
 /**
@@ -142,11 +144,18 @@ const IPQOS: readonly (readonly [string, number])[] = [
 ];
 
 /** IPQoS word -> number (`none` is its own value); undefined if sshd refuses it. */
-function parseIpqos(s: string): number | 'none' | undefined {
+/**
+ * One IPQoS word: a name (any case), or a number 0-255, which up to 9.7 strtol reads in any base
+ * (`0x10`, `020`) and from 9.8 strtonum in decimal only. With `tosIgnored` (10.1's IPQoS, see
+ * `legacyTosIgnored`) the ToS names lowdelay, throughput and reliability stand for none.
+ */
+function parseIpqos(s: string, strict: boolean, tosIgnored: boolean): number | 'none' | undefined {
   const lower = s.toLowerCase();
   if (lower === 'none') return 'none';
+  if (tosIgnored && TOS_NAMES.has(lower)) return 'none';
   const named = IPQOS.find(([n]) => n === lower);
   if (named) return named[1];
+  if (strict) return parseSshdInteger(s, 255);
   let v: number;
   if (/^0[xX][0-9a-fA-F]+$/.test(s)) v = Number.parseInt(s.slice(2), 16);
   else if (/^0[0-7]*$/.test(s)) v = Number.parseInt(s, 8);
@@ -154,12 +163,14 @@ function parseIpqos(s: string): number | 'none' | undefined {
   else return undefined;
   return v >= 0 && v <= 255 ? v : undefined;
 }
-
-function ipqosName(v: number | 'none'): string {
+function ipqosName(v: number | 'none', tosIgnored: boolean): string {
   if (v === 'none') return 'none';
-  const named = IPQOS.find(([, n]) => n === v);
+  const named = IPQOS.find(([n, value]) => value === v && !(tosIgnored && TOS_NAMES.has(n)));
   return named ? named[0] : `0x${v.toString(16).padStart(2, '0')}`;
 }
+
+/** The IPv4 ToS names that 10.1 reads as none (and so never prints). */
+const TOS_NAMES: ReadonlySet<string> = new Set(['lowdelay', 'throughput', 'reliability']);
 
 const LOG_LEVELS: readonly (readonly [string, string])[] = [
   ['QUIET', 'QUIET'], ['FATAL', 'FATAL'], ['ERROR', 'ERROR'], ['INFO', 'INFO'], ['VERBOSE', 'VERBOSE'],
@@ -323,7 +334,8 @@ export function parseSshdArguments(
       return single(ok([String(t)]));
     }
     case 'time-or-none': {
-      if (arg.toLowerCase() === 'none') return single(ok(['none']));
+      // The word none is remembered: sshd applies it over any earlier value (see the effective engine).
+      if (arg.toLowerCase() === 'none') return single(ok(['none'], { none: 'yes' }));
       const t = parseSshdTime(arg, ctx.version);
       if (t === undefined) {
         return problem('invalid-time', `${name}: "${arg}" is not a time value or none`, 'use none, seconds, or number+unit such as 10m');
@@ -403,12 +415,13 @@ export function parseSshdArguments(
     }
     case 'ipqos': {
       if (args.length > 2) return problem('extra-arguments', `${name} takes one or two values`);
-      const a = parseIpqos(arg);
-      const b = args[1] === undefined ? a : parseIpqos(args[1]);
+      const strict = compareVersions(ctx.version ?? DEFAULT_OPENSSH_VERSION, '9.8') >= 0;
+      const a = parseIpqos(arg, strict, ctx.tosIgnored === true);
+      const b = args[1] === undefined ? a : parseIpqos(args[1], strict, ctx.tosIgnored === true);
       if (a === undefined || b === undefined) {
         return problem('invalid-ipqos', `${name}: "${args.join(' ')}" is not a DSCP name or number`, 'e.g. lowdelay throughput, af21 cs1');
       }
-      return ok([ipqosName(a), ipqosName(b)]);
+      return ok([ipqosName(a, ctx.tosIgnored === true), ipqosName(b, ctx.tosIgnored === true)]);
     }
     case 'rekey-limit': {
       if (args.length > 2) return problem('extra-arguments', `${name} takes one or two values`);

@@ -276,8 +276,12 @@ describe('sshd engine oracle on 9.2 and 10.0', () => {
     assertSameAsSshd(nine, [{ text: 'PerSourcePenalties no\n' }]);
   });
 
-  it('time values: 9.8+ reads plain digits (misc.c scandigits), 9.2 allows a sign; both up to 2^31-1', () => {
-    const texts = ['ClientAliveInterval +5\n', 'ClientAliveInterval 2147483647\n', 'ClientAliveInterval 2147483648\n', 'ClientAliveInterval 35791394m\n', 'ClientAliveInterval 35791395m\n', 'ClientAliveInterval " 5"\n', 'LoginGraceTime 1m30s\n', 'ClientAliveInterval 5mm\n'];
+  it('values whose reading changed: times (9.8 scandigits), IPQoS numbers and ToS names, AuthenticationMethods checks, UnusedConnectionTimeout none', () => {
+    const texts = ['ClientAliveInterval +5\n', 'ClientAliveInterval 2147483647\n', 'ClientAliveInterval 2147483648\n', 'ClientAliveInterval 35791394m\n', 'ClientAliveInterval 35791395m\n', 'ClientAliveInterval " 5"\n', 'LoginGraceTime 1m30s\n', 'ClientAliveInterval 5mm\n',
+      'UnusedConnectionTimeout 10m\nUnusedConnectionTimeout none\n', 'UnusedConnectionTimeout none\nUnusedConnectionTimeout 10m\n', 'UnusedConnectionTimeout 10m\nUnusedConnectionTimeout 0\n',
+      'IPQoS 0x10\n', 'IPQoS 16 af21\n', 'IPQoS lowdelay throughput\n', 'IPQoS reliability\n',
+      'PubkeyAuthentication no\nAuthenticationMethods publickey,password publickey\n', 'PubkeyAuthentication no\nAuthenticationMethods publickey password\n',
+      'AuthenticationMethods publickey\nAuthenticationMethods any\n'];
     for (const build of builds) assertSameAsSshd(build, texts.map((text) => ({ text })));
   });
 

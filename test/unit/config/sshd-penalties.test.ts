@@ -131,3 +131,56 @@ describe('convtime per release', () => {
     }
   });
 });
+
+describe('IPQoS per release', () => {
+  const ipqos = (text: string, options: Parameters<typeof effectiveValue>[3]) => {
+    const engine = evaluateSshdConfig(treeOf(text), options);
+    return engine.diagnostics.some((d) => d.severity === 'error') ? 'error' : engine.dump.find((l) => l.startsWith('ipqos '));
+  };
+  it('9.8+ reads numbers in decimal only (misc.c parse_ipqos: strtonum), 9.2 in any base (strtol)', () => {
+    assert.equal(ipqos('IPQoS 0x10\n', { version: '9.2' }), 'ipqos lowdelay lowdelay');
+    assert.equal(ipqos('IPQoS 0x10\n', { version: '10.0' }), 'error');
+    assert.equal(ipqos('IPQoS 16 0x88\n', { version: '9.2' }), 'ipqos lowdelay af41');
+    assert.equal(ipqos('IPQoS 16\n', { version: '10.0' }), 'ipqos lowdelay lowdelay');
+  });
+
+  it('ToS names mean none from 10.1 (commit ec3465f59), and on a build whose default is 10.1\'s `ef cs1`', () => {
+    assert.equal(ipqos('IPQoS lowdelay throughput\n', { version: '10.0' }), 'ipqos lowdelay throughput');
+    assert.equal(ipqos('IPQoS lowdelay throughput\n', { version: '10.1' }), 'ipqos none none');
+    const debian13 = sshdDefaultsFromDump({ emptyConfigDump: 'ipqos ef cs1\n', version: '10.0' });
+    assert.equal(ipqos('IPQoS lowdelay af21\n', { defaults: debian13 }), 'ipqos none af21');
+    assert.equal(ipqos('', { defaults: debian13 }), 'ipqos ef cs1');
+    // No name is printed for 0x10 any more: the table maps lowdelay elsewhere.
+    assert.equal(ipqos('IPQoS 16\n', { defaults: debian13 }), 'ipqos 0x10 0x10');
+  });
+});
+
+describe('AuthenticationMethods checks', () => {
+  const errors = (text: string, version = '10.0') => evaluateSshdConfig(treeOf(text), { version }).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
+  it('sshd refuses to start when every list names a disabled method (sshd.c, before -T prints)', () => {
+    assert.deepEqual(errors('PubkeyAuthentication no\nAuthenticationMethods publickey,password publickey\n'), ['auth-methods-unsatisfiable']);
+    assert.deepEqual(errors('PubkeyAuthentication no\nAuthenticationMethods publickey,password publickey\n', '9.2'), ['auth-methods-unsatisfiable']);
+    assert.deepEqual(errors('PubkeyAuthentication no\nAuthenticationMethods publickey password\n'), []);
+    assert.deepEqual(errors('PasswordAuthentication no\nAuthenticationMethods keyboard-interactive:pam\n'), []);
+    // Match blocks are not considered: only the first pass counts.
+    assert.deepEqual(errors('AuthenticationMethods password\nMatch User root\n\tPasswordAuthentication no\n'), []);
+  });
+
+  it('a later `any` is checked against earlier lines up to 9.6 only (servconf.c 9.7 keeps the check to the line)', () => {
+    const text = 'AuthenticationMethods publickey\nAuthenticationMethods any\n';
+    assert.deepEqual(errors(text, '9.2'), ['invalid-auth-methods']);
+    assert.deepEqual(errors(text, '10.0'), []);
+  });
+});
+
+describe('UnusedConnectionTimeout none', () => {
+  it('the word none wins over an earlier time and keeps later ones out, on 9.2 and 10.0 (servconf.c sets it without the -1 check)', () => {
+    for (const version of ['9.2', '10.0']) {
+      const value = (text: string) => effectiveValue(treeOf(text), 'UnusedConnectionTimeout', undefined, { version });
+      assert.deepEqual(value('UnusedConnectionTimeout 10m\nUnusedConnectionTimeout none\n').values, ['none']);
+      assert.deepEqual(value('UnusedConnectionTimeout 10m\nUnusedConnectionTimeout none\n').source?.line, 2);
+      assert.deepEqual(value('UnusedConnectionTimeout none\nUnusedConnectionTimeout 10m\n').values, ['none']);
+      assert.deepEqual(value('UnusedConnectionTimeout 10m\nUnusedConnectionTimeout 0\n').values, ['600']);
+    }
+  });
+});
