@@ -3,7 +3,7 @@
  * with Match blocks needs a connection that enters each block (dev-sec ansible-ssh-hardening#188),
  * and checking a Match-scoped value needs one that reaches it.
  */
-import { evaluateMatch, type MatchConnection, type MatchCriterion } from './match.js';
+import { evaluateMatch, type MatchBuild, type MatchConnection, type MatchCriterion } from './match.js';
 import type { SshdConfigTree } from './tree.js';
 import { listSshdDirectives } from './directives.js';
 
@@ -52,12 +52,18 @@ const FIELD_FOR: Partial<Record<MatchCriterion['attribute'], { key: 'user' | 'ho
 
 /**
  * A connection that satisfies every criterion of one Match line, or undefined when it cannot be
- * made up (Group needs a user known to be in the group; RDomain is Linux VRF-specific).
+ * made up (Group needs a user known to be in the group; RDomain is Linux VRF-specific) or the
+ * line never applies on this build (`Version` is the build's release, which no connection
+ * changes; unknown release: undefined too).
  */
-export function connectionForCriteria(criteria: readonly MatchCriterion[]): MatchConnection | undefined {
+export function connectionForCriteria(criteria: readonly MatchCriterion[], build: MatchBuild = {}): MatchConnection | undefined {
   const connection: MatchConnection = { ...NEUTRAL_CONNECTION };
   for (const criterion of criteria) {
-    if (criterion.attribute === 'all') continue;
+    if (criterion.attribute === 'all' || criterion.attribute === 'version') continue;
+    if (criterion.attribute === 'invalid-user') {
+      connection.invalidUser = true;
+      continue;
+    }
     const field = FIELD_FOR[criterion.attribute];
     if (!field) return undefined;
     const sample = sampleFromPatterns(criterion.value ?? '', field.kind);
@@ -65,10 +71,10 @@ export function connectionForCriteria(criteria: readonly MatchCriterion[]): Matc
     if (field.key === 'lport') connection.lport = Number(sample);
     else connection[field.key] = sample;
   }
-  return evaluateMatch(criteria, connection).matches ? connection : undefined;
+  return evaluateMatch(criteria, connection, build).matches ? connection : undefined;
 }
 
-/** The `-C` argument for a connection: user=..,host=..,addr=..,laddr=..,lport=.. */
+/** The `-C` argument for a connection: user=..,host=..,addr=..,laddr=..,lport=..[,invalid-user] */
 export function formatConnectionSpec(connection: MatchConnection): string {
   const parts: string[] = [];
   if (connection.user !== undefined) parts.push(`user=${connection.user}`);
@@ -77,6 +83,8 @@ export function formatConnectionSpec(connection: MatchConnection): string {
   if (connection.laddr !== undefined) parts.push(`laddr=${connection.laddr}`);
   if (connection.lport !== undefined) parts.push(`lport=${connection.lport}`);
   if (connection.rdomain !== undefined) parts.push(`rdomain=${connection.rdomain}`);
+  // A bare word (OpenSSH 9.9+; older sshd refuses it, and no Match line of theirs needs it).
+  if (connection.invalidUser === true) parts.push('invalid-user');
   return parts.join(',');
 }
 
@@ -84,13 +92,13 @@ export function formatConnectionSpec(connection: MatchConnection): string {
  * One `-C` spec per Match block of the tree that a made-up connection can enter, plus the neutral
  * connection, so validation exercises every block sshd would apply.
  */
-export function matchValidationSpecs(tree: SshdConfigTree, version?: string): string[] {
-  const { blocks } = listSshdDirectives(tree, version);
+export function matchValidationSpecs(tree: SshdConfigTree, version?: string, release?: string): string[] {
+  const { blocks } = listSshdDirectives(tree, version, release);
   if (blocks.length === 0) return [];
   const specs = new Set<string>([formatConnectionSpec(NEUTRAL_CONNECTION)]);
   for (const block of blocks) {
     if (!block.criteria) continue;
-    const connection = connectionForCriteria(block.criteria);
+    const connection = connectionForCriteria(block.criteria, { ...(version !== undefined ? { version } : {}), ...(release !== undefined ? { release } : {}) });
     if (connection) specs.add(formatConnectionSpec(connection));
   }
   return [...specs];

@@ -8,6 +8,7 @@
  * `sshdDefaultsFromDump` and passes them to `evaluateSshdConfig` / `effectiveValue`.
  */
 import type { SshdAlgorithmFamily } from './keyword-types.js';
+import { compareVersions } from './version-compare.js';
 
 /** Algorithm lists for one family: what `+`/`-`/`^` apply to, and every name the build knows. */
 export interface AlgorithmLists {
@@ -26,6 +27,8 @@ export interface AlgorithmLists {
  */
 export interface SshdDefaults {
   version: string;
+  /** The build's release string (`sshd -V` before the comma, e.g. `OpenSSH_10.0p2`), for `Match Version`. */
+  release?: string;
   values: ReadonlyMap<string, readonly string[]>;
   algorithms: Readonly<Record<SshdAlgorithmFamily, AlgorithmLists>>;
   hostKeys: readonly string[];
@@ -213,6 +216,8 @@ export interface HostSshdFacts {
   /** `ssh -Q cipher|mac|kex|key-sig|sig` output per family (one name a line or comma lists). */
   supported?: Partial<Record<SshdAlgorithmFamily, string | readonly string[]>>;
   version?: string;
+  /** The build's release string, as `parseOpensshRelease` reads it from `sshd -V`. */
+  release?: string;
 }
 
 /**
@@ -237,5 +242,17 @@ export function sshdDefaultsFromDump(facts: HostSshdFacts, base: SshdDefaults = 
       all: all ?? base.algorithms[family].all,
     };
   }
-  return { version: facts.version ?? base.version, values, algorithms, hostKeys: base.hostKeys };
+  const release = facts.release ?? (facts.version === undefined ? base.release : undefined);
+  return { version: facts.version ?? base.version, ...(release !== undefined ? { release } : {}), values, algorithms, hostKeys: base.hostKeys };
+}
+
+/**
+ * Whether the build ignores the IPv4 ToS names of IPQoS (lowdelay, throughput, reliability read
+ * as none): upstream from 10.1 (commit "Deprecate support for IPv4 type-of-service (TOS) IPQoS
+ * keywords"), which came with the new default `ef cs1` for interactive sessions. Debian 13
+ * backported both to its 10.0p1 package, so a build whose empty-config dump prints `ipqos ef cs1`
+ * is taken to have both (checked against the lab's 10.0p1 build: `IPQoS lowdelay` prints none).
+ */
+export function legacyTosIgnored(defaults: SshdDefaults, version: string): boolean {
+  return compareVersions(version, '10.1') >= 0 || defaults.values.get('ipqos')?.[0] === 'ef cs1';
 }

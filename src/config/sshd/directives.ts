@@ -5,7 +5,7 @@
  */
 import type { ConfigLine } from '../openssh/lexer.js';
 import { DEFAULT_OPENSSH_VERSION, lookupSshdKeyword, type SshdKeyword } from './keywords.js';
-import { parseMatchCriteria, type MatchCriterion } from './match.js';
+import { evaluateMatch, parseMatchCriteria, type MatchCriterion } from './match.js';
 import { includeKey, SSHD_MAX_INCLUDE_DEPTH, type SshdConfigTree } from './tree.js';
 
 /** A Match line and the lines of its own file that belong to it (`line.line + 1` to `endLine`). */
@@ -29,7 +29,7 @@ export interface SshdDirective {
   block?: SshdMatchBlock;
 }
 
-function blocksOf(tree: SshdConfigTree, path: string): Map<number, SshdMatchBlock> {
+function blocksOf(tree: SshdConfigTree, path: string, version: string): Map<number, SshdMatchBlock> {
   const file = tree.files.get(path);
   const out = new Map<number, SshdMatchBlock>();
   if (!file) return out;
@@ -37,7 +37,7 @@ function blocksOf(tree: SshdConfigTree, path: string): Map<number, SshdMatchBloc
   for (const line of file.lines) {
     if (line.kind === 'directive' && line.keyword?.toLowerCase() === 'match' && !line.problem) {
       if (current) current.endLine = line.line - 1;
-      const parsed = parseMatchCriteria(line.rest ?? '');
+      const parsed = parseMatchCriteria(line.rest ?? '', version);
       current = { path, line, endLine: file.lines.length, ...('criteria' in parsed ? { criteria: parsed.criteria } : {}) };
       out.set(line.line, current);
     }
@@ -45,8 +45,15 @@ function blocksOf(tree: SshdConfigTree, path: string): Map<number, SshdMatchBloc
   return out;
 }
 
-/** Lists every directive of the tree with its context, and every Match block. */
-export function listSshdDirectives(tree: SshdConfigTree, version: string = DEFAULT_OPENSSH_VERSION): { directives: SshdDirective[]; blocks: SshdMatchBlock[] } {
+/**
+ * Lists every directive of the tree with its context, and every Match block. `release` is the
+ * build's release string, for `Match Version` (which applies to every connection when it matches).
+ */
+export function listSshdDirectives(
+  tree: SshdConfigTree,
+  version: string = DEFAULT_OPENSSH_VERSION,
+  release?: string,
+): { directives: SshdDirective[]; blocks: SshdMatchBlock[] } {
   const directives: SshdDirective[] = [];
   const blocks: SshdMatchBlock[] = [];
   const blockCache = new Map<string, Map<number, SshdMatchBlock>>();
@@ -56,7 +63,7 @@ export function listSshdDirectives(tree: SshdConfigTree, version: string = DEFAU
     if (!file) return;
     let fileBlocks = blockCache.get(path);
     if (!fileBlocks) {
-      fileBlocks = blocksOf(tree, path);
+      fileBlocks = blocksOf(tree, path, version);
       blockCache.set(path, fileBlocks);
       blocks.push(...fileBlocks.values());
     }
@@ -66,7 +73,8 @@ export function listSshdDirectives(tree: SshdConfigTree, version: string = DEFAU
       if (keyword?.value === 'match') {
         const block = fileBlocks.get(line.line);
         state.block = block;
-        state.global = block?.criteria?.[0]?.attribute === 'all';
+        // What sshd's connection-less first pass does with the line: `Match all` and a matching `Match Version` apply.
+        state.global = block?.criteria !== undefined && evaluateMatch(block.criteria, undefined, { version, ...(release !== undefined ? { release } : {}) }).matches;
         continue;
       }
       const entry: SshdDirective = { path, line, global: state.global };

@@ -20,7 +20,7 @@ import { formatMatchCriteria, parseMatchCriteria, sameMatchCriteria, type MatchC
 import { findMatchShadow, includedFromMatch, type MatchShadow } from './shadow.js';
 import { buildSshdConfigTree, type SshdConfigTree } from './tree.js';
 import { parseSshdValue, type SshdValueContext } from './values.js';
-import { DEBIAN_12_DEFAULTS } from './defaults.js';
+import { DEBIAN_12_DEFAULTS, legacyTosIgnored } from './defaults.js';
 
 /** One requested change. `match` scopes it to a `Match` block ("Address 192.0.2.0/24"). */
 export type SshdEdit =
@@ -205,9 +205,11 @@ function blockInsertionPoint(tree: SshdConfigTree, block: SshdMatchBlock): { bef
 
 function valueContext(options: SshdEditOptions): SshdValueContext {
   const defaults = options.defaults ?? DEBIAN_12_DEFAULTS;
+  const version = options.version ?? defaults.version;
   return {
-    version: options.version ?? defaults.version,
+    version,
     knownAlgorithms: options.knownAlgorithms ?? Object.fromEntries(Object.entries(defaults.algorithms).map(([k, v]) => [k, v.all])),
+    tosIgnored: legacyTosIgnored(defaults, version),
   };
 }
 
@@ -264,9 +266,9 @@ interface Scope {
   label: string;
 }
 
-function resolveScope(blocks: readonly SshdMatchBlock[], match: string | undefined): Scope | { problem: string } {
+function resolveScope(blocks: readonly SshdMatchBlock[], match: string | undefined, version: string): Scope | { problem: string } {
   if (match === undefined) return { blocks: 'global', label: 'for all connections' };
-  const parsed = parseMatchCriteria(match);
+  const parsed = parseMatchCriteria(match, version);
   if ('problem' in parsed) return { problem: parsed.problem.message };
   const same = blocks.filter((b) => b.criteria && sameMatchCriteria(b.criteria, parsed.criteria));
   return { criteria: parsed.criteria, blocks: same, label: `in Match ${formatMatchCriteria(parsed.criteria)}` };
@@ -308,7 +310,7 @@ export function editSshdConfig(tree: SshdConfigTree, edit: SshdEdit, options: Ss
   }
   const ctx = valueContext({ ...options, version });
   const { directives, blocks } = listSshdDirectives(tree, version);
-  const scope = resolveScope(blocks, edit.match);
+  const scope = resolveScope(blocks, edit.match, version);
   if ('problem' in scope) return refuse(tree, 'bad-match', `bad Match criteria "${edit.match ?? ''}": ${scope.problem}`);
 
   let planned: Plan;

@@ -11,8 +11,9 @@
  */
 import type { Diagnostic } from '../../util/diagnostics.js';
 import type { ConfigLine } from '../openssh/lexer.js';
-import { DEBIAN_12_DEFAULTS, type AlgorithmLists, type SshdDefaults } from './defaults.js';
+import { DEBIAN_12_DEFAULTS, legacyTosIgnored, type AlgorithmLists, type SshdDefaults } from './defaults.js';
 import {
+  compareVersions,
   DEFAULT_OPENSSH_VERSION,
   SSHD_KEYWORDS,
   lookupSshdKeyword,
@@ -51,6 +52,8 @@ export interface EvaluateSshdOptions {
   defaults?: SshdDefaults;
   /** OpenSSH version whose rules apply (keyword set, which value wins); the defaults' version when absent. */
   version?: string;
+  /** The build's release string for `Match Version` (`OpenSSH_10.0p2`); the defaults' when absent. */
+  release?: string;
   /** sshd's working directory and root's home, for relative and `~/` paths. */
   cwd?: string;
   home?: string;
@@ -79,6 +82,7 @@ interface WalkState {
   connection: MatchConnection | undefined;
   matchPass: boolean;
   version: string;
+  release: string | undefined;
   valueContext: SshdValueContext;
   diagnostics: Diagnostic[] | undefined;
 }
@@ -110,8 +114,41 @@ function apply(state: WalkState, keyword: SshdKeyword, items: string[], fields: 
       // `N` sets start and full and leaves a rate read earlier in place.
       const prev = existing?.records[0];
       if (keyword.combine === 'first' && existing) return;
+      if (keyword.combine === 'first' && fields?.rate === undefined) {
+        // 10.1 (first line wins) reads a bare N as the limit alone: begin and rate keep
+        // fill_default's 10 and 30, so `MaxStartups 50` is 10:30:50 (10.0 and older: 50:30:50).
+        setSlot(store, key, keyword, items, origin, { begin: 10, rate: 30, full: fields?.full });
+        return;
+      }
       const rate = fields?.rate ?? prev?.rate;
       setSlot(store, key, keyword, items, origin, { begin: fields?.begin, rate, full: fields?.full });
+      return;
+    }
+    case 'unusedconnectiontimeout':
+      // servconf.c (9.2 to 10.0) sets `none` on every active line without the "already set?"
+      // check that a time value gets: none beats earlier values, and later ones stay unread.
+      if (fields?.['none'] === 'yes') {
+        setSlot(store, key, keyword, items, origin);
+        return;
+      }
+      break;
+    case 'persourcepenalties': {
+      // Each field keeps its first value; a field newly set turns penalties on, whatever a
+      // `no` said before; `yes`/`no` count only while nothing decided (servconf.c, 9.8 to 10.x).
+      const merged: Record<string, string | number | undefined> = { ...(existing?.records[0] ?? {}) };
+      let changed = false;
+      for (const [field, value] of Object.entries(fields ?? {})) {
+        if (field === 'enabled' || merged[field] !== undefined) continue;
+        merged[field] = value;
+        merged['enabled'] = 'yes';
+        changed = true;
+      }
+      if (fields?.['enabled'] !== undefined && merged['enabled'] === undefined) {
+        merged['enabled'] = fields['enabled'];
+        changed = true;
+      }
+      if (!changed && existing) return;
+      store.set(key, { keyword, items: [...(existing?.items ?? []), ...items], origins: [...(existing?.origins ?? []), origin], records: [merged] });
       return;
     }
     case 'rekeylimit': {
@@ -218,19 +255,25 @@ function processLine(state: WalkState, path: string, line: ConfigLine, depth: nu
     return;
   }
   if (keyword.value === 'match') {
-    const parsed = parseMatchCriteria(line.rest ?? '');
+    const parsed = parseMatchCriteria(line.rest ?? '', state.version);
     if ('problem' in parsed) {
-      report(state, path, line, { severity: 'error', code: 'bad-match', message: parsed.problem.message });
+      report(state, path, line, { severity: 'error', code: 'bad-match', message: parsed.problem.message, ...(parsed.problem.hint ? { hint: parsed.problem.hint } : {}) });
       active.value = false;
       flags.matchOnly = false;
       return;
     }
-    const outcome = evaluateMatch(parsed.criteria, flags.neverMatch ? undefined : state.connection);
+    const outcome = evaluateMatch(parsed.criteria, flags.neverMatch ? undefined : state.connection, {
+      version: state.version,
+      ...(state.release !== undefined ? { release: state.release } : {}),
+    });
     if (outcome.missing) {
       report(state, path, line, {
         severity: 'warning',
         code: 'match-test-incomplete',
-        message: `'Match LocalPort' needs a local port in the connection (sshd -T -C lport=...)`,
+        message:
+          outcome.missing === 'lport'
+            ? `'Match LocalPort' needs a local port in the connection (sshd -T -C lport=...)`
+            : `'Match Version' needs the sshd build's release string (what sshd -V prints before the comma): taken as not matching`,
       });
     }
     active.value = flags.neverMatch ? false : outcome.matches;
@@ -246,8 +289,13 @@ function processLine(state: WalkState, path: string, line: ConfigLine, depth: nu
     report(state, path, line, { severity: 'error', code: parsed.problem.code, message: parsed.problem.message, ...(parsed.problem.hint ? { hint: parsed.problem.hint } : {}) });
     return;
   }
-  if (keyword.dumpName === 'authenticationmethods' && parsed.items[0] === 'any' && (state.store.get('authenticationmethods')?.items.length ?? 0) > 0) {
-    // sshd checks this against the methods already applied, even on an inactive line.
+  if (
+    keyword.dumpName === 'authenticationmethods' &&
+    parsed.items[0] === 'any' &&
+    (state.store.get('authenticationmethods')?.items.length ?? 0) > 0 &&
+    compareVersions(state.version, '9.7') < 0
+  ) {
+    // Up to 9.6 sshd checks this against the methods already applied, even on an inactive line (9.7 checks the line alone).
     report(state, path, line, { severity: 'error', code: 'invalid-auth-methods', message: '"any" must appear alone in AuthenticationMethods' });
     return;
   }
@@ -255,18 +303,63 @@ function processLine(state: WalkState, path: string, line: ConfigLine, depth: nu
   apply(state, keyword, parsed.items, parsed.fields, origin, path, line);
 }
 
-function runPass(tree: SshdConfigTree, matchPass: boolean, options: EvaluateSshdOptions, version: string, valueContext: SshdValueContext, diagnostics: Diagnostic[] | undefined): Store {
+function runPass(
+  tree: SshdConfigTree,
+  matchPass: boolean,
+  options: EvaluateSshdOptions,
+  build: { version: string; release: string | undefined },
+  valueContext: SshdValueContext,
+  diagnostics: Diagnostic[] | undefined,
+): Store {
   const state: WalkState = {
     tree,
     store: new Map(),
     connection: matchPass ? (options.connection ?? {}) : undefined,
     matchPass,
-    version,
+    version: build.version,
+    release: build.release,
     valueContext,
     diagnostics,
   };
   walkFile(state, tree.mainPath, 0, { matchOnly: matchPass, neverMatch: false }, { value: !matchPass });
   return state.store;
+}
+
+/** The keyword that enables each authentication method (auth2.c's method table). */
+const METHOD_ENABLED_BY: Readonly<Record<string, string>> = {
+  publickey: 'pubkeyauthentication',
+  password: 'passwordauthentication',
+  'keyboard-interactive': 'kbdinteractiveauthentication',
+  hostbased: 'hostbasedauthentication',
+  'gssapi-with-mic': 'gssapiauthentication',
+};
+
+/**
+ * sshd.c refuses to start, `-T` included, when no AuthenticationMethods list of the first pass
+ * has all its methods enabled ("AuthenticationMethods cannot be satisfied by enabled
+ * authentication methods"; Match blocks are not considered).
+ */
+function checkAuthMethodsSatisfiable(tree: SshdConfigTree, store: Store, defaults: SshdDefaults, diagnostics: Diagnostic[]): void {
+  const slot = store.get('authenticationmethods');
+  if (!slot || slot.items.length === 0) return;
+  const enabled = (method: string): boolean => {
+    const key = METHOD_ENABLED_BY[method.split(':')[0]!];
+    if (key === undefined) return true;
+    return (store.get(key)?.items[0] ?? defaults.values.get(key)?.[0]) === 'yes';
+  };
+  if (slot.items.some((list) => list.split(',').every(enabled))) return;
+  const origin = slot.origins[0]!;
+  const line = tree.files.get(origin.path)?.lines.find((l) => l.line === origin.line);
+  if (!line) return;
+  const disabled = [...new Set(slot.items.flatMap((list) => list.split(',').filter((m) => !enabled(m))))];
+  diagnostics.push({
+    severity: 'error',
+    code: 'auth-methods-unsatisfiable',
+    message: 'AuthenticationMethods cannot be satisfied by enabled authentication methods',
+    hint: `every list names a disabled method (${disabled.join(', ')}): enable it or change AuthenticationMethods`,
+    file: origin.path,
+    range: lineRange(line),
+  });
 }
 
 /** Appends names of `b` not already in `a` (OpenSSH's kex_names_cat). */
@@ -340,7 +433,7 @@ function listenAddresses(slot: Slot | undefined, ports: readonly string[], famil
   return { values: out, exact };
 }
 
-function finalValue(keyword: SshdKeyword, store: Store, defaults: SshdDefaults): { values: string[]; exact?: boolean } {
+function finalValue(keyword: SshdKeyword, store: Store, defaults: SshdDefaults, version: string): { values: string[]; exact?: boolean } {
   const d = keyword.dumpName;
   const slot = store.get(d);
   const fallback = (): string[] => [...(defaults.values.get(d) ?? [])];
@@ -362,6 +455,8 @@ function finalValue(keyword: SshdKeyword, store: Store, defaults: SshdDefaults):
       const r = slot.records[0] ?? {};
       return { values: [`${String(r.begin)}:${String(r.rate ?? 30)}:${String(r.full)}`] };
     }
+    case 'persourcepenalties':
+      return { values: [penaltiesLine(slot?.records[0] ?? {}, defaults, version)] };
     case 'rekeylimit': {
       const bytes = store.get('rekeylimit.bytes')?.items[0] ?? '0';
       const interval = store.get('rekeylimit.interval')?.items[0] ?? '0';
@@ -372,6 +467,41 @@ function finalValue(keyword: SshdKeyword, store: Store, defaults: SshdDefaults):
   if (ONE_LINE.has(d)) return { values: [slot.items.join(' ')] };
   if (keyword.combine === 'accumulate' || d === 'setenv') return { values: [...slot.items] };
   return { values: [slot.items[0] ?? ''] };
+}
+
+/**
+ * servconf.c's fill_default_server_options for PerSourcePenalties, per release: 9.8 waits 20s
+ * after an exceeded LoginGraceTime and has no refuseconnection field; 9.9 and 10.x wait 10s.
+ */
+function builtInPenalties(version: string): Record<string, string | number> {
+  const base = { crash: 90, authfail: 5, noauth: 1, 'grace-exceeded': 10, refuseconnection: 10, max: 600, min: 15, 'max-sources4': 65536, 'max-sources6': 65536, overflow: 'permissive' };
+  if (compareVersions(version, '9.9') >= 0) return base;
+  const { refuseconnection: _dropped, ...older } = base;
+  return { ...older, 'grace-exceeded': 20 };
+}
+
+/** The order `sshd -T` prints the fields in (dump_config), refuseconnection from 9.9 on. */
+const PENALTY_FIELDS = ['crash', 'authfail', 'noauth', 'grace-exceeded', 'refuseconnection', 'max', 'min', 'max-sources4', 'max-sources6', 'overflow', 'overflow6'] as const;
+
+/**
+ * What `sshd -T` prints for PerSourcePenalties: `no`, or every field, the unset ones from the
+ * build's defaults (its own empty-config dump when the caller has it, else the release's
+ * built-in values). `overflow6` follows `overflow` unless set itself.
+ */
+function penaltiesLine(record: Readonly<Record<string, string | number | undefined>>, defaults: SshdDefaults, version: string): string {
+  const printed = defaults.values.get('persourcepenalties')?.[0];
+  const dumped = new Map<string, string>();
+  for (const word of printed?.split(' ') ?? []) {
+    const colon = word.indexOf(':');
+    if (colon > 0) dumped.set(word.slice(0, colon), word.slice(colon + 1));
+  }
+  const builtIn = builtInPenalties(version);
+  const enabled = record['enabled'] ?? (printed === 'no' ? 'no' : 'yes');
+  if (enabled === 'no') return 'no';
+  const value = (field: string): string | number | undefined => record[field] ?? dumped.get(field) ?? builtIn[field];
+  return PENALTY_FIELDS.filter((f) => f === 'overflow6' || builtIn[f] !== undefined)
+    .map((f) => `${f}:${String(f === 'overflow6' ? (record['overflow6'] ?? record['overflow'] ?? dumped.get('overflow6') ?? value('overflow')) : value(f))}`)
+    .join(' ');
 }
 
 function slotSources(keyword: SshdKeyword, store: Store): ConfigOrigin[] {
@@ -390,16 +520,19 @@ export function evaluateSshdConfig(tree: SshdConfigTree, options: EvaluateSshdOp
     cwd: options.cwd ?? '/',
     home: options.home ?? '/root',
     knownAlgorithms: Object.fromEntries(Object.entries(defaults.algorithms).map(([k, v]) => [k, v.all])),
+    tosIgnored: legacyTosIgnored(defaults, version),
   };
   const diagnostics: Diagnostic[] = [];
-  const store = runPass(tree, false, options, version, valueContext, diagnostics);
+  const build = { version, release: options.release ?? defaults.release };
+  const store = runPass(tree, false, options, build, valueContext, diagnostics);
   // After the first pass sshd drops a lone `ChannelTimeout none` / `AuthenticationMethods any`.
   for (const [key, lone] of [['channeltimeout', 'none'], ['authenticationmethods', 'any']] as const) {
     const items = store.get(key)?.items;
     if (items?.length === 1 && items[0]!.toLowerCase() === lone) store.delete(key);
   }
+  checkAuthMethodsSatisfiable(tree, store, defaults, diagnostics);
   const matchDiagnostics: Diagnostic[] = [];
-  const matched = runPass(tree, true, options, version, valueContext, matchDiagnostics);
+  const matched = runPass(tree, true, options, build, valueContext, matchDiagnostics);
   // The match pass re-reads the same lines: keep only what the first pass did not already say.
   const said = new Set(diagnostics.map((d) => `${d.code}\n${d.file ?? ''}\n${d.range?.start.line ?? 0}`));
   diagnostics.push(...matchDiagnostics.filter((d) => !said.has(`${d.code}\n${d.file ?? ''}\n${d.range?.start.line ?? 0}`)));
@@ -411,7 +544,7 @@ export function evaluateSshdConfig(tree: SshdConfigTree, options: EvaluateSshdOp
   const values = new Map<string, EffectiveSshdValue>();
   const dump: string[] = [];
   for (const keyword of printOrder(version)) {
-    const final = keyword.printed ? finalValue(keyword, store, defaults) : { values: [...(store.get(keyword.dumpName)?.items ?? [])] };
+    const final = keyword.printed ? finalValue(keyword, store, defaults, version) : { values: [...(store.get(keyword.dumpName)?.items ?? [])] };
     const sources = slotSources(keyword, store);
     const v: EffectiveSshdValue = { dumpName: keyword.dumpName, values: final.values, sources, exact: final.exact ?? true };
     if (sources[0]) v.source = sources[0];
@@ -461,7 +594,7 @@ function evaluationKey(options: EvaluateSshdOptions): string {
     defaultsIds.set(defaults, id);
   }
   const version = options.version ?? defaults.version ?? DEFAULT_OPENSSH_VERSION;
-  return [id, version, options.cwd ?? '/', options.home ?? '/root', JSON.stringify(options.connection ?? null)].join('\0');
+  return [id, version, options.release ?? '', options.cwd ?? '/', options.home ?? '/root', JSON.stringify(options.connection ?? null)].join('\0');
 }
 
 /**

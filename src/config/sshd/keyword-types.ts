@@ -31,6 +31,7 @@ export type SshdValueType =
   | 'octal-mask' // StreamLocalBindMask
   | 'netblock-size' // PerSourceNetBlockSize v4[:v6]
   | 'persource-limit' // PerSourceMaxStartups: integer or none
+  | 'persource-penalties' // PerSourcePenalties: yes | no | name:value ... (each field combines on its own)
   | 'address-list' // PerSourcePenaltyExemptList: one word, addresses/CIDRs/patterns joined by commas
   | 'log-level'
   | 'log-facility'

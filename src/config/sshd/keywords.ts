@@ -12,8 +12,9 @@ import type { SshdAlgorithmFamily, SshdKeyword, SshdValueProblem } from './keywo
 
 export type { SshdAlgorithmFamily, SshdCombine, SshdKeyword, SshdKeywordChange, SshdValueProblem, SshdValueType } from './keyword-types.js';
 
-/** The OpenSSH version whose behaviour the engine reproduces when none is given. */
-export const DEFAULT_OPENSSH_VERSION = '9.2';
+import { compareVersions, DEFAULT_OPENSSH_VERSION } from './version-compare.js';
+
+export { compareVersions, DEFAULT_OPENSSH_VERSION } from './version-compare.js';
 
 type Row = Omit<SshdKeyword, 'dumpName' | 'printed'> & { dumpName?: string; printed?: boolean };
 
@@ -42,6 +43,8 @@ const ROWS: readonly Row[] = [
   { name: 'AddressFamily', matchAllowed: false, value: 'choice', combine: 'first', choices: ['inet', 'inet6', 'any'] },
   { name: 'ListenAddress', matchAllowed: false, value: 'listen-address', combine: 'accumulate' },
   flag('UsePAM', false),
+  // Printed from 9.8 on (servconf.c dump_config; checked against 10.0p2's sshd -T), defaults from the host's own dump.
+  { name: 'PAMServiceName', matchAllowed: true, value: 'string', combine: 'first', since: '9.8' },
   { name: 'LoginGraceTime', matchAllowed: false, value: 'time', combine: 'first' },
   { name: 'X11DisplayOffset', matchAllowed: true, value: 'integer', combine: 'first' },
   { name: 'MaxAuthTries', matchAllowed: true, value: 'integer', combine: 'first' },
@@ -126,6 +129,9 @@ const ROWS: readonly Row[] = [
     combine: 'last',
   },
   flag('ExposeAuthInfo', true, { since: '7.6' }),
+  flag('RefuseConnection', true, { since: '9.9' }),
+  // Debian's 9.2 does not print it, its 10.0 does (checked with both builds' sshd -T).
+  flag('DebianBanner', false, { vendor: 'debian', printed: false, changes: [{ since: '10.0', printed: true }] }),
   { name: 'PidFile', matchAllowed: false, value: 'path', combine: 'first' },
   { name: 'ModuliFile', matchAllowed: false, value: 'path', combine: 'first', since: '8.6' },
   { name: 'XAuthLocation', matchAllowed: false, value: 'path', combine: 'first' },
@@ -178,6 +184,11 @@ const ROWS: readonly Row[] = [
     since: '8.5',
     aliases: ['pubkeyacceptedkeytypes'],
   },
+  // Printed from 9.8 on (10.0 adds SshdAuthPath); their defaults come from the host's own empty-config dump.
+  { name: 'SshdSessionPath', matchAllowed: false, value: 'path', combine: 'first', since: '9.8' },
+  { name: 'SshdAuthPath', matchAllowed: false, value: 'path', combine: 'first', since: '10.0' },
+  // Printed by 9.8+ (`none` when unset, checked against 10.0p2's sshd -T); `add`/`remove` edit the comma list.
+  { name: 'PerSourcePenaltyExemptList', matchAllowed: false, value: 'address-list', combine: 'first', list: true, since: '9.8' },
   // Debian's build has no routing-domain support: sshd refuses the keyword and never prints it.
   { name: 'RDomain', matchAllowed: true, value: 'rdomain', combine: 'first', since: '7.7', printed: false },
   {
@@ -244,21 +255,12 @@ const ROWS: readonly Row[] = [
   { name: 'PermitListen', matchAllowed: true, value: 'permit-open', combine: 'first-line', list: true, since: '7.8' },
   { name: 'PermitUserEnvironment', matchAllowed: false, value: 'permit-user-environment', combine: 'first' },
   { name: 'PubkeyAuthOptions', matchAllowed: true, value: 'pubkey-auth-options', combine: 'first', since: '8.2' },
+  // Printed last by 9.8+, every field filled in (`crash:90 authfail:5 ...`) or `no`; each field's first value wins.
+  { name: 'PerSourcePenalties', matchAllowed: false, value: 'persource-penalties', combine: 'first', since: '9.8' },
   // Read but never printed by `sshd -T`.
-  // Debian's 9.2 does not print it, its 10.0 does (checked with both builds' sshd -T).
-  flag('DebianBanner', false, { vendor: 'debian', printed: false, changes: [{ since: '10.0', printed: true }] }),
   flag('KerberosGetAFSToken', false, { printed: false }),
   { name: 'Include', matchAllowed: true, value: 'include', combine: 'accumulate', since: '8.2', printed: false },
   { name: 'Match', matchAllowed: true, value: 'match', combine: 'accumulate', printed: false },
-  // Newer than 9.2: known so that a playbook for a newer host validates, never printed here.
-  { name: 'PerSourcePenalties', matchAllowed: false, value: 'string', combine: 'first', since: '9.8', printed: false },
-  // Printed by 9.8+ (`none` when unset, checked against 10.0p2's sshd -T); `add`/`remove` edit the comma list.
-  { name: 'PerSourcePenaltyExemptList', matchAllowed: false, value: 'address-list', combine: 'first', list: true, since: '9.8' },
-  // Printed by the 10.0 build's sshd -T; their defaults come from the host's own empty-config dump.
-  { name: 'SshdSessionPath', matchAllowed: false, value: 'path', combine: 'first', since: '9.8', printed: false, changes: [{ since: '10.0', printed: true }] },
-  { name: 'SshdAuthPath', matchAllowed: false, value: 'path', combine: 'first', since: '10.0' },
-  flag('RefuseConnection', true, { since: '9.9', printed: false, changes: [{ since: '10.0', printed: true }] }),
-  { name: 'PAMServiceName', matchAllowed: true, value: 'string', combine: 'first', since: '9.8', printed: false, changes: [{ since: '10.0', printed: true }] },
   flag('GSSAPIDelegateCredentials', false, { since: '10.3', printed: false }),
   // Deprecated or unsupported: sshd logs them and goes on.
   ignored('UsePrivilegeSeparation'),
@@ -294,17 +296,6 @@ const BY_NAME = new Map<string, SshdKeyword>();
 for (const k of SSHD_KEYWORDS) {
   BY_NAME.set(k.name.toLowerCase(), k);
   for (const a of k.aliases ?? []) BY_NAME.set(a, k);
-}
-
-/** Compares dotted versions ("9.2" < "9.10"); a missing part counts as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.p]/).map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split(/[.p]/).map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 /**

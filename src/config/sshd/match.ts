@@ -2,7 +2,9 @@
  * `Match` criteria of sshd_config: reading them, deciding whether a connection matches (as
  * `sshd -T -C ...` does), and comparing two criteria lines by meaning for edits.
  */
-import { splitDelimited } from '../openssh/lexer.js';
+import { splitArguments, splitDelimited } from '../openssh/lexer.js';
+import { parseOpensshVersion } from '../openssh/version.js';
+import { compareVersions, DEFAULT_OPENSSH_VERSION } from './version-compare.js';
 import { normaliseAddress, parseIpv4, parseIpv6, parseSshdInteger, matchWildcard } from './values.js';
 
 /**
@@ -18,18 +20,37 @@ export interface MatchConnection {
   lport?: number;
   rdomain?: string;
   groups?: readonly string[];
+  /** The user does not exist (`-C invalid-user`, OpenSSH 9.9+): what `Match invalid-user` tests. */
+  invalidUser?: boolean;
 }
 
-/** The criteria sshd 9.2 knows, lowercase. */
-export type MatchAttribute = 'all' | 'user' | 'group' | 'host' | 'address' | 'localaddress' | 'localport' | 'rdomain';
+/** The criteria sshd knows (9.2's, plus `invalid-user` from 9.9 and `version` from 10.0), lowercase. */
+export type MatchAttribute = 'all' | 'invalid-user' | 'user' | 'group' | 'host' | 'address' | 'localaddress' | 'localport' | 'rdomain' | 'version';
 
 export interface MatchCriterion {
   attribute: MatchAttribute;
-  /** The pattern list; absent only for `all`. */
+  /** The pattern list; absent only for `all` and `invalid-user`, which take none. */
   value?: string;
 }
 
-const ATTRIBUTES: readonly MatchAttribute[] = ['all', 'user', 'group', 'host', 'address', 'localaddress', 'localport', 'rdomain'];
+/** The OpenSSH release that added each criterion newer than 9.2 (servconf.c's match_cfg_line). */
+const ATTRIBUTE_SINCE: Readonly<Partial<Record<MatchAttribute, string>>> = { 'invalid-user': '9.9', version: '10.0' };
+
+const ATTRIBUTES: readonly MatchAttribute[] = ['all', 'invalid-user', 'user', 'group', 'host', 'address', 'localaddress', 'localport', 'rdomain', 'version'];
+
+/** Criteria that 10.0 also reads as one word `name=value` (servconf.c keeps this list next to match_cfg_line). */
+const JOINED_FORM: ReadonlySet<MatchAttribute> = new Set(['user', 'group', 'host', 'address', 'localaddress', 'localport', 'rdomain', 'version']);
+
+/** What a Match line is evaluated against besides the connection: the build's rules and release. */
+export interface MatchBuild {
+  /** OpenSSH version whose rules apply ("9.2", "9.9p1", "10.0"); 9.2 when absent. */
+  version?: string;
+  /**
+   * The build's release string, as `sshd -V` prints it before the comma (`OpenSSH_10.0p2`, or
+   * `OpenSSH_10.0p2 Debian-7` when the package adds its own suffix): what `Match version` tests.
+   */
+  release?: string;
+}
 
 /** Canonical spelling for writing criteria back ("Address", "LocalPort" ...). */
 export const MATCH_ATTRIBUTE_SPELLING: Readonly<Record<MatchAttribute, string>> = {
@@ -41,11 +62,39 @@ export const MATCH_ATTRIBUTE_SPELLING: Readonly<Record<MatchAttribute, string>> 
   localaddress: 'LocalAddress',
   localport: 'LocalPort',
   rdomain: 'RDomain',
+  'invalid-user': 'Invalid-User',
+  version: 'Version',
 };
 
-/** Reads the text after `Match`. */
-export function parseMatchCriteria(rest: string): { criteria: MatchCriterion[] } | { problem: { code: string; message: string } } {
-  const words = splitDelimited(rest);
+export interface MatchCriteriaProblem {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/**
+ * The words of a Match line's criteria as `version` reads them: up to 9.8 with `strdelim` (white
+ * space or one `=` between words, so `User=alice` is two words), from 9.9 with the `argv_split`
+ * every line goes through (an `=` stays in its word), and from 10.0 a word `user=alice` of an
+ * attribute that takes a value is split at its first `=`.
+ */
+function criteriaWords(rest: string, version: string): string[] | undefined {
+  if (compareVersions(version, '9.9') < 0) return splitDelimited(rest);
+  const split = splitArguments(rest);
+  if (!split) return undefined;
+  const words: string[] = [];
+  for (const { value } of split.args) {
+    const eq = value.indexOf('=');
+    const name = eq > 0 ? (value.slice(0, eq).toLowerCase() as MatchAttribute) : undefined;
+    if (name !== undefined && JOINED_FORM.has(name) && compareVersions(version, '10.0') >= 0) words.push(value.slice(0, eq), value.slice(eq + 1));
+    else words.push(value);
+  }
+  return words;
+}
+
+/** Reads the text after `Match`, as the given OpenSSH version does (9.2 when absent). */
+export function parseMatchCriteria(rest: string, version: string = DEFAULT_OPENSSH_VERSION): { criteria: MatchCriterion[] } | { problem: MatchCriteriaProblem } {
+  const words = criteriaWords(rest, version);
   if (!words) return { problem: { code: 'bad-match', message: 'unbalanced quotes in Match criteria' } };
   const criteria: MatchCriterion[] = [];
   for (let i = 0; i < words.length; i++) {
@@ -53,10 +102,24 @@ export function parseMatchCriteria(rest: string): { criteria: MatchCriterion[] }
     if (!ATTRIBUTES.includes(attribute)) {
       return { problem: { code: 'bad-match', message: `unsupported Match attribute "${words[i]}"` } };
     }
+    const since = ATTRIBUTE_SINCE[attribute];
+    if (since !== undefined && compareVersions(version, since) < 0) {
+      return {
+        problem: {
+          code: 'bad-match',
+          message: `unsupported Match attribute "${words[i]}": OpenSSH ${version} does not know it (added in ${since})`,
+          hint: `Match ${MATCH_ATTRIBUTE_SPELLING[attribute]} needs OpenSSH ${since} or newer on the host`,
+        },
+      };
+    }
     if (attribute === 'all') {
       if (criteria.length > 0 || i + 1 < words.length) {
         return { problem: { code: 'bad-match', message: "'all' cannot be combined with other Match attributes" } };
       }
+      criteria.push({ attribute });
+      continue;
+    }
+    if (attribute === 'invalid-user') {
       criteria.push({ attribute });
       continue;
     }
@@ -158,21 +221,43 @@ function hostBitsZero(net: Addr, bits: number): boolean {
   return true;
 }
 
-/** Result of testing one Match line. `missing` names a criterion that sshd -T would die on. */
+/**
+ * Result of testing one Match line. `missing` names what the answer lacks: a local port that
+ * sshd -T would die on, or the build's release string that `Match version` compares (unknown:
+ * the line is taken as not matching).
+ */
 export interface MatchOutcome {
   matches: boolean;
-  missing?: 'lport';
+  missing?: 'lport' | 'release';
 }
 
 /**
  * Whether a Match line applies. `connection` undefined is sshd's first, connection-less pass,
- * where only `Match all` applies; otherwise sshd's test mode (`-T [-C ...]`).
+ * where only `Match all` and a matching `Match version` apply (and, in 9.9p1 only, `Match
+ * invalid-user`); otherwise sshd's test mode (`-T [-C ...]`).
  */
-export function evaluateMatch(criteria: readonly MatchCriterion[], connection: MatchConnection | undefined): MatchOutcome {
+export function evaluateMatch(criteria: readonly MatchCriterion[], connection: MatchConnection | undefined, build: MatchBuild = {}): MatchOutcome {
   let matches = true;
+  let missing: MatchOutcome['missing'];
   for (const c of criteria) {
     if (c.attribute === 'all') return { matches: true };
     const v = c.value ?? '';
+    if (c.attribute === 'version') {
+      // Tested against the build's SSH_RELEASE, case-sensitively, with or without a connection.
+      if (build.release === undefined) {
+        matches = false;
+        missing ??= 'release';
+      } else if (matchPatternList(build.release, v) !== 1) matches = false;
+      continue;
+    }
+    if (c.attribute === 'invalid-user') {
+      // 9.9p1 left the connection-less pass's result alone, so the block applied at startup; 9.9p2
+      // fixed it. The release tells the portable release apart when the version ("9.9") does not.
+      const exact = (build.release !== undefined ? parseOpensshVersion(build.release) : undefined) ?? build.version ?? DEFAULT_OPENSSH_VERSION;
+      if (!connection && compareVersions(exact, '9.9p2') < 0) continue;
+      if (connection?.invalidUser !== true) matches = false;
+      continue;
+    }
     if (!connection) {
       matches = false;
       continue;
@@ -218,7 +303,7 @@ export function evaluateMatch(criteria: readonly MatchCriterion[], connection: M
         break;
     }
   }
-  return { matches };
+  return missing ? { matches, missing } : { matches };
 }
 
 /** A canonical form of criteria for comparing by meaning: order, case of names, address spelling. */
@@ -312,5 +397,5 @@ function listCovers(attribute: MatchAttribute, outer: string, inner: string): bo
 export function matchCovers(outer: readonly MatchCriterion[], inner: readonly MatchCriterion[]): boolean {
   if (outer.some((c) => c.attribute === 'all')) return true;
   if (inner.some((c) => c.attribute === 'all')) return false;
-  return outer.every((o) => inner.some((i) => i.attribute === o.attribute && listCovers(o.attribute, o.value ?? '', i.value ?? '')));
+  return outer.every((o) => inner.some((i) => i.attribute === o.attribute && (o.attribute === 'invalid-user' || listCovers(o.attribute, o.value ?? '', i.value ?? ''))));
 }

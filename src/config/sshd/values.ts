@@ -7,6 +7,7 @@ import { splitArguments } from '../openssh/lexer.js';
 import { DEBIAN_12_DEFAULTS } from './defaults.js';
 import { addressListMatches } from './match.js';
 import type { SshdAlgorithmFamily, SshdKeyword, SshdValueProblem } from './keyword-types.js';
+import { compareVersions, DEFAULT_OPENSSH_VERSION } from './version-compare.js';
 
 /** Context a value needs besides its text. */
 export interface SshdValueContext {
@@ -17,6 +18,8 @@ export interface SshdValueContext {
   cwd?: string;
   /** root's home directory, for `~/` in paths (sshd parses its config as root). */
   home?: string;
+  /** IPQoS ToS names (lowdelay, throughput, reliability) mean none: see `legacyTosIgnored`. */
+  tosIgnored?: boolean;
 }
 
 /**
@@ -46,18 +49,23 @@ export function parseSshdInteger(s: string | undefined, max = INT_MAX): number |
   return n >= 0 && n <= max ? (Object.is(n, -0) ? 0 : n) : undefined;
 }
 
-/** sshd's `convtime`: a sum of number+unit (s m h d w, any case), in seconds; undefined if invalid. */
-export function parseSshdTime(s: string): number | undefined {
+/**
+ * sshd's `convtime`: a sum of number+unit (s m h d w, any case), in seconds; undefined if invalid.
+ * Up to 9.7 each number is read with strtol (leading white space and a sign allowed); from 9.8
+ * (misc.c's scandigits) each part is plain digits. Both allow up to INT_MAX in all.
+ */
+export function parseSshdTime(s: string, version: string = DEFAULT_OPENSSH_VERSION): number | undefined {
   if (s === '') return undefined;
+  const strict = compareVersions(version, '9.8') >= 0;
   const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
   let total = 0;
   let p = 0;
   while (p < s.length) {
-    const m = /^[\t\n\v\f\r ]*([+-]?)(\d+)/.exec(s.slice(p));
+    const m = (strict ? /^()(\d+)/ : /^[\t\n\v\f\r ]*([+-]?)(\d+)/).exec(s.slice(p));
     if (!m) return undefined;
     if (m[1] === '-' && /[1-9]/.test(m[2]!)) return undefined;
     const secs = Number.parseInt(m[2]!, 10);
-    if (secs >= INT_MAX) return undefined;
+    if (secs > INT_MAX) return undefined;
     p += m[0].length;
     let mult = 1;
     if (p < s.length) {
@@ -136,11 +144,18 @@ const IPQOS: readonly (readonly [string, number])[] = [
 ];
 
 /** IPQoS word -> number (`none` is its own value); undefined if sshd refuses it. */
-function parseIpqos(s: string): number | 'none' | undefined {
+/**
+ * One IPQoS word: a name (any case), or a number 0-255, which up to 9.7 strtol reads in any base
+ * (`0x10`, `020`) and from 9.8 strtonum in decimal only. With `tosIgnored` (10.1's IPQoS, see
+ * `legacyTosIgnored`) the ToS names lowdelay, throughput and reliability stand for none.
+ */
+function parseIpqos(s: string, strict: boolean, tosIgnored: boolean): number | 'none' | undefined {
   const lower = s.toLowerCase();
   if (lower === 'none') return 'none';
+  if (tosIgnored && TOS_NAMES.has(lower)) return 'none';
   const named = IPQOS.find(([n]) => n === lower);
   if (named) return named[1];
+  if (strict) return parseSshdInteger(s, 255);
   let v: number;
   if (/^0[xX][0-9a-fA-F]+$/.test(s)) v = Number.parseInt(s.slice(2), 16);
   else if (/^0[0-7]*$/.test(s)) v = Number.parseInt(s, 8);
@@ -148,12 +163,14 @@ function parseIpqos(s: string): number | 'none' | undefined {
   else return undefined;
   return v >= 0 && v <= 255 ? v : undefined;
 }
-
-function ipqosName(v: number | 'none'): string {
+function ipqosName(v: number | 'none', tosIgnored: boolean): string {
   if (v === 'none') return 'none';
-  const named = IPQOS.find(([, n]) => n === v);
+  const named = IPQOS.find(([n, value]) => value === v && !(tosIgnored && TOS_NAMES.has(n)));
   return named ? named[0] : `0x${v.toString(16).padStart(2, '0')}`;
 }
+
+/** The IPv4 ToS names that 10.1 reads as none (and so never prints). */
+const TOS_NAMES: ReadonlySet<string> = new Set(['lowdelay', 'throughput', 'reliability']);
 
 const LOG_LEVELS: readonly (readonly [string, string])[] = [
   ['QUIET', 'QUIET'], ['FATAL', 'FATAL'], ['ERROR', 'ERROR'], ['INFO', 'INFO'], ['VERBOSE', 'VERBOSE'],
@@ -310,15 +327,16 @@ export function parseSshdArguments(
       return single(ok([String(n)]));
     }
     case 'time': {
-      const t = parseSshdTime(arg);
+      const t = parseSshdTime(arg, ctx.version);
       if (t === undefined) {
         return problem('invalid-time', `${name}: "${arg}" is not a time value`, 'use seconds or a sum of number+unit (s, m, h, d, w), e.g. 60, 5m, 1h30m');
       }
       return single(ok([String(t)]));
     }
     case 'time-or-none': {
-      if (arg.toLowerCase() === 'none') return single(ok(['none']));
-      const t = parseSshdTime(arg);
+      // The word none is remembered: sshd applies it over any earlier value (see the effective engine).
+      if (arg.toLowerCase() === 'none') return single(ok(['none'], { none: 'yes' }));
+      const t = parseSshdTime(arg, ctx.version);
       if (t === undefined) {
         return problem('invalid-time', `${name}: "${arg}" is not a time value or none`, 'use none, seconds, or number+unit such as 10m');
       }
@@ -397,12 +415,13 @@ export function parseSshdArguments(
     }
     case 'ipqos': {
       if (args.length > 2) return problem('extra-arguments', `${name} takes one or two values`);
-      const a = parseIpqos(arg);
-      const b = args[1] === undefined ? a : parseIpqos(args[1]);
+      const strict = compareVersions(ctx.version ?? DEFAULT_OPENSSH_VERSION, '9.8') >= 0;
+      const a = parseIpqos(arg, strict, ctx.tosIgnored === true);
+      const b = args[1] === undefined ? a : parseIpqos(args[1], strict, ctx.tosIgnored === true);
       if (a === undefined || b === undefined) {
         return problem('invalid-ipqos', `${name}: "${args.join(' ')}" is not a DSCP name or number`, 'e.g. lowdelay throughput, af21 cs1');
       }
-      return ok([ipqosName(a), ipqosName(b)]);
+      return ok([ipqosName(a, ctx.tosIgnored === true), ipqosName(b, ctx.tosIgnored === true)]);
     }
     case 'rekey-limit': {
       if (args.length > 2) return problem('extra-arguments', `${name} takes one or two values`);
@@ -417,7 +436,7 @@ export function parseSshdArguments(
       let interval: number | undefined;
       const second = args[1];
       if (second !== undefined && second !== 'none') {
-        interval = parseSshdTime(second);
+        interval = parseSshdTime(second, ctx.version);
         if (interval === undefined) return problem('invalid-time', `${name}: "${second}" is not a time value`);
       }
       return ok([String(bytes), String(interval ?? 0)], { bytes, interval });
@@ -455,6 +474,8 @@ export function parseSshdArguments(
       }
       return single(ok([arg]));
     }
+    case 'persource-penalties':
+      return parsePenalties(name, args, ctx.version ?? DEFAULT_OPENSSH_VERSION);
     case 'persource-limit': {
       if (arg === 'none') return single(ok(['none']));
       const n = parseSshdInteger(arg);
@@ -510,7 +531,7 @@ export function parseSshdArguments(
           continue;
         }
         const eq = a.indexOf('=');
-        if (eq <= 0 || parseSshdTime(a.slice(eq + 1)) === undefined) {
+        if (eq <= 0 || parseSshdTime(a.slice(eq + 1), ctx.version) === undefined) {
           return problem('invalid-channel-timeout', `${name}: "${a}" is not type=interval`);
         }
       }
@@ -551,6 +572,54 @@ export function parseSshdArguments(
 }
 
 /** `a2port`: 0-65535 or a service name sshd would resolve (only `ssh` is assumed). */
+/** The PerSourcePenalties fields that take a time (servconf.c: `name:` then convtime), and the release that added each. */
+const PENALTY_TIMES: readonly (readonly [string, string])[] = [
+  ['crash', '9.8'],
+  ['authfail', '9.8'],
+  ['noauth', '9.8'],
+  ['grace-exceeded', '9.8'],
+  ['refuseconnection', '9.9'],
+  ['max', '9.8'],
+  ['min', '9.8'],
+];
+
+/**
+ * One PerSourcePenalties line: `fields` holds each field's first value on the line (later lines
+ * fill only what is still unset, see the effective engine) and `enabled` a trailing yes/no,
+ * which sshd accepts only as the line's last word. Field names are case-sensitive, yes/no not.
+ */
+function parsePenalties(name: string, args: readonly string[], version: string): SshdValueResult {
+  const fields: Record<string, string | number> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const lower = arg.toLowerCase();
+    if (lower === 'yes' || lower === 'no') {
+      if (i + 1 < args.length) return problem('invalid-penalties', `${name} "${arg}" must appear alone (or last)`, 'write PerSourcePenalties no, or name:value fields only');
+      fields['enabled'] ??= lower;
+      continue;
+    }
+    const colon = arg.indexOf(':');
+    const field = colon < 0 ? arg : arg.slice(0, colon);
+    const text = colon < 0 ? '' : arg.slice(colon + 1);
+    const time = PENALTY_TIMES.find(([f, since]) => f === field && compareVersions(version, since) >= 0);
+    let value: string | number | undefined;
+    if (colon < 0) value = undefined;
+    else if (time) {
+      value = parseSshdTime(text, version);
+      if (value === undefined) return problem('invalid-penalties', `${name}: "${arg}" has no valid time value`, 'e.g. crash:90, authfail:5m');
+    } else if (field === 'max-sources4' || field === 'max-sources6') {
+      value = parseSshdInteger(text);
+      if (value === undefined) return problem('invalid-penalties', `${name}: "${arg}" needs a whole number >= 0`);
+    } else if ((field === 'overflow' || field === 'overflow6') && (text === 'deny-all' || text === 'permissive')) value = text;
+    if (value === undefined) {
+      const known = [...PENALTY_TIMES.filter(([, since]) => compareVersions(version, since) >= 0).map(([f]) => `${f}:TIME`), 'max-sources4:N', 'max-sources6:N', 'overflow:deny-all|permissive', 'overflow6:deny-all|permissive'];
+      return problem('invalid-penalties', `${name}: unsupported keyword "${arg}"`, `yes, no, or ${known.join(', ')}`);
+    }
+    fields[field] ??= value;
+  }
+  return ok([...args], fields);
+}
+
 function parsePort(s: string): number | undefined {
   const n = parseSshdInteger(s, 65535);
   if (n !== undefined) return n;

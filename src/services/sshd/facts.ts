@@ -6,7 +6,7 @@ import { libwrapProbeLine, readLibwrapProbe } from '../../util/record-script.js'
 import { parseSshdDump } from '../../config/sshd/defaults.js';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
 import type { FileSnapshot } from '../../config/openssh/snapshot-glob.js';
-import { parseOpensshVersion } from '../../config/openssh/version.js';
+import { parseOpensshRelease, parseOpensshVersion } from '../../config/openssh/version.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
 import type { BaseFacts, InitSystem, RawFacts } from '../service.js';
 
@@ -38,6 +38,8 @@ export interface SshdFacts {
   supported: Record<string, string[]>;
   /** `sshd -V`'s version, for hosts whose banner did not say. */
   version?: string;
+  /** `sshd -V`'s release string (`OpenSSH_10.0p2`), what `Match Version` compares. */
+  release?: string;
   /** Ubuntu's socket activation: Port/ListenAddress changes need a socket restart. */
   socketActivated: boolean;
   reload: ReloadMethod;
@@ -69,6 +71,8 @@ export interface SshdBuildFacts {
   supported: Record<string, string[]>;
   /** `sshd -V`'s version. */
   version?: string;
+  /** `sshd -V`'s release string, before the comma. */
+  release?: string;
   /** sshd binaries that link libwrap (TCP wrappers apply). */
   libwrap: string[];
 }
@@ -98,6 +102,7 @@ export function readSshdBuildFacts(raw: RawFacts): SshdBuildFacts | undefined {
   const versionRun = raw.commands.get('sshd_version');
   if (!versionRun) return undefined;
   const version = parseOpensshVersion(versionRun.stderr);
+  const release = parseOpensshRelease(versionRun.stderr);
   const defaults = raw.commands.get('sshd_defaults');
   return {
     ...(defaults?.exitCode === 0 ? { defaultsDump: defaults.stdout } : {}),
@@ -107,6 +112,7 @@ export function readSshdBuildFacts(raw: RawFacts): SshdBuildFacts | undefined {
         .map(([name, c]) => [name.slice('ssh_q_'.length), c.stdout.split('\n').filter(Boolean)]),
     ),
     ...(version ? { version } : {}),
+    ...(release ? { release } : {}),
     libwrap: readLibwrapProbe(raw.commands.get('libwrap')?.stdout).binaries,
   };
 }
@@ -151,6 +157,7 @@ export function readSshdFacts(raw: RawFacts, base: BaseFacts, buildFacts?: SshdB
     ...(build.defaultsDump !== undefined ? { defaultsDump: build.defaultsDump } : {}),
     supported: build.supported,
     ...(build.version ? { version: build.version } : {}),
+    ...(build.release ? { release: build.release } : {}),
     socketActivated: units.get('ssh.socket') === 'active',
     reload: chooseReload(base.init, units, dump.ok ? parseSshdDump(dump.output) : new Map()),
   };

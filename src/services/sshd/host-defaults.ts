@@ -33,10 +33,15 @@ export function hostSshdDefaults(sshd: SshdFacts | undefined, opensshVersion: st
     if (list && list.length > 0) supported[family] = list;
   }
   const version = opensshVersion ? opensshVersion.replace(/p\d+$/, '') : undefined;
-  const key = JSON.stringify([sshd.defaultsDump, supported, version ?? null]);
+  const key = JSON.stringify([sshd.defaultsDump, supported, version ?? null, sshd.release ?? null]);
   let defaults = defaultsByBuild.get(key);
   if (!defaults) {
-    defaults = sshdDefaultsFromDump({ emptyConfigDump: sshd.defaultsDump, supported, ...(version !== undefined ? { version } : {}) });
+    defaults = sshdDefaultsFromDump({
+      emptyConfigDump: sshd.defaultsDump,
+      supported,
+      ...(version !== undefined ? { version } : {}),
+      ...(sshd.release !== undefined ? { release: sshd.release } : {}),
+    });
     if (defaultsByBuild.size >= DEFAULTS_BY_BUILD_LIMIT) defaultsByBuild.delete(defaultsByBuild.keys().next().value!);
     defaultsByBuild.set(key, defaults);
   }

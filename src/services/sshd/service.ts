@@ -58,11 +58,11 @@ export const sshdService: Service<SshdFacts, SshdPlan, SshdExpectation, SshdCont
   describe: (facts) =>
     facts.reload.kind === 'systemctl' ? `systemctl reload ${facts.reload.unit}` : facts.reload.kind === 'signal' ? `SIGHUP via ${facts.reload.pidFile}` : facts.reload.kind,
   finishPlan({ contributions, snapshot, facts, base }) {
-    const version = hostSshdDefaults(facts, base.opensshVersion).version;
+    const { version, release } = hostSshdDefaults(facts, base.opensshVersion);
     const configs = [...new Set(contributions.flatMap((c) => (c.config ? [c.config] : [])))];
     const specs = new Set(contributions.flatMap((c) => c.matchSpecs));
     for (const config of configs) {
-      for (const spec of matchValidationSpecs(buildSshdConfigTree(snapshot, config).tree, version)) specs.add(spec);
+      for (const spec of matchValidationSpecs(buildSshdConfigTree(snapshot, config).tree, version, release)) specs.add(spec);
     }
     return { configs, specs: [...specs] };
   },

@@ -28,8 +28,8 @@ function newLines(before: string, after: string): ConfigLine[] {
 }
 
 /** The normalised criteria of a Match line's rest, or undefined when sshd would not read it as criteria. */
-function matchKey(text: string): string | undefined {
-  const parsed = parseMatchCriteria(text);
+function matchKey(text: string, version: string): string | undefined {
+  const parsed = parseMatchCriteria(text, version);
   return 'criteria' in parsed ? formatMatchCriteria(parsed.criteria).toLowerCase() : undefined;
 }
 
@@ -45,7 +45,7 @@ function unexpected(line: ConfigLine, keywords: ReadonlySet<string>, match: stri
   }
   if (line.problem !== undefined) return `a directive sshd cannot read (${line.problem})`;
   if (line.keyword?.toLowerCase() === 'match') {
-    return match !== undefined && matchKey(line.rest ?? '') === match ? undefined : 'a Match line the task did not ask for';
+    return match !== undefined && matchKey(line.rest ?? '', version) === match ? undefined : 'a Match line the task did not ask for';
   }
   const keyword = keywordOf(line);
   return keyword !== undefined && keywords.has(keyword) ? undefined : `a directive for ${line.keyword ?? '?'}, which the task does not name`;
@@ -60,7 +60,7 @@ export function checkSshdEdit(params: SshdTaskParams, changes: readonly SshdFile
     [...params.set.map((s) => s.keyword), ...params.unset, ...params.add.map((a) => a.keyword), ...params.remove.map((r) => r.keyword)]
       .map((k) => lookupSshdKeyword(k, version)?.name ?? k),
   );
-  const match = params.match ? matchKey(params.match.text) : undefined;
+  const match = params.match ? matchKey(params.match.text, version) : undefined;
   for (const change of changes) {
     for (const line of newLines(change.before, change.after)) {
       const problem = unexpected(line, keywords, match, version);

@@ -117,8 +117,8 @@ export function planSshdTask(input: PlanInput<SshdTaskParams>): PlanOutcome {
   // What `sshd -T` must print once the change is live, for the connection the task targets.
   let connection: MatchConnection | undefined;
   if (params.match) {
-    const parsed = parseMatchCriteria(params.match.text);
-    connection = 'criteria' in parsed ? connectionForCriteria(parsed.criteria) : undefined;
+    const parsed = parseMatchCriteria(params.match.text, version);
+    connection = 'criteria' in parsed ? connectionForCriteria(parsed.criteria, { version, ...(sshdDefaults.release !== undefined ? { release: sshdDefaults.release } : {}) }) : undefined;
     if (!connection) {
       outcome.warnings.push(`no test connection enters "Match ${params.match.text}": apply checks it with sshd -t only, not sshd -T -C`);
       return outcome;

@@ -39,7 +39,7 @@ export interface SshdListEdit {
 export interface SshdMatchCriterion {
   /** Canonical spelling, e.g. `Address`, `User`, `All`. */
   name: string;
-  /** Absent only for `All`. */
+  /** Absent only for `All` and `Invalid-User`. */
   value?: string;
 }
 
@@ -129,6 +129,11 @@ export function parseMatchCriteria(text: string): { criteria: SshdMatchCriterion
     }
     if (name === 'All') {
       if (words.length > 1) return { error: { message: '"All" must be the only Match criterion', from, to } };
+      criteria.push({ name });
+      continue;
+    }
+    if (name === 'Invalid-User') {
+      // A flag: it takes no value (OpenSSH 9.9+; the host's version is checked when planning).
       criteria.push({ name });
       continue;
     }

@@ -1,7 +1,8 @@
 /**
  * fast-check generators of sshd config trees: random keywords and values (mostly valid, a few
  * broken on purpose), repeats, drop-ins, Match blocks, Include inside Match, keyword case and
- * `=` separators.
+ * `=` separators. The `10.0` profile adds what 9.2 does not know: the 9.8-10.0 keywords and the
+ * `Invalid-User` and `Version` criteria.
  */
 import fc from 'fast-check';
 
@@ -67,17 +68,25 @@ const VALUES: Record<string, fc.Arbitrary<string>> = {
   Subsystem: pick('sftp /usr/lib/openssh/sftp-server', 'sftp internal-sftp', 'backup /usr/bin/backup -v'),
 };
 
+/** What 9.8 to 10.0 added, for the `10.0` profile. */
+const VALUES_10: Record<string, fc.Arbitrary<string>> = {
+  PerSourcePenalties: pick('no', 'yes', 'crash:30 authfail:10', 'max:1h min:30s', 'overflow:deny-all', 'noauth:5 overflow6:deny-all', 'refuseconnection:20', 'authfail:5m max-sources4:100', 'crash:5 no'),
+  PerSourcePenaltyExemptList: pick('127.0.0.9', '192.0.2.0/24,10.0.0.0/8', '198.51.100.*', '2001:db8::/32'),
+  RefuseConnection: pick('no', 'yes'),
+  PAMServiceName: pick('sshd', 'sshfix'),
+};
+
 /** Keywords sshd refuses inside Match (so the generator can put some there on purpose). */
 export const GLOBAL_ONLY = new Set([
   'TCPKeepAlive', 'LoginGraceTime', 'UseDNS', 'Compression', 'SyslogFacility', 'MaxStartups', 'PerSourceMaxStartups',
   'PerSourceNetBlockSize', 'FingerprintHash', 'Port', 'ListenAddress', 'AddressFamily', 'KexAlgorithms', 'Ciphers',
-  'MACs', 'HostKeyAlgorithms', 'VersionAddendum', 'PermitUserEnvironment', 'Subsystem',
+  'MACs', 'HostKeyAlgorithms', 'VersionAddendum', 'PermitUserEnvironment', 'Subsystem', 'PerSourcePenalties', 'PerSourcePenaltyExemptList',
 ]);
 
-const KEYWORDS = Object.keys(VALUES);
-const MATCHABLE = KEYWORDS.filter((k) => !GLOBAL_ONLY.has(k));
+/** Which OpenSSH the trees are for: 9.2 (Debian 12) or 10.0 (the lab's build). */
+export type GeneratorProfile = '9.2' | '10.0';
 
-const MATCH_CRITERIA = pick(
+const CRITERIA_9 = [
   'User alice',
   'User root',
   'Group root',
@@ -90,13 +99,28 @@ const MATCH_CRITERIA = pick(
   'LocalPort 2222',
   'LocalAddress 198.51.100.1',
   'User a*,!admin',
-);
+];
+const CRITERIA_10 = [...CRITERIA_9, 'invalid-user', 'Invalid-User User root', 'Version OpenSSH_10*', 'Version OpenSSH_9*', 'version=OpenSSH_10.0p2', 'user=root Address=192.0.2.0/24'];
+
+/** What one profile draws from. */
+interface Vocabulary {
+  values: Record<string, fc.Arbitrary<string>>;
+  keywords: string[];
+  matchable: string[];
+  criteria: fc.Arbitrary<string>;
+}
+
+function vocabulary(profile: GeneratorProfile): Vocabulary {
+  const values = profile === '9.2' ? VALUES : { ...VALUES, ...VALUES_10 };
+  const keywords = Object.keys(values);
+  return { values, keywords, matchable: keywords.filter((k) => !GLOBAL_ONLY.has(k)), criteria: pick(...(profile === '9.2' ? CRITERIA_9 : CRITERIA_10)) };
+}
 
 const spelling = (k: string): fc.Arbitrary<string> => pick(k, k.toLowerCase(), k.toUpperCase());
 const separator = pick(' ', ' ', '\t', '=', ' = ', '  ');
 
 /** A directive line: keyword (any case), separator, value; sometimes a trailing comment. */
-const directive = (keywords: readonly string[], broken: boolean): fc.Arbitrary<string> =>
+const directive = (v: Vocabulary, keywords: readonly string[], broken: boolean): fc.Arbitrary<string> =>
   fc
     .record({
       k: fc.constantFrom(...keywords),
@@ -106,7 +130,7 @@ const directive = (keywords: readonly string[], broken: boolean): fc.Arbitrary<s
       typo: broken ? fc.integer({ min: 0, max: 40 }) : fc.constant(99),
     })
     .chain(({ k, sep, comment, indent, typo }) =>
-      fc.tuple(spelling(k), VALUES[k]!).map(([name, value]) => {
+      fc.tuple(spelling(k), v.values[k]!).map(([name, value]) => {
         if (typo === 0) return `${indent}${name}x${sep}${value}`; // unknown keyword
         if (typo === 1 && k === 'ClientAliveInterval') return `${indent}${name}${sep}5q`; // bad time
         if (typo === 2) return `${indent}MaxStartups 50:30:10`; // start > full
@@ -116,16 +140,16 @@ const directive = (keywords: readonly string[], broken: boolean): fc.Arbitrary<s
       }),
     );
 
-const lines = (keywords: readonly string[], broken: boolean, max: number): fc.Arbitrary<string[]> =>
-  fc.array(fc.oneof({ weight: 8, arbitrary: directive(keywords, broken) }, { weight: 1, arbitrary: pick('', '# comment', '#Match User x') }), { maxLength: max });
+const lines = (v: Vocabulary, keywords: readonly string[], broken: boolean, max: number): fc.Arbitrary<string[]> =>
+  fc.array(fc.oneof({ weight: 8, arbitrary: directive(v, keywords, broken) }, { weight: 1, arbitrary: pick('', '# comment', '#Match User x') }), { maxLength: max });
 
 /** A Match block; its body mostly uses keywords allowed in Match, sometimes a global-only one. */
-const matchBlock = (broken: boolean, includeTarget: string | undefined): fc.Arbitrary<string[]> =>
+const matchBlock = (v: Vocabulary, broken: boolean, includeTarget: string | undefined): fc.Arbitrary<string[]> =>
   fc
     .record({
-      criteria: MATCH_CRITERIA,
+      criteria: v.criteria,
       kw: pick('Match', 'match', 'MATCH'),
-      body: lines(broken ? KEYWORDS : MATCHABLE, broken, 4),
+      body: lines(v, broken ? v.keywords : v.matchable, broken, 4),
       include: includeTarget ? fc.boolean() : fc.constant(false),
     })
     .map(({ criteria, kw, body, include }) => [`${kw} ${criteria}`, ...body.map((l) => (l.startsWith('\t') || l === '' ? l : `\t${l}`)), ...(include ? [`\tInclude ${includeTarget}`] : [])]);
@@ -142,8 +166,9 @@ export interface GeneratedTree {
 }
 
 /** A whole tree: main file with an Include of drop-ins somewhere, drop-ins, Match blocks. */
-export const sshdTree = (brokenRate = 0.1): fc.Arbitrary<GeneratedTree> =>
-  fc
+export const sshdTree = (brokenRate = 0.1, profile: GeneratorProfile = '9.2'): fc.Arbitrary<GeneratedTree> => {
+  const v = vocabulary(profile);
+  return fc
     .record({
       broken: fc.integer({ min: 0, max: 99 }).map((x) => x < brokenRate * 100),
       includePos: fc.integer({ min: 0, max: 2 }),
@@ -155,14 +180,14 @@ export const sshdTree = (brokenRate = 0.1): fc.Arbitrary<GeneratedTree> =>
     .chain(({ broken, includePos, includeForm, dropinNames, crlf, finalNewline }) =>
       fc
         .record({
-          head: lines(KEYWORDS, broken, 5),
-          mid: lines(KEYWORDS, broken, 5),
-          blocks: fc.array(matchBlock(broken, 'extra/*.conf'), { maxLength: 3 }),
-          dropins: fc.array(fc.tuple(lines(KEYWORDS, broken, 4), fc.array(matchBlock(broken, undefined), { maxLength: 1 })), {
+          head: lines(v, v.keywords, broken, 5),
+          mid: lines(v, v.keywords, broken, 5),
+          blocks: fc.array(matchBlock(v, broken, 'extra/*.conf'), { maxLength: 3 }),
+          dropins: fc.array(fc.tuple(lines(v, v.keywords, broken, 4), fc.array(matchBlock(v, broken, undefined), { maxLength: 1 })), {
             minLength: dropinNames.length,
             maxLength: dropinNames.length,
           }),
-          extra: lines(MATCHABLE, broken, 3),
+          extra: lines(v, v.matchable, broken, 3),
         })
         .map(({ head, mid, blocks, dropins, extra }) => {
           const main: string[][] = [];
@@ -182,10 +207,17 @@ export const sshdTree = (brokenRate = 0.1): fc.Arbitrary<GeneratedTree> =>
           return { files, listedDirs: new Set(['/etc/ssh', '/etc/ssh/sshd_config.d', '/etc/ssh/extra', '/etc', '/']) };
         }),
     );
+};
 
 /** The connections each generated tree is asked about (besides plain `sshd -T`). */
 export const GENERATED_CONNECTIONS = [
   { user: 'root', groups: ['root'], host: 'client.example.com', addr: '192.0.2.10', laddr: '198.51.100.1', lport: 22 },
   { user: 'deploy', groups: [], host: 'build.example.com', addr: '10.1.2.3', laddr: '198.51.100.2', lport: 2222 },
   { user: 'alice', groups: [], host: 'Laptop.Example.COM', addr: '10.9.1.1', laddr: '198.51.100.1', lport: 22 },
+] as const;
+
+/** 10.0 also tests a user that does not exist (`-C ...,invalid-user`), which 9.2 refuses. */
+export const GENERATED_CONNECTIONS_10 = [
+  ...GENERATED_CONNECTIONS,
+  { user: 'ghost', groups: [], host: 'client.example.com', addr: '192.0.2.10', laddr: '198.51.100.1', lport: 22, invalidUser: true },
 ] as const;

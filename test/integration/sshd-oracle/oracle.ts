@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { formatConnectionSpec } from '../../../src/config/sshd/connection-spec.js';
+import type { MatchConnection } from '../../../src/config/sshd/match.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -68,7 +69,7 @@ export function runSshdOracle(cases: readonly OracleCase[], sshd: string = SSHD)
 }
 
 /** Like runSshdOracle, split over `workers` namespaces running at once (one per core). */
-export async function runSshdOracleParallel(cases: readonly OracleCase[], workers = 2): Promise<OracleOutcome[][]> {
+export async function runSshdOracleParallel(cases: readonly OracleCase[], workers = 2, sshd: string = SSHD): Promise<OracleOutcome[][]> {
   const size = Math.ceil(cases.length / workers) || 1;
   const chunks: OracleCase[][] = [];
   for (let i = 0; i < cases.length; i += size) chunks.push(cases.slice(i, i + size));
@@ -76,7 +77,7 @@ export async function runSshdOracleParallel(cases: readonly OracleCase[], worker
     chunks.map(async (chunk) => {
       const base = mkdtempSync(join(tmpdir(), 'sshfix-oracle-'));
       try {
-        const scriptPath = prepare(base, chunk);
+        const scriptPath = prepare(base, chunk, sshd);
         await new Promise<void>((resolve, reject) => {
           const child = spawn('unshare', ['--mount', '--propagation', 'private', 'bash', scriptPath], { stdio: ['ignore', 'ignore', 'pipe'] });
           let stderr = '';
@@ -150,7 +151,7 @@ function prepare(base: string, cases: readonly OracleCase[], sshd: string = SSHD
 }
 
 /** The -C spec for a connection, with every field sshd's Match can test. */
-export function connectionSpec(c: { user?: string; host?: string; addr?: string; laddr?: string; lport?: number }): string {
+export function connectionSpec(c: MatchConnection): string {
   return formatConnectionSpec(c);
 }
 
