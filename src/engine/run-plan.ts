@@ -178,6 +178,11 @@ export interface RunPlanOptions extends Omit<PlanHostOptions, 'keepOpen'> {
   forks: number;
   /** Stop starting hosts (SIGINT): those not started are reported skipped. */
   signal?: AbortSignal;
+  /**
+   * What to keep of each host once it is done (e.g. only what the report shows), so that memory
+   * follows the hosts in flight rather than the fleet. Everything when absent.
+   */
+  keep?: (result: PlanRunResult) => PlanRunResult;
 }
 
 /** What plan keeps of each host: the plan, and what a saved plan needs to be applied later. */
@@ -186,13 +191,14 @@ export type PlanRunResult = Pick<PlannedHostResult, 'plan' | 'request'>;
 /** Plans every host of `work`; the order of the result follows `work`. */
 export async function runPlan(runOptions: RunPlanOptions): Promise<PlanRunResult[]> {
   const options = { ...runOptions, builds: runOptions.builds ?? new BuildCache() };
+  const keep = options.keep ?? ((result: PlanRunResult): PlanRunResult => result);
   return runPool(options.work, options.forks, async (work): Promise<PlanRunResult> => {
     if (options.signal?.aborted) {
       options.progress.done(work.host.name, 'skipped', 'interrupted');
-      return { plan: emptyHostPlan(work.host.name, work.host.address, 'skipped') };
+      return keep({ plan: emptyHostPlan(work.host.name, work.host.address, 'skipped') });
     }
     const { plan, request } = await planOneHost(work, { ...options, keepOpen: false });
     options.progress.done(work.host.name, plan.status, plan.error?.code ?? (plan.status === 'changed' ? `${plan.changes.length} change(s)` : undefined));
-    return { plan, ...(request ? { request } : {}) };
+    return keep({ plan, ...(request ? { request } : {}) });
   });
 }

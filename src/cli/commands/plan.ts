@@ -12,7 +12,8 @@ import { parseHostPattern, type HostPattern } from '../../model/host-pattern.js'
 import { checkLimit } from '../../model/limit-check.js';
 import { createProgress, type ProgressView } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
-import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/render-report.js';
+import { REPORT_FORMATS, writeReport, type ReportFormat } from '../../report/render-report.js';
+import { reportOnly } from '../../report/report-host.js';
 import { createTransport, type Transport } from '../../transport/index.js';
 import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
 import { sshfixVersion } from '../../util/version.js';
@@ -230,7 +231,17 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
   interrupt.watch({ ...PLAN_INTERRUPT, view: progress });
   let results: PlanRunResult[];
   try {
-    results = await runPlan({ work: selection.work, forks: options.forks, transport, cliVars: inputs.cliVars, inventory: inputs.inventory, progress, signal: interrupt.signal });
+    results = await runPlan({
+      work: selection.work,
+      forks: options.forks,
+      transport,
+      cliVars: inputs.cliVars,
+      inventory: inputs.inventory,
+      progress,
+      signal: interrupt.signal,
+      // Without --out, a finished host keeps only what the report shows.
+      ...(options.out === undefined ? { keep: (result: PlanRunResult): PlanRunResult => ({ plan: reportOnly(result.plan) }) } : {}),
+    });
   } finally {
     await progress.finish();
     await transport.closeAll();
@@ -238,7 +249,7 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
   }
   const hosts = results.map((r) => r.plan);
 
-  io.stdout(renderReport(options.format, 'plan', hosts, { color: wantsColor(io), diagnostics: warnings }));
+  writeReport(io.stdout, options.format, 'plan', hosts, { color: wantsColor(io), diagnostics: warnings });
   writeStepSummary(io, options.format, 'plan', hosts);
   if (options.out !== undefined) {
     const text = serialisePlan({
