@@ -42,16 +42,17 @@ export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly s
     'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
   ];
   // The root is only known on the host: write files with a placeholder root, then substitute.
+  // Each process costs the host CPU on every host of a plan: one mkdir for every directory, and
+  // sed only for a file whose Includes were rewritten.
   const ROOT = '/SSHFIX_CANDIDATE_ROOT';
+  const dirs = new Set([...tree.files.keys()].map((path) => path.slice(0, path.lastIndexOf('/')) || '/'));
+  if (dirs.size > 0) lines.push(`mkdir -p ${[...dirs].map((dir) => `"$d"${q(dir)}`).join(' ')}`);
   let index = 0;
   for (const [path, file] of tree.files) {
     const text = rerootIncludes(linesToText(file.lines), ROOT);
     const b64 = Buffer.from(text, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
-    lines.push(
-      `mkdir -p "$d$(dirname -- ${q(path)})"`,
-      `base64 -d <<'SSHFIX_TREE_${index}_EOF' | sed "s#${ROOT}#$d#g" > "$d"${q(path)}`,
-      `${b64}SSHFIX_TREE_${index}_EOF`,
-    );
+    const reroot = text.includes(ROOT) ? ` | sed "s#${ROOT}#$d#g"` : '';
+    lines.push(`base64 -d <<'SSHFIX_TREE_${index}_EOF'${reroot} > "$d"${q(path)}`, `${b64}SSHFIX_TREE_${index}_EOF`);
     index++;
   }
   const main = `"$d"${q(tree.mainPath)}`;
