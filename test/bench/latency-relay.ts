@@ -62,14 +62,17 @@ export function relayKnownHosts(text: string, relayOf: ReadonlyMap<string, strin
     .join('\n');
 }
 
-/** Starts one relay per lab host, adding `delayMs` each way; `workDir` receives the relays' known_hosts. */
-export async function startLatencyRelays(lab: BenchLab, delayMs: number, workDir: string): Promise<LatencyRelays> {
-  if (lab.hosts.length > RELAY_MAX_HOSTS) throw new Error(`--latency relays at most ${RELAY_MAX_HOSTS} hosts (their address block), not ${lab.hosts.length}`);
+/**
+ * Starts one relay per lab host, adding `delayMs` each way; `workDir` receives the relays' known_hosts.
+ * `firstIndex`: the first relay address to use (tests keep clear of a bench's).
+ */
+export async function startLatencyRelays(lab: BenchLab, delayMs: number, workDir: string, firstIndex = 0): Promise<LatencyRelays> {
+  if (firstIndex + lab.hosts.length > RELAY_MAX_HOSTS) throw new Error(`--latency relays at most ${RELAY_MAX_HOSTS} hosts (their address block), not ${lab.hosts.length}`);
   let passed = 0;
   const count = (n: number): void => void (passed += n);
   const sockets = new Set<Socket>();
   const servers: Server[] = [];
-  const relayOf = new Map(lab.hosts.map((h, i) => [h.address, relayAddress(i)]));
+  const relayOf = new Map(lab.hosts.map((h, i) => [h.address, relayAddress(firstIndex + i)]));
   try {
     for (const host of lab.hosts) {
       const server = createServer({ noDelay: true }, (client) => {

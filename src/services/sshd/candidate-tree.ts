@@ -56,9 +56,13 @@ export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly s
     index++;
   }
   const main = `"$d"${q(tree.mainPath)}`;
+  // `sshd -T -C` refuses whatever `sshd -t` refuses, so with connections to check, `sshd -t` runs
+  // only when one of them fails, to tell a config that does not load (its message, as before)
+  // from one connection's failure: one sshd process less on every host whose plan has connections.
+  const test = `t_out=$("$sshd_bin" -t -f ${main} 2>&1) || { printf '%s' "$t_out" | sed "s#$d##g"; exit 1; }`;
   lines.push(
-    `out=$("$sshd_bin" -t -f ${main} 2>&1) || { printf '%s' "$out" | sed "s#$d##g"; exit 1; }`,
-    ...specs.map((spec) => `out=$("$sshd_bin" -T -f ${main} -C ${q(spec)} 2>&1 >/dev/null) || { printf '%s (for the connection %s)' "$out" ${q(spec)} | sed "s#$d##g"; exit 1; }`),
+    ...(specs.length === 0 ? [test] : []),
+    ...specs.map((spec) => `out=$("$sshd_bin" -T -f ${main} -C ${q(spec)} 2>&1 >/dev/null) || { ${test}; printf '%s (for the connection %s)' "$out" ${q(spec)} | sed "s#$d##g"; exit 1; }`),
     'exit 0',
   );
   return { script: lines.join('\n') + '\n' };
