@@ -196,7 +196,8 @@ export type PlanRunResult = Pick<PlannedHostResult, 'plan' | 'request'>;
  * collecting, which on a fleet of hundreds of hosts took the runner from about 100 to 180 MB for
  * no gain. These keep the young generation at its starting size and the old one within 1.5x of
  * what is alive (measured on 400 lab hosts at --forks 100: peak RSS 178 -> 101 MB, CPU about 5%
- * more). They take effect at the next collection; the process runs one command.
+ * more; loading a 10,000-host inventory: 206 -> 135 MB). They take effect at the next collection;
+ * the process runs one command.
  */
 export function boundHeapGrowth(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
