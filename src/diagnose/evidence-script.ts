@@ -11,7 +11,7 @@
 import { parseHostsAccess } from '../config/hosts-access/parse.js';
 import { evaluateHostsAccess } from '../config/hosts-access/evaluate.js';
 import { findSshguardBlock, insideSshguardBlock, sshguardBlockedAddresses } from '../config/hosts-access/sshguard.js';
-import { RECORD_SCRIPT_PRELUDE } from '../util/record-script.js';
+import { libwrapProbeLine, readLibwrapProbe, RECORD_SCRIPT_PRELUDE } from '../util/record-script.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 import type { HostEvidence, WrappersDecision } from './classify.js';
 import { readLogLines, splitLogText, type LogLine } from './log-lines.js';
@@ -41,7 +41,7 @@ export function buildEvidenceScript(request: EvidenceRequest): string {
     'run sshd_version "$sshd_bin" -V',
     `run sshd_client "$sshd_bin" -T -C ${q(spec)}`,
     `run groups id -Gn ${q(request.user)}`,
-    'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
+    libwrapProbeLine('libwrap', 'sshd_bin'),
     'run hosts_allow cat /etc/hosts.allow',
     'run hosts_deny cat /etc/hosts.deny',
     // fail2ban: every jail's status, one after the other, behind a separator line.
@@ -134,7 +134,7 @@ export function interpretEvidence(commands: ReadonlyMap<string, RecordedResult>,
   const groups = out('groups');
   if (groups !== undefined) evidence.groups = groups.trim().split(/\s+/).filter(Boolean);
 
-  const libwrap = (out('libwrap') ?? '').trim() !== '';
+  const libwrap = readLibwrapProbe(out('libwrap')).binaries.length > 0;
   const allowText = out('hosts_allow') ?? '';
   const denyText = out('hosts_deny') ?? '';
   const allow = parseHostsAccess(allowText, '/etc/hosts.allow');

@@ -357,6 +357,28 @@ export function buildCommitScript(options: CommitOptions): string {
   ].join('\n') + '\n';
 }
 
+/**
+ * The script of a change that writes no file: each service's actions (e.g. lifting a ban) on the
+ * running service, with no backup, no reload and nothing to restore. Refuses a service that is not
+ * running (its actions would act on nothing) and, like the commit, a host where another
+ * transaction is being committed right now.
+ */
+export function buildActionScript(options: { backupRoot: string; services: readonly ServiceScripts[] }): string {
+  assertServices(options.services);
+  assertSafePath(options.backupRoot);
+  const root = options.backupRoot.replace(/\/+$/, '');
+  const body = [
+    "trap '' HUP PIPE INT TERM",
+    `ROOT=${q(root)}`,
+    'if [ -d "$ROOT" ] && command -v flock >/dev/null 2>&1; then exec 9>>"$ROOT/.lock" && flock -n 9 || { step lock fail "another sshfix transaction is being committed on this host right now: wait for it to finish, then apply again"; return ' + COMMIT_EXIT.locked + '; }; fi',
+    ...options.services.map((s) => `alive_${s.id} || { step actions fail ${q(`${s.label} is not running, so there is nothing to act on: start it, then apply again`)}; return ${COMMIT_EXIT.prerequisites}; }`),
+    ...options.services.flatMap((s) => s.afterReload ?? []),
+    'step actions ok',
+    'return 0',
+  ];
+  return [...prelude(), ...serviceFunctions(options.services, false), 'act() {', ...body.map((l) => `  ${l}`), '}', 'act', 'exit $?'].join('\n') + '\n';
+}
+
 const finisher = (options: { backupRoot: string; txid: string }): string[] => {
   if (!SAFE_TXID.test(options.txid)) throw new RangeError(`unsafe transaction id ${JSON.stringify(options.txid)}`);
   assertSafePath(options.backupRoot);

@@ -27,6 +27,8 @@ export interface SavedHostPlan {
   /** Each touched service's part of the plan (what its commit validates). */
   services: ServicePlans;
   changes: HostPlan['changes'];
+  /** Operations on running services (absent in plans made before actions existed: none). */
+  actions?: HostPlan['actions'];
   warnings: string[];
 }
 
@@ -71,6 +73,7 @@ export function toSavedHost(plan: HostPlan, request: FactRequest | undefined): S
     expectations: plan.expectations,
     services: plan.services,
     changes: plan.changes,
+    actions: plan.actions,
     warnings: plan.warnings,
   };
 }
@@ -139,6 +142,10 @@ function checkSavedHost(host: Record<string, unknown>): string[] {
   const expectations = host['expectations'];
   if (!Array.isArray(expectations) || !expectations.every((e: unknown) => isRecord(e) && typeof e['service'] === 'string' && lookupService(e['service'])?.isSavedExpectation(e))) {
     problems.push('expectations');
+  }
+  const actions = host['actions'];
+  if (actions !== undefined && !(Array.isArray(actions) && actions.every((a: unknown) => isRecord(a) && typeof a['task'] === 'string' && typeof a['description'] === 'string' && typeof a['service'] === 'string' && lookupService(a['service'])))) {
+    problems.push('actions');
   }
   const services = host['services'];
   if (!isRecord(services) || !Object.entries(services).every(([id, data]) => lookupService(id)?.isSavedPlan(data))) problems.push('services');

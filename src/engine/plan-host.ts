@@ -4,7 +4,7 @@
  * their contract (src/services/).
  */
 import type { Play } from '../model/playbook.js';
-import { evaluateTaskCondition, renderTask } from '../model/render-task.js';
+import { evaluateTaskCondition, renderTask, renderTaskName } from '../model/render-task.js';
 import { createHostScope, factValuesFrom, type ScopeHost } from '../model/variables.js';
 import type { PlainValue } from '../lang/yaml-tree.js';
 import { lookupService, type AnyService, type ServiceExpectation, type ServicePlans } from '../services/registry.js';
@@ -83,7 +83,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
     const scope = createHostScope({ host, playVars: play.vars, cliVars: input.cliVars, facts: factValues });
     for (const task of play.tasks) {
       const condition = evaluateTaskCondition(task, scope);
-      const label = task.name ?? `${task.kind} (task ${task.index + 1})`;
+      const label = renderTaskName(task, scope);
       if (condition.status === 'error' || condition.status === 'pending') {
         const message = condition.status === 'error' ? condition.diagnostics.map((d) => d.message).join('; ') : 'depends on a fact this host did not provide';
         return failed(plan, files, 'task-invalid', `${label}: when: ${message}`);
@@ -117,9 +117,10 @@ export function planHost(input: HostPlanInput): PlannedHost {
         files.write(edit.path, edit.after);
         serviceOfPath.set(edit.path, edit.service);
       }
+      plan.actions.push(...outcome.actions.map((a) => ({ task: name, ...a })));
       plan.checks.push(...outcome.checks.map((c) => ({ task: name, ...c })));
       plan.warnings.push(...outcome.warnings.map((w) => `${name}: ${w}`));
-      if (outcome.note && outcome.edits.length === 0 && outcome.checks.length === 0) plan.notes.push({ task: name, message: outcome.note });
+      if (outcome.note && outcome.edits.length === 0 && outcome.actions.length === 0 && outcome.checks.length === 0) plan.notes.push({ task: name, message: outcome.note });
       for (const e of outcome.expectations) {
         const key = lookupService(e.service)?.expectationKey(e) ?? '';
         expectations.set(`${e.service}\n${key}`, { task: name, ...e });
@@ -155,13 +156,15 @@ export function planHost(input: HostPlanInput): PlannedHost {
       service: serviceOfPath.get(path) ?? 'none',
     });
   }
-  const touched = services.filter((s) => plan.files.some((f) => f.service === s.id));
+  // A service is touched by a change to its files or by an action it runs (a ban lifted with no file changed).
+  const touched = services.filter((s) => plan.files.some((f) => f.service === s.id) || plan.actions.some((a) => a.service === s.id));
+  const changing = plan.files.length > 0 || plan.actions.length > 0;
   for (const { service, facts: serviceFacts } of touched) {
     const refusal = service.applyCheck(serviceFacts);
     if (refusal) return failed(plan, files, refusal.code, refusal.message, refusal.diagnosis);
   }
   // Expectations only matter for what changes; a no-op host has nothing to verify.
-  plan.expectations = plan.files.length > 0 ? [...expectations.values()] : [];
+  plan.expectations = changing ? [...expectations.values()] : [];
   const snapshot = touched.length > 0 ? files.snapshot() : undefined;
   const servicePlans: Record<string, unknown> = {};
   for (const { id, service, facts: serviceFacts } of touched) {
@@ -173,7 +176,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
     plan.status = 'failed';
     plan.error = { code: 'checks-failed', message: `${failedChecks} check(s) failed` };
   } else {
-    plan.status = plan.files.length > 0 ? 'changed' : 'ok';
+    plan.status = changing ? 'changed' : 'ok';
   }
   return { plan, state: files };
 }

@@ -5,6 +5,9 @@ import type { ServiceExpectation, ServicePlans } from '../services/registry.js';
  * report format (human, JSON, JUnit, GitHub) renders the same values.
  */
 
+/** The commands whose report is a list of hosts and their changes. */
+export type ChangeCommand = 'plan' | 'apply' | 'rollback';
+
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
 /**
@@ -33,6 +36,14 @@ export interface CheckResult {
   message: string;
   /** What was checked within the task (e.g. a keyword), to tell a task's checks apart. */
   subject?: string;
+}
+
+/** An operation on a running service that writes no file (lifting a ban), run by apply. */
+export interface PlannedAction {
+  task: string;
+  /** The service (by id) that runs it. */
+  service: string;
+  description: string;
 }
 
 /** Why a task changed nothing, e.g. "MaxStartups already 100:30:500 in /etc/ssh/sshd_config:3". */
@@ -81,6 +92,8 @@ export interface HostPlan {
   status: HostStatus;
   error?: HostError;
   changes: FileChange[];
+  /** Operations apply runs on a service without changing a file (after its reload when files change). */
+  actions: PlannedAction[];
   checks: CheckResult[];
   notes: TaskNote[];
   /** Things worth knowing that are not errors (widened access, legacy algorithms, ...). */
@@ -116,6 +129,8 @@ export interface PlanSummary {
   skipped: number;
   /** Number of file changes over all hosts. */
   changes: number;
+  /** Number of actions (operations that change no file) over all hosts. */
+  actions: number;
   checksFailed: number;
 }
 
@@ -129,10 +144,11 @@ export function summarise(hosts: readonly HostPlan[]): PlanSummary {
     unreachable: count('unreachable'),
     skipped: count('skipped'),
     changes: hosts.reduce((n, h) => n + h.changes.length, 0),
+    actions: hosts.reduce((n, h) => n + h.actions.length, 0),
     checksFailed: hosts.reduce((n, h) => n + h.checks.filter((c) => !c.passed).length, 0),
   };
 }
 
 export function emptyHostPlan(name: string, address: string, status: HostStatus): HostPlan {
-  return { name, address, status, changes: [], checks: [], notes: [], warnings: [], filesRead: {}, files: [], expectations: [], services: {} };
+  return { name, address, status, changes: [], actions: [], checks: [], notes: [], warnings: [], filesRead: {}, files: [], expectations: [], services: {} };
 }

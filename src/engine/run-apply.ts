@@ -16,7 +16,7 @@ import { emptyHostPlan, type HostPlan } from './plan-model.js';
 import type { ProgressReporter } from './progress.js';
 import { BuildCache } from './build-cache.js';
 import { factsFor, hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
-import { runTransaction, type TouchedService, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
+import { runActions, runTransaction, type TouchedService, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
 
 /** A host's plan with what its apply transaction did (the report renders the record). */
 export type AppliedHost = HostPlan & { apply?: TransactionRecord };
@@ -69,14 +69,13 @@ interface CommitRequest extends TransactionInput {
 async function commit(request: CommitRequest, host: ResolvedHost, options: RunApplyOptions): Promise<AppliedHost> {
   const { plan, ...input } = request;
   const target = toConnectTarget(options.inventory, host);
-  const record = await runTransaction(
-    input,
-    {
-      ...options.transaction,
-      freshLogin: () => options.transport.connect(target),
-      stage: (text) => options.progress.stage(host.name, text),
-    },
-  );
+  const settings = {
+    ...options.transaction,
+    freshLogin: () => options.transport.connect(target),
+    stage: (text: string) => options.progress.stage(host.name, text),
+  };
+  // A change that writes no file is only actions on running services: nothing to back up or restore.
+  const record = input.files.length > 0 ? await runTransaction(input, settings) : await runActions(input, settings);
   plan.apply = record;
   if (record.outcome === 'applied') {
     plan.status = 'changed';
@@ -92,7 +91,7 @@ async function applyFresh(item: ApplyItem & { work: HostWork }, options: RunAppl
   const plan: AppliedHost = planned.plan;
   const { connection, facts } = planned;
   try {
-    if (!connection || !facts || plan.status === 'failed' || plan.status === 'unreachable' || plan.files.length === 0) return plan;
+    if (!connection || !facts || plan.status === 'failed' || plan.status === 'unreachable' || (plan.files.length === 0 && plan.actions.length === 0)) return plan;
     return await commit(
       {
         plan,
@@ -114,13 +113,14 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
   const { host, saved } = item;
   const plan: AppliedHost = emptyHostPlan(host.name, host.address, 'ok');
   plan.changes = saved.changes;
+  plan.actions = saved.actions ?? [];
   plan.warnings = [...saved.warnings];
   if (saved.status === 'failed' || saved.status === 'unreachable' || saved.status === 'skipped') {
     plan.status = 'failed';
     plan.error = { code: 'not-in-plan', message: `the saved plan has no changes for this host (it was ${saved.status} when planned)`, diagnosis: 'Plan again once the host is fixed.' };
     return plan;
   }
-  if (saved.files.length === 0) return plan;
+  if (saved.files.length === 0 && plan.actions.length === 0) return plan;
   let connection: Connection | undefined;
   try {
     options.progress.stage(host.name, 'connecting');

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeTransportError, TransportError, type Connection } from '../transport/index.js';
 import type { AnyService, ServiceExpectation } from '../services/registry.js';
 import type { ServiceScripts, VerifiedValue } from '../services/service.js';
-import { buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile, type StepRecord } from './apply-script.js';
+import { buildActionScript, buildCommitScript, buildConfirmScript, buildRollbackScript, COMMIT_EXIT, parseSteps, type CommitFile, type StepRecord } from './apply-script.js';
 import { sha256Hex } from './facts.js';
 import type { PlannedFile } from './plan-model.js';
 import { renderManifest } from './transaction-manifest.js';
@@ -63,7 +63,8 @@ export interface TransactionRecord {
   rolledBack: boolean;
   /** After a rollback: did a fresh login work with the restored config? */
   restoredLoginProof?: 'ok' | string;
-  outcome: 'applied' | 'refused' | 'rolled-back' | 'rollback-failed' | 'left-to-deadman';
+  /** `unproven`: actions that write no file ran, but their effect was not shown (nothing to roll back). */
+  outcome: 'applied' | 'refused' | 'rolled-back' | 'rollback-failed' | 'left-to-deadman' | 'unproven';
   /** Error code and message when the outcome is not `applied`. */
   error?: { code: string; message: string; diagnosis?: string };
 }
@@ -209,6 +210,62 @@ export async function runTransaction(input: TransactionInput, options: Transacti
     };
     return record;
   }
+}
+
+/**
+ * A change that writes no file, only actions on running services (a ban lifted): no backup, no
+ * dead-man switch, nothing to restore. The actions run in one round trip; then, as for any change,
+ * a fresh login must work and each service must show their effect. Never throws.
+ */
+export async function runActions(input: Omit<TransactionInput, 'files' | 'expected'>, options: Pick<TransactionOptions, 'backupRoot' | 'freshLogin' | 'stage' | 'now'>): Promise<TransactionRecord> {
+  const record: TransactionRecord = { transaction: newTransactionId(options.now()), steps: [], validated: false, verification: [], rolledBack: false, outcome: 'refused' };
+  const scripts = input.services.map((s) => s.service.scripts(s.facts, s.plan));
+  options.stage('running actions');
+  let result;
+  try {
+    result = await input.connection.exec('exec sh -s', { stdin: buildActionScript({ backupRoot: options.backupRoot, services: scripts }), timeoutMs: 120_000 });
+  } catch (error) {
+    record.outcome = 'unproven';
+    record.error = { code: 'actions-interrupted', message: `the connection was lost while the actions ran (${describeTransportError(error).message})`, diagnosis: 'They may or may not have run; plan again to see where the host stands.' };
+    return record;
+  }
+  record.steps = parseSteps(result.stdout.toString('utf8'));
+  if (result.timedOut || result.exitCode !== 0) {
+    const failedStep = record.steps.find((s) => !s.ok);
+    record.error = {
+      code: result.exitCode === COMMIT_EXIT.locked ? 'transaction-in-progress' : 'actions-failed',
+      message: failedStep ? `${failedStep.step}: ${failedStep.message}` : `the action script exited ${result.exitCode ?? result.signal}: ${result.stderr.toString('utf8').trim()}`,
+      diagnosis: 'Nothing was changed on this host.',
+    };
+    return record;
+  }
+  options.stage('proving a fresh login');
+  const proof = await proveLogin(options.freshLogin);
+  let failure: string | undefined;
+  if (proof.connection) {
+    record.loginProof = 'ok';
+    try {
+      const verified = await verifyServices(proof.connection, { ...input, files: [], expected: new Map() }, options.stage);
+      record.verification = verified.values;
+      failure = verified.failure;
+    } finally {
+      await proof.connection.close().catch(() => undefined);
+    }
+  } else {
+    record.loginProof = proof.error ?? 'failed';
+    failure = `a fresh login failed after the actions (${record.loginProof})`;
+  }
+  if (failure === undefined) {
+    record.outcome = 'applied';
+    return record;
+  }
+  record.outcome = 'unproven';
+  record.error = {
+    code: 'verification-failed',
+    message: failure,
+    diagnosis: 'The actions wrote no file, so there is nothing to roll back; check the service on the host.',
+  };
+  return record;
 }
 
 async function transact(input: TransactionInput, options: TransactionOptions, record: TransactionRecord): Promise<TransactionRecord> {

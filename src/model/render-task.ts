@@ -1,6 +1,6 @@
 import { hasErrors, type Diagnostic } from '../util/diagnostics.js';
 import { TASK_KINDS, type TaskKindName, type TaskParamsByKind } from '../tasks/registry.js';
-import type { Task, WhenCondition } from './playbook.js';
+import { displayTaskName, type Task, type WhenCondition } from './playbook.js';
 import { checkShape } from '../lang/spec.js';
 import { controlCharacterHint, describeControlCharacter } from '../lang/control-characters.js';
 import { findReferencedControlCharacter, renderTemplate } from './template.js';
@@ -34,24 +34,7 @@ export interface RenderTaskResult {
 export function renderTask(task: Task, scope: VariableScope): RenderTaskResult {
   const diagnostics: Diagnostic[] = [];
   const substituted = substitute(task.params, scope, task.file, diagnostics);
-  let name = `${task.kind} (task ${task.index + 1})`;
-  if (task.name !== undefined) {
-    const result = renderTemplate(task.name, scope);
-    if (result.status === 'ok') name = String(result.value);
-    else if (result.status === 'pending') name = task.name;
-    else {
-      for (const error of result.errors) {
-        diagnostics.push({
-          severity: 'error',
-          code: error.code,
-          message: error.message,
-          file: task.file,
-          range: task.nameNode ? rangeInScalar(task.nameNode, error.from, error.to) : task.kindRange,
-          ...(error.hint ? { hint: error.hint } : {}),
-        });
-      }
-    }
-  }
+  const name = renderTaskName(task, scope, diagnostics);
   const kind = TASK_KINDS[task.kind];
   if (hasErrors(diagnostics)) return { diagnostics };
   checkShape(substituted.node, { ...kind.params, templates: substituted.pending }, { file: task.file, diagnostics }, task.kind);
@@ -65,6 +48,30 @@ export function renderTask(task: Task, scope: VariableScope): RenderTaskResult {
   });
   if (params === undefined || hasErrors(diagnostics)) return { diagnostics };
   return { rendered: { kind: task.kind, name, params, task } as RenderedTask, diagnostics };
+}
+
+/**
+ * A task's name with its `{{ }}` substituted, as reports show it (also for a task that is skipped
+ * or fails before its parameters render); the kind and position when it has none. A name that
+ * cannot render adds its errors to `diagnostics` and stays as written.
+ */
+export function renderTaskName(task: Task, scope: VariableScope, diagnostics: Diagnostic[] = []): string {
+  if (task.name === undefined) return displayTaskName(task);
+  const result = renderTemplate(task.name, scope);
+  if (result.status === 'ok') return String(result.value);
+  if (result.status === 'error') {
+    for (const error of result.errors) {
+      diagnostics.push({
+        severity: 'error',
+        code: error.code,
+        message: error.message,
+        file: task.file,
+        range: task.nameNode ? rangeInScalar(task.nameNode, error.from, error.to) : task.kindRange,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
+    }
+  }
+  return task.name;
 }
 
 /** Substitutes every string scalar under `node`; a value that is pending (fact unknown yet) stays as written. */

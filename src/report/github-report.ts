@@ -1,4 +1,4 @@
-import type { HostPlan } from '../engine/plan-model.js';
+import type { ChangeCommand, HostPlan } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 
 /** Escaping of GitHub Actions workflow commands (data and property values differ). */
@@ -10,7 +10,7 @@ function annotation(level: 'error' | 'warning' | 'notice', title: string, messag
 }
 
 /** GitHub Actions annotations: errors for failed hosts and checks, warnings, notices for planned changes. */
-export function renderGithubReport(command: 'plan' | 'apply', hosts: readonly HostPlan[]): string {
+export function renderGithubReport(command: ChangeCommand, hosts: readonly HostPlan[]): string {
   const lines: string[] = [];
   for (const host of hosts) {
     const title = `sshfix ${command}: ${host.name}`;
@@ -21,10 +21,11 @@ export function renderGithubReport(command: 'plan' | 'apply', hosts: readonly Ho
     for (const check of host.checks.filter((c) => !c.passed)) lines.push(annotation('error', title, `check failed: ${check.task}: ${check.message}`));
     for (const warning of host.warnings) lines.push(annotation('warning', title, warning));
     if (host.changes.length > 0) {
-      const verb = command === 'plan' ? 'planned' : 'applied';
+      const verb = { plan: 'planned', apply: 'applied', rollback: 'rolled back' }[command];
       const files = [...new Set(host.changes.map((c) => c.path))].join(', ');
       lines.push(annotation('notice', title, `${host.changes.length} change(s) ${verb} to ${files}`));
     }
+    for (const action of host.actions) lines.push(annotation('notice', title, `${command === 'plan' ? 'would run' : 'ran'} on ${action.service}: ${action.description}`));
   }
   const s = summarise(hosts);
   lines.push(`sshfix ${command}: ${s.hosts} host(s): ${s.changed} changed, ${s.ok} ok, ${s.failed} failed, ${s.unreachable} unreachable, ${s.skipped} skipped`);

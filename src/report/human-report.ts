@@ -1,4 +1,4 @@
-import type { HostPlan, HostStatus } from '../engine/plan-model.js';
+import type { ChangeCommand, HostPlan, HostStatus } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 import type { TransactionRecord } from '../engine/transaction.js';
 import { shellCommand } from '../util/shell-quote.js';
@@ -28,14 +28,14 @@ const indent = (text: string, prefix: string): string =>
     .join('\n');
 
 /** The end-of-run text for a person: each host's status, diffs, notes, warnings, then a summary line. */
-export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (HostPlan & { apply?: TransactionRecord })[], options: HumanReportOptions): string {
+export function renderHumanReport(command: ChangeCommand, hosts: readonly (HostPlan & { apply?: TransactionRecord })[], options: HumanReportOptions): string {
   const paint = (code: string, text: string): string => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const out: string[] = [];
   for (const host of hosts) {
     const head = `${paint('1', host.name)} (${host.address})  ${paint(STATUS_COLOR[host.status], host.status)}`;
     const detail =
       host.status === 'changed'
-        ? `  ${host.changes.length} change(s) ${command === 'plan' ? 'to make' : 'made'}`
+        ? `  ${[...(host.changes.length > 0 || host.actions.length === 0 ? [`${host.changes.length} change(s)`] : []), ...(host.actions.length > 0 ? [`${host.actions.length} action(s)`] : [])].join(' and ')} ${command === 'plan' ? 'to make' : 'made'}`
         : host.status === 'ok'
           ? '  nothing to change'
           : host.error
@@ -43,7 +43,10 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (Ho
             : '';
     out.push(head + detail);
     if (host.error?.diagnosis) out.push(indent(host.error.diagnosis, '    '));
-    if (host.apply) out.push(`  transaction ${host.apply.transaction}${host.apply.backupDir ? `, backups in ${host.apply.backupDir}` : ''}`);
+    if (host.apply) {
+      const written = host.changes.length > 0;
+      out.push(`  transaction ${host.apply.transaction}${host.apply.backupDir ? `, backups in ${host.apply.backupDir}` : written ? '' : ' (actions only: no file written, nothing to roll back)'}`);
+    }
     for (const warning of host.warnings) out.push(`  ${paint('33', 'warning:')} ${warning}`);
     for (const check of host.checks) {
       out.push(`  ${check.passed ? paint('32', 'pass') : paint('31;1', 'FAIL')} ${check.task}: ${check.message}`);
@@ -52,11 +55,12 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (Ho
       out.push(`  ${paint('33', change.action === 'create' ? '+' : '~')} ${change.path}  (${change.task})`);
       if (options.diffs) out.push(indent(options.color ? colorizeDiff(changeDiff(change)) : changeDiff(change), '    '));
     }
+    for (const action of host.actions) out.push(`  ${paint('33', '!')} ${action.service}: ${action.description}  (${action.task})`);
     for (const note of host.notes) out.push(`  ${paint('90', `· ${note.task}: ${note.message}`)}`);
     if (host.validation && !host.validation.ok && !host.error) out.push(`  ${paint('31;1', 'sshd -t rejects the change:')} ${host.validation.message ?? ''}`);
   }
   const s = summarise(hosts);
-  const verb = command === 'plan' ? 'Plan' : 'Apply';
+  const verb = { plan: 'Plan', apply: 'Apply', rollback: 'Rollback' }[command];
   const parts = [
     `${s.changed} ${command === 'plan' ? 'to change' : 'changed'}`,
     `${s.ok} ok`,
@@ -67,7 +71,8 @@ export function renderHumanReport(command: 'plan' | 'apply', hosts: readonly (Ho
   ];
   out.push('', `${verb}: ${s.hosts} host(s): ${parts.join(', ')}.`);
   const undo = options.rollbackCommand;
-  const applied = undo && command === 'apply' ? hosts.filter((h) => h.apply?.outcome === 'applied') : [];
+  // A rollback is a transaction too, and can itself be rolled back.
+  const applied = undo && command !== 'plan' ? hosts.filter((h) => h.apply?.outcome === 'applied' && h.apply.backupDir !== undefined) : [];
   if (undo && applied.length > 0) {
     out.push('', 'Roll back with:');
     for (const host of applied) out.push(`  ${undo} ${shellCommand('-l', host.name, '--transaction', host.apply?.transaction ?? '')}`);

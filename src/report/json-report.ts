@@ -1,10 +1,10 @@
-import type { HostFactSummary, HostPlan, PlanSummary } from '../engine/plan-model.js';
+import type { ChangeCommand, HostFactSummary, HostPlan, PlanSummary } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 import type { TransactionRecord } from '../engine/transaction.js';
 import { changeDiff } from './diff.js';
 
 export interface ReportInput {
-  command: 'plan' | 'apply';
+  command: ChangeCommand;
   hosts: readonly (HostPlan & { apply?: TransactionRecord })[];
   /** Problems found before any host was contacted (warnings only: errors stop the run earlier). */
   diagnostics?: readonly unknown[];
@@ -19,6 +19,7 @@ function snakeSummary(summary: PlanSummary): Record<string, number> {
     unreachable: summary.unreachable,
     skipped: summary.skipped,
     changes: summary.changes,
+    actions: summary.actions,
     checks_failed: summary.checksFailed,
   };
 }
@@ -70,6 +71,7 @@ function hostEntry(h: ReportHost): Record<string, unknown> {
       ...(c.beforeSha256 ? { before_sha256: c.beforeSha256 } : {}),
       diff: changeDiff(c),
     })),
+    actions: h.actions.map((a) => ({ task: a.task, service: a.service, description: a.description })),
     checks: h.checks.map((c) => ({ task: c.task, passed: c.passed, message: c.message })),
     notes: h.notes.map((n) => ({ task: n.task, message: n.message })),
     warnings: h.warnings,

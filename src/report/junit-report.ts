@@ -1,4 +1,4 @@
-import type { HostPlan } from '../engine/plan-model.js';
+import type { ChangeCommand, HostPlan } from '../engine/plan-model.js';
 import { summarise } from '../engine/plan-model.js';
 import { changeDiff } from './diff.js';
 
@@ -17,7 +17,7 @@ const xmlEscape = (text: string): string =>
  * hosts are skipped, planned diffs go to system-out), plus one per assert/check. A failed check
  * is one failure, in its own case, even though it also marks its host failed.
  */
-export function renderJunitReport(command: 'plan' | 'apply', hosts: readonly HostPlan[]): string {
+export function renderJunitReport(command: ChangeCommand, hosts: readonly HostPlan[]): string {
   const summary = summarise(hosts);
   const cases: string[] = [];
   let failures = 0;

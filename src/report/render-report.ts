@@ -1,4 +1,4 @@
-import type { HostPlan } from '../engine/plan-model.js';
+import type { ChangeCommand, HostPlan } from '../engine/plan-model.js';
 import type { TransactionRecord } from '../engine/transaction.js';
 import type { Diagnostic } from '../util/diagnostics.js';
 import { renderGithubReport } from './github-report.js';
@@ -12,7 +12,7 @@ export const REPORT_FORMATS: readonly ReportFormat[] = ['human', 'json', 'junit'
 /** One place that picks the view for a format: every format shows the same results. */
 export function renderReport(
   format: ReportFormat,
-  command: 'plan' | 'apply',
+  command: ChangeCommand,
   hosts: readonly (HostPlan & { apply?: TransactionRecord })[],
   options: { color: boolean; diagnostics?: readonly Diagnostic[]; rollbackCommand?: string },
 ): string {

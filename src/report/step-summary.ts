@@ -3,7 +3,7 @@
  * status, each changed host's diffs folded in `<details>`, failures with their hint. GitHub takes
  * at most 1 MiB per step: past that the summary is cut at a host boundary, with a note. Pure.
  */
-import type { HostPlan } from '../engine/plan-model.js';
+import type { ChangeCommand, HostPlan } from '../engine/plan-model.js';
 import { changeDiff } from './diff.js';
 
 /** A change as the summary shows it: planned (before/after), or read back from a JSON report (its diff). */
@@ -15,7 +15,7 @@ export interface SummaryChange {
 }
 
 /** What the summary shows of a host: a HostPlan, or a host of a JSON report read back (report merge). */
-export type SummaryHost = Pick<HostPlan, 'name' | 'status' | 'checks' | 'error'> & { changes: readonly SummaryChange[] };
+export type SummaryHost = Pick<HostPlan, 'name' | 'status' | 'checks' | 'error'> & { changes: readonly SummaryChange[]; actions?: readonly Pick<HostPlan['actions'][number], 'service' | 'description'>[] };
 
 const diffOf = (c: SummaryChange): string => c.diff ?? changeDiff({ path: c.path, ...(c.before !== undefined ? { before: c.before } : {}), after: c.after ?? '' });
 
@@ -28,7 +28,7 @@ const fence = (s: string): string => {
   return '`'.repeat(longest + 1);
 };
 
-export function renderStepSummary(command: 'plan' | 'apply', hosts: readonly SummaryHost[], limit = STEP_SUMMARY_LIMIT): string {
+export function renderStepSummary(command: ChangeCommand, hosts: readonly SummaryHost[], limit = STEP_SUMMARY_LIMIT): string {
   const count = (status: HostPlan['status']): number => hosts.filter((h) => h.status === status).length;
   const s = { hosts: hosts.length, changed: count('changed'), ok: count('ok'), failed: count('failed'), unreachable: count('unreachable'), skipped: count('skipped') };
   const head = [
@@ -46,6 +46,7 @@ export function renderStepSummary(command: 'plan' | 'apply', hosts: readonly Sum
     const parts: string[] = [];
     if (h.error) parts.push(`**${h.status}** \`${h.error.code}\`: ${h.error.message}${h.error.diagnosis ? `\n\n> ${h.error.diagnosis.replace(/\n/g, '\n> ')}` : ''}`);
     for (const c of h.checks.filter((x) => !x.passed)) parts.push(`- check failed: ${c.task}: ${c.message}`);
+    for (const a of h.actions ?? []) parts.push(`- ${command === 'plan' ? 'would run' : 'ran'} on ${a.service}: ${a.description}`);
     if (h.changes.length > 0) {
       const diff = h.changes.map(diffOf).join('');
       const f = fence(diff);

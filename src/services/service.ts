@@ -109,7 +109,11 @@ export interface ServiceScripts {
    * keeps running but dropped part of its config). Absent: running is enough.
    */
   check?: string[];
-  /** Lines run once every service reloaded and passed its check (actions the new config makes safe, e.g. lifting a ban). They print their own STEP lines. */
+  /**
+   * The plan's actions (e.g. lifting a ban): run once every service reloaded and passed its check,
+   * or, when the change writes no file, on their own against the running service. They print their
+   * own STEP lines (`step NAME ok|fail MESSAGE`); verification then proves their effect.
+   */
   afterReload?: string[];
 }
 

@@ -53,15 +53,21 @@ export interface PlanOutcome {
   warnings: string[];
   /** Values a service must show once the change is live; apply verifies them. */
   expectations: PlannedExpectation[];
-  /** What the task adds to each service's plan (what to validate at commit). */
+  /** What the task adds to each service's plan (what to validate at commit, and what its actions act on). */
   contributions: ServiceContribution[];
+  /**
+   * Operations on a running service that change no file (e.g. lifting a ban), each described for
+   * the report. The service runs them from its contribution: after its reload when files change,
+   * on their own when none does.
+   */
+  actions: { service: ServiceId; description: string }[];
   refusal?: { code: string; message: string; hint?: string };
 }
 
 export type TaskPlanner<Params> = (input: PlanInput<Params>) => PlanOutcome;
 
 export function emptyOutcome(): PlanOutcome {
-  return { edits: [], checks: [], warnings: [], expectations: [], contributions: [] };
+  return { edits: [], checks: [], warnings: [], expectations: [], contributions: [], actions: [] };
 }
 
 /** What a task kind needs read before it can plan. */

@@ -14,3 +14,19 @@ export const RECORD_SCRIPT_PRELUDE: readonly string[] = [
   // An empty output is an empty field: no base64 process for it (most commands print nothing on stderr).
   'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; [ -s "$t/o" ] && b64 <"$t/o"; printf " "; [ -s "$t/e" ] && b64 <"$t/e"; printf "\\n"; }',
 ];
+
+/**
+ * A `run NAME` line printing, one a line, which sshd binaries link libwrap (so hosts.allow and
+ * hosts.deny apply): the listener's binary in shell variable `binVar`, and the `sshd-session` that
+ * serves each connection from OpenSSH 9.8. Prints `noldd` when the host has no ldd to tell.
+ */
+export function libwrapProbeLine(name: string, binVar: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name) || !/^[a-z_][a-z0-9_]*$/.test(binVar)) throw new RangeError('unsafe shell name');
+  return `run ${name} sh -c 'command -v ldd >/dev/null || { echo noldd; exit 0; }; for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true' "$${binVar}"`;
+}
+
+/** What a libwrapProbeLine printed: the binaries linking libwrap, and whether ldd could tell (absent output: not run). */
+export function readLibwrapProbe(stdout: string | undefined): { binaries: string[]; checked: boolean } {
+  const lines = (stdout ?? '').split('\n').filter(Boolean);
+  return { binaries: lines.filter((l) => l !== 'noldd'), checked: stdout !== undefined && !lines.includes('noldd') };
+}

@@ -21,8 +21,9 @@ interface JsonHost {
   error?: { code: string; message: string; diagnosis?: string };
   notes: { task: string; message: string }[];
   changes: { path: string; diff?: string }[];
+  actions: { task: string; service: string; description: string }[];
   warnings: string[];
-  apply?: { outcome: string; verification: { keyword: string; expected: string[]; actual: string[]; ok: boolean }[] };
+  apply?: { outcome: string; backup_dir?: string; steps: { step: string; ok: boolean; message?: string }[]; verification: { keyword: string; expected: string[]; actual: string[]; ok: boolean }[] };
 }
 function hostsOf(result: { stdout: string; stderr: string }): JsonHost[] {
   assert.match(result.stdout, /^\{/, `no JSON report: ${result.stderr}`);
@@ -108,6 +109,55 @@ describe('fail2ban task against real fail2ban servers', { timeout: 300_000 }, ()
     assert.equal(again.status, 0, again.stdout + again.stderr);
     assert.equal(second?.status, 'ok');
     assert.match(second?.notes.map((n) => n.message).join('\n') ?? '', /already ignores 127\.0\.0\.9 at \/etc\/fail2ban\/jail\.d\/sshd\.local:\d+/);
+  });
+
+  it('lifts a ban of an address already ignored with an action alone: no file written, the client gets in', () => {
+    // A ban that predates the exemption (fail2ban bans an ignored address when told to, as when
+    // ignoreip was added by hand without unbanning): only the unban is left to do.
+    assert.equal(sshRoot(lab, a, 'fail2ban-client set sshd banip 127.0.0.9').status, 0);
+    assert.match(status(lab, a, 'sshd'), /Banned IP list:\s*127\.0\.0\.9/);
+    assert.notEqual(sshFrom(lab, '127.0.0.9', `root@${a.address}`).status, 0, 'the banned client cannot log in');
+    const before = fail2banFiles(a);
+
+    const plan = runCli(['plan', PLAYBOOK, '-i', inventory, '-l', a.name, '--var', 'address=127.0.0.9', '--format', 'json', '--detailed-exitcode']);
+    const [planned] = hostsOf(plan);
+    assert.equal(plan.status, 2, 'a plan with an action to run has changes (--detailed-exitcode)');
+    assert.equal(planned?.status, 'changed', plan.stdout + plan.stderr);
+    assert.deepEqual(planned?.changes, []);
+    assert.deepEqual(planned?.actions.map((x) => x.description), ['lift the ban of 127.0.0.9 in jail sshd (fail2ban-client set sshd unbanip 127.0.0.9)']);
+    const text = runCli(['plan', PLAYBOOK, '-i', inventory, '-l', a.name, '--var', 'address=127.0.0.9']);
+    assert.match(text.stdout, /1 action\(s\) to make/, text.stdout);
+    assert.match(text.stdout, /fail2ban: lift the ban of 127\.0\.0\.9 in jail sshd/, text.stdout);
+    assert.match(status(lab, a, 'sshd'), /Banned IP list:\s*127\.0\.0\.9/, 'plan lifted nothing');
+
+    const apply = runCli(['apply', PLAYBOOK, '-i', inventory, '-l', a.name, '--var', 'address=127.0.0.9', '--yes', '--format', 'json']);
+    const [applied] = hostsOf(apply);
+    assert.equal(apply.status, 0, apply.stdout + apply.stderr);
+    assert.equal(applied?.status, 'changed');
+    assert.equal(applied?.apply?.outcome, 'applied');
+    assert.equal(applied?.apply?.backup_dir, undefined, 'nothing was written, so nothing was backed up');
+    assert.ok(applied?.apply?.steps.some((x) => x.step === 'unban' && x.ok), JSON.stringify(applied?.apply?.steps));
+    assert.ok(applied?.apply?.verification.some((v) => v.keyword === 'sshd banned' && v.ok));
+    assert.deepEqual(fail2banFiles(a), before, 'no fail2ban file changed');
+    assert.match(status(lab, a, 'sshd'), /Banned IP list:\s*$/m, 'the ban is lifted');
+    const login = sshFrom(lab, '127.0.0.9', `root@${a.address}`);
+    assert.equal(login.status, 0, login.stderr);
+
+    const [second] = hostsOf(runCli(['plan', PLAYBOOK, '-i', inventory, '-l', a.name, '--var', 'address=127.0.0.9', '--format', 'json']));
+    assert.equal(second?.status, 'ok');
+    assert.deepEqual(second?.actions, []);
+
+    // The same through a saved plan: the action is carried in the plan file and run by apply --plan.
+    assert.equal(sshRoot(lab, a, 'fail2ban-client set sshd banip 127.0.0.9').status, 0);
+    const saved = join(lab.dir, 'unban-plan.json');
+    const made = runCli(['plan', PLAYBOOK, '-i', inventory, '-l', a.name, '--var', 'address=127.0.0.9', '--out', saved]);
+    assert.equal(made.status, 0, made.stdout + made.stderr);
+    const fromPlan = runCli(['apply', '--plan', saved, '-i', inventory, '--yes']);
+    assert.equal(fromPlan.status, 0, fromPlan.stdout + fromPlan.stderr);
+    assert.match(fromPlan.stdout, /actions only: no file written, nothing to roll back/, fromPlan.stdout);
+    assert.doesNotMatch(fromPlan.stdout, /Roll back with/, 'there is nothing to roll back');
+    assert.match(status(lab, a, 'sshd'), /Banned IP list:\s*$/m, 'the saved plan lifted the ban');
+    assert.deepEqual(fail2banFiles(a), before, 'no fail2ban file changed');
   });
 
   it('extends a jail-level ignoreip in jail.d/sshd.local where it stands, not in [DEFAULT]', () => {

@@ -94,6 +94,7 @@ describe('sshfix rollback against the lab', { timeout: 300_000 }, () => {
     // Without --transaction: the newest finished one (the second apply).
     const undoSecond = runCli(['rollback', '-i', inventory, '-l', target.name, '--yes', '--format', 'json']);
     assert.equal(undoSecond.status, 0, undoSecond.stdout + undoSecond.stderr);
+    assert.equal((JSON.parse(undoSecond.stdout) as { command: string }).command, 'rollback', 'the report names the command that made it');
     const undone = hostOf(undoSecond.stdout);
     assert.equal(undone.status, 'changed');
     assert.equal(undone.apply?.outcome, 'applied');

@@ -288,6 +288,7 @@ function savedAsPlan(saved: SavedHostPlan): HostPlan {
     address: saved.address,
     status: saved.status,
     changes: saved.changes,
+    actions: saved.actions ?? [],
     checks: [],
     notes: [],
     warnings: saved.warnings,

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readdirSync, renameSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { serialisePlan } from '../../engine/plan-file.js';
-import type { HostPlan } from '../../engine/plan-model.js';
+import type { ChangeCommand, HostPlan } from '../../engine/plan-model.js';
 import { boundHeapGrowth, runPlan, selectWork, type PlanRunResult } from '../../engine/run-plan.js';
 import { parseShard, selectShard } from '../../engine/shards.js';
 import { applyConnectionOverrides } from '../../model/connection-overrides.js';
@@ -99,7 +99,7 @@ export function applyShard<T>(io: CommandIO, items: readonly T[], nameOf: (item:
 }
 
 /** If `$GITHUB_STEP_SUMMARY` is set and the format is github, appends the Markdown summary there. */
-export function writeStepSummary(io: CommandIO, format: ReportFormat, command: 'plan' | 'apply', hosts: readonly HostPlan[]): void {
+export function writeStepSummary(io: CommandIO, format: ReportFormat, command: ChangeCommand, hosts: readonly HostPlan[]): void {
   const path = process.env['GITHUB_STEP_SUMMARY'];
   if (format !== 'github' || !path) return;
   try {
@@ -154,7 +154,7 @@ interface PlanOptions extends RunOptions {
 /** Exit code of a finished run: failures first, then changes when asked. */
 export function exitCodeFor(hosts: readonly HostPlan[], detailed: boolean): number {
   if (hosts.some((h) => h.status === 'failed' || h.status === 'unreachable' || h.checks.some((c) => !c.passed))) return ExitCode.Failure;
-  if (detailed && hosts.some((h) => h.changes.length > 0)) return ExitCode.ChangesPresent;
+  if (detailed && hosts.some((h) => h.changes.length > 0 || h.actions.length > 0)) return ExitCode.ChangesPresent;
   return ExitCode.Success;
 }
 

@@ -58,7 +58,7 @@ export function runReportMerge(io: CommandIO, files: readonly string[], options:
     case 'github': {
       io.stdout(renderMergedHuman(report));
       const path = process.env['GITHUB_STEP_SUMMARY'];
-      if (path && (report.command === 'plan' || report.command === 'apply')) {
+      if (path && (report.command === 'plan' || report.command === 'apply' || report.command === 'rollback')) {
         const hosts = report.hosts.map((h) => ({
           name: h.name,
           status: h.status as SummaryHost['status'],

@@ -90,7 +90,7 @@ export async function runRollbackCommand(io: CommandIO, options: RollbackCommand
     } finally {
       await progress.finish();
     }
-    io.stdout(renderReport(options.format, 'apply', results, { color: wantsColor(io), rollbackCommand: rollbackCommandLine(options) }));
+    io.stdout(renderReport(options.format, 'rollback', results, { color: wantsColor(io), rollbackCommand: rollbackCommandLine(options) }));
     return interrupt.signal.aborted ? ExitCode.Failure : exitCodeFor(results, false);
   } finally {
     await transport.closeAll();

@@ -21,11 +21,14 @@ export interface SshEffectiveValue {
   source?: { path: string; line: number };
 }
 
-/** Whether a `Host` line's patterns select `host` (any positive match and no negated one). */
+/**
+ * Whether a `Host` line's patterns select `host` (any positive match and no negated one). Case
+ * matters here, as in ssh (`Host FOO` does not select `foo`), unlike `Match host`.
+ */
 export function hostPatternsMatch(patterns: readonly string[], host: string): boolean {
   let matched = false;
   for (const p of patterns) {
-    const r = matchPatternList(host.toLowerCase(), p, true);
+    const r = matchPatternList(host, p);
     if (r === -1) return false;
     if (r === 1) matched = true;
   }

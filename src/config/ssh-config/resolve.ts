@@ -80,7 +80,8 @@ export function resolveSshHostConfig(main: string, host: string, source: SshConf
       if (line.kind !== 'directive') continue;
       const keyword = line.keyword?.toLowerCase();
       if (keyword === 'host') {
-        active = !neverMatch && hostPatternsMatch((line.args ?? []).map((a) => a.value), original);
+        // Host lines compare the name as typed (case matters); Match host/originalhost do not.
+        active = !neverMatch && hostPatternsMatch((line.args ?? []).map((a) => a.value), host);
       } else if (keyword === 'match') {
         active = !neverMatch && matchApplies(splitDelimited(line.rest ?? '') ?? [], path, line.line);
       } else if (keyword === 'include') {

@@ -677,14 +677,20 @@ function planAlgorithmChange(
   const defaults = options.defaults ?? DEBIAN_12_DEFAULTS;
   const lists = defaults.algorithms[keyword.algorithmFamily ?? 'kex'];
   const occ = occurrences(directives, keyword, scope.blocks);
-  const spec = occ[0]?.line.args?.[0]?.value;
+  const own = occ[0]?.line.args?.[0]?.value;
+  // A Match block that does not set the keyword leaves its connections the global value. But a
+  // `+`, `-` or `^` list in a Match block starts from the build's default, not from that value: a
+  // relative list there would hand back what the global line took away. Write the list in full.
+  const inherited = scope.blocks !== 'global' && own === undefined ? occurrences(directives, keyword, 'global')[0]?.line.args?.[0]?.value : undefined;
+  const spec = own ?? inherited;
   const current = assembleAlgorithms(spec, lists);
   const buffer = new EditBuffer();
   if (op === 'add') {
     const missing = names.filter((n) => !current.includes(n));
     if (missing.length === 0) return { buffer, reason: `${keyword.name} already offers ${names.join(',')} ${scope.label}`, warnings: [] };
     let next: string;
-    if (spec === undefined) next = `+${missing.join(',')}`;
+    if (inherited !== undefined) next = [...current, ...missing].join(',');
+    else if (spec === undefined) next = `+${missing.join(',')}`;
     else if (spec.startsWith('+')) next = `+${[...spec.slice(1).split(','), ...missing].join(',')}`;
     else if (spec.startsWith('-') || spec.startsWith('^')) next = [...current, ...missing].join(',');
     else next = [...spec.split(','), ...missing].join(',');
@@ -697,7 +703,8 @@ function planAlgorithmChange(
     return { buffer: new EditBuffer(), reason: undefined, warnings: [{ severity: 'error', code: 'empty-algorithm-list', message: `removing ${present.join(',')} would leave ${keyword.name} empty` }] };
   }
   let next: string;
-  if (spec === undefined) next = `-${present.join(',')}`;
+  if (inherited !== undefined) next = remaining.join(',');
+  else if (spec === undefined) next = `-${present.join(',')}`;
   else if (spec.startsWith('-')) next = `-${[...spec.slice(1).split(','), ...present].join(',')}`;
   else next = remaining.join(',');
   return planSet(tree, keyword, next, directives, scope, ctx, options);

@@ -2,6 +2,7 @@
  * What sshd needs to know about a host: the commands it adds to the fact script (`sshd -T`, how
  * it is managed), those read once per OpenSSH build (version, defaults, algorithm lists, libwrap) and the reader of their output, including the reload method (never a restart). Pure.
  */
+import { libwrapProbeLine, readLibwrapProbe } from '../../util/record-script.js';
 import { parseSshdDump } from '../../config/sshd/defaults.js';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js';
 import type { FileSnapshot } from '../../config/openssh/snapshot-glob.js';
@@ -91,7 +92,7 @@ const SSHD_BUILD_FACT_LINES = [
   'if [ -n "$hk" ]; then run sshd_defaults "$sshd_bin" -T -f /dev/null -h "$hk"; fi',
   'for a in KexAlgorithms Ciphers MACs HostKeyAlgorithms PubkeyAcceptedAlgorithms sig; do run "ssh_q_$a" ssh -Q "$a"; done',
   // Whether TCP wrappers apply is a property of the binaries (linked with libwrap or not).
-  'run libwrap sh -c \'for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$sshd_bin"',
+  libwrapProbeLine('libwrap', 'sshd_bin'),
 ];
 
 /** The build facts this host's output holds: undefined when the fact script did not read them (the build was cached). */
@@ -108,7 +109,7 @@ export function readSshdBuildFacts(raw: RawFacts): SshdBuildFacts | undefined {
         .map(([name, c]) => [name.slice('ssh_q_'.length), c.stdout.split('\n').filter(Boolean)]),
     ),
     ...(version ? { version } : {}),
-    libwrap: (raw.commands.get('libwrap')?.stdout ?? '').split('\n').filter(Boolean),
+    libwrap: readLibwrapProbe(raw.commands.get('libwrap')?.stdout).binaries,
   };
 }
 
@@ -144,7 +145,7 @@ export function readSshdFacts(raw: RawFacts, base: BaseFacts, buildFacts?: SshdB
   const dump = result('sshd_dump');
   // Output recorded before `sshd -t` was dropped still carries it; else `sshd -T`'s verdict is the test.
   const test = raw.commands.has('sshd_test') ? result('sshd_test') : dump.ok ? { ok: true, output: '' } : dump;
-  const build = buildFacts ?? readSshdBuildFacts(raw) ?? { supported: {}, libwrap: text('libwrap').split('\n').filter(Boolean) };
+  const build = buildFacts ?? readSshdBuildFacts(raw) ?? { supported: {}, libwrap: readLibwrapProbe(raw.commands.get('libwrap')?.stdout).binaries };
   return {
     dump,
     test,

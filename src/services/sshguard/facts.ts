@@ -5,6 +5,7 @@
  * blocks of its backend. Pure, except the fact-script lines it returns.
  */
 import { blacklistPath, readSshguardConf } from '../../config/sshguard/lists.js';
+import { FIREWALL_LISTING, parseFirewallBlocks, type FirewallBackend } from '../../config/sshguard/firewall.js';
 import { HOSTS_ALLOW } from '../../config/hosts-access/edit.js';
 import { sshguardBlockedAddresses } from '../../config/hosts-access/sshguard.js';
 import type { BaseFacts, RawFacts } from '../service.js';
@@ -30,10 +31,15 @@ export interface SshguardFacts {
   blacklistFile?: string;
   /** `-w` arguments on a running instance's command line: sshguard then ignores WHITELIST_FILE. */
   commandLineWhitelist: string[];
-  /** Addresses the backend blocks right now (canonical), when it could be read. */
+  /**
+   * What the backend blocks right now, when it could be read: addresses for the hosts backend,
+   * `network/prefix` elements for the firewall backends (nft-sets, ipset, iptables).
+   */
   blocked: string[];
   restart: SshguardRestart;
 }
+
+const FACT_NAME: Record<FirewallBackend, string> = { 'nft-sets': 'sg_nft', ipset: 'sg_ipset', iptables: 'sg_iptables' };
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -49,9 +55,7 @@ export function sshguardFactLines(): string[] {
     'run sg_procs sh -c \'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] || continue; s=$(sed "s/^.*) //" "$p/stat" | cut -d" " -f2,3); printf "%s %s %s\\n" "${p#/proc/}" "$s" "$(tr "\\0" " " < "$p/cmdline")"; done\'',
     'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then run sg_unit systemctl is-active sshguard.service; fi',
     'if command -v rc-service >/dev/null && [ -d /run/openrc ]; then run sg_openrc rc-service sshguard status; fi',
-    'run sg_nft sh -c \'nft list set ip sshguard attackers 2>/dev/null; nft list set ip6 sshguard attackers 2>/dev/null; true\'',
-    'run sg_ipset sh -c \'ipset list sshguard4 2>/dev/null; ipset list sshguard6 2>/dev/null; true\'',
-    'run sg_iptables sh -c \'iptables -S sshguard 2>/dev/null; ip6tables -S sshguard 2>/dev/null; true\'',
+    ...Object.entries(FIREWALL_LISTING).map(([backend, listing]) => `run ${FACT_NAME[backend as FirewallBackend]} sh -c ${q(listing)}`),
   ];
 }
 
@@ -76,19 +80,13 @@ function whitelistArguments(commandLine: string): string[] {
 }
 
 function blockedBy(backend: SshguardBackend, raw: RawFacts, base: BaseFacts): string[] {
-  const out = (name: string): string => raw.commands.get(name)?.stdout ?? '';
-  const addresses = (text: string): string[] => [...text.matchAll(/(?<![\w.:])((?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]*:[0-9a-f:]+)(?:\/\d+)?(?![\w.:])/gi)].map((m) => m[1]!);
   switch (backend) {
     case 'hosts':
       return sshguardBlockedAddresses(base.files.get(HOSTS_ALLOW)?.content.toString('utf8') ?? '');
-    case 'nft-sets':
-      return addresses(out('sg_nft').split('elements =').slice(1).join(' '));
-    case 'ipset':
-      return addresses(out('sg_ipset').split('Members:').slice(1).join(' '));
-    case 'iptables':
-      return addresses(out('sg_iptables').split('\n').filter((l) => l.startsWith('-A sshguard')).join('\n'));
     case 'other':
       return [];
+    default:
+      return parseFirewallBlocks(backend, raw.commands.get(FACT_NAME[backend])?.stdout ?? '');
   }
 }
 

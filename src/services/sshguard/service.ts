@@ -8,16 +8,21 @@
 import { sshguardBlockedAddresses } from '../../config/hosts-access/sshguard.js';
 import { HOSTS_ALLOW } from '../../config/hosts-access/edit.js';
 import { removeFromBlacklist, whitelistHas } from '../../config/sshguard/lists.js';
+import { blocksCovering, describeFirewallSet, FIREWALL_BACKENDS, FIREWALL_LISTING, isBlockedElement, parseFirewallBlocks, releaseCommand, type FirewallBackend } from '../../config/sshguard/firewall.js';
 import { isRecord, isSafePath } from '../../util/safe-values.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
 import type { CommandRunner, Service, ServiceScripts, VerifiedValue } from '../service.js';
 import { readSshguardFacts, SSHGUARD_CONF, sshguardFactLines, type SshguardFacts } from './facts.js';
 
-/** What apply needs: whether to restart, and the files verification reads. */
+/** What apply needs: whether to restart, the blocks to lift without one, and what verification reads. */
 export interface SshguardPlan {
   restart: boolean;
   whitelistFile?: string;
   blacklistFile?: string;
+  /** The firewall backend, when sshguard uses one (verification lists its blocks). */
+  firewall?: FirewallBackend;
+  /** Blocks lifted in the firewall backend as its own release does (when no restart drops them all). */
+  release?: string[];
 }
 
 /** One value verification must find. */
@@ -28,7 +33,11 @@ export interface SshguardExpectation {
   value: string;
 }
 
-export type SshguardContribution = Record<string, never>;
+/** One task's part: whether its files change (a restart applies them) and the blocks it lifts. */
+export interface SshguardContribution {
+  restart: boolean;
+  release: string[];
+}
 
 const q = quoteShellArg;
 
@@ -61,10 +70,11 @@ function restartScripts(facts: SshguardFacts): Pick<ServiceScripts, 'helpers' | 
   }
 }
 
-/** Reads the files verification needs (base64 each, M for a missing one). */
-async function readFiles(connection: CommandRunner, paths: readonly string[]): Promise<(string | undefined)[]> {
+/** Reads the files verification needs (base64 each, M for a missing one), then the firewall's listing (base64, L) when given. */
+async function readFiles(connection: CommandRunner, paths: readonly string[], listing?: string): Promise<(string | undefined)[]> {
   const script = paths.map((p) => `if [ -f ${q(p)} ]; then printf 'F '; base64 -w0 < ${q(p)}; echo; else echo M; fi`).join('; ');
-  const result = await connection.exec(`${script}; printf 'P %s\\n' "$(for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] && echo x; done | wc -l)"`, { timeoutMs: 30_000 });
+  const list = listing ? `; printf 'F '; { ${listing}; } | base64 -w0; echo` : '';
+  const result = await connection.exec(`${script}${list}; printf 'P %s\\n' "$(for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] && echo x; done | wc -l)"`, { timeoutMs: 30_000 });
   if (result.exitCode !== 0) throw new Error('reading sshguard files failed');
   return result.stdout
     .toString('utf8')
@@ -82,11 +92,18 @@ export const sshguardService: Service<SshguardFacts, SshguardPlan, SshguardExpec
   precheck: () => undefined,
   applyCheck: () => undefined,
   describe: (facts) => (facts.running ? `sshguard: no reload, restarted (${facts.restart.kind === 'process' ? 'its process group' : facts.restart.kind})` : 'sshguard: not running'),
-  finishPlan: ({ facts }) => ({
-    restart: facts.running,
-    ...(facts.whitelistFile ? { whitelistFile: facts.whitelistFile } : {}),
-    ...(facts.blacklistFile ? { blacklistFile: facts.blacklistFile } : {}),
-  }),
+  finishPlan: ({ facts, contributions }) => {
+    const release = [...new Set(contributions.flatMap((c) => c.release))];
+    const firewall = FIREWALL_BACKENDS.find((b) => b === facts.backend);
+    return {
+      // Restart only for changed files: a restart drops every block, more than an unblock asks.
+      restart: facts.running && contributions.some((c) => c.restart),
+      ...(facts.whitelistFile ? { whitelistFile: facts.whitelistFile } : {}),
+      ...(facts.blacklistFile ? { blacklistFile: facts.blacklistFile } : {}),
+      ...(firewall ? { firewall } : {}),
+      ...(firewall && release.length > 0 ? { release } : {}),
+    };
+  },
   expectationKey: (e) => `${e.kind}\n${e.value}`,
   candidateChecks: () => [],
   candidateRejected: (message) => ({ code: 'validation-failed', message: `sshguard's files do not validate: ${message}` }),
@@ -100,6 +117,12 @@ export const sshguardService: Service<SshguardFacts, SshguardPlan, SshguardExpec
       validate: [`[ ! -e ${q(SSHGUARD_CONF)} ] || out=$(sh -n ${q(SSHGUARD_CONF)} 2>&1) || { printf '%s' "$out"; return 1; }`],
       validateRestored: [],
       beforeReload: [],
+      afterReload: plan.firewall
+        ? (plan.release ?? []).map((element) => {
+            const where = `${element} from the ${describeFirewallSet(plan.firewall!, element)}`;
+            return `if ${releaseCommand(plan.firewall!, element)} >/dev/null 2>&1; then step unblock ok ${q(where)}; else step unblock fail ${q(`could not remove ${where}`)}; fi`;
+          })
+        : [],
     };
   },
   commitDiagnoses: {
@@ -108,11 +131,16 @@ export const sshguardService: Service<SshguardFacts, SshguardPlan, SshguardExpec
     stopped: 'sshguard did not stay up after the restart; the previous files were restored and it was started again.',
   },
   verify: async (connection, plan, expectations) => {
-    const [whitelist, blacklist, allow, running] = await readFiles(connection, [plan.whitelistFile ?? '/nonexistent', plan.blacklistFile ?? '/nonexistent', HOSTS_ALLOW]);
+    const read = await readFiles(connection, [plan.whitelistFile ?? '/nonexistent', plan.blacklistFile ?? '/nonexistent', HOSTS_ALLOW], plan.firewall ? FIREWALL_LISTING[plan.firewall] : undefined);
+    const [whitelist, blacklist, allow] = read;
+    const blocks = plan.firewall ? parseFirewallBlocks(plan.firewall, read[3] ?? '') : [];
+    const running = read[plan.firewall ? 4 : 3];
     const values: VerifiedValue[] = expectations.map((e) => {
       let actual: string;
+      const covering = blocksCovering(blocks, e.value);
       if (e.kind === 'whitelisted') actual = whitelistHas(whitelist ?? '', e.value) ? 'whitelisted' : `not in ${plan.whitelistFile ?? 'the whitelist'}`;
       else if (sshguardBlockedAddresses(allow ?? '').includes(e.value)) actual = `still blocked in ${HOSTS_ALLOW}`;
+      else if (plan.firewall && covering.length > 0) actual = `still blocked by ${covering.join(', ')} in the ${describeFirewallSet(plan.firewall, covering[0]!)}`;
       else if (blacklist !== undefined && removeFromBlacklist(blacklist, e.value).removed > 0) actual = `still in ${plan.blacklistFile ?? 'the blacklist'}`;
       else actual = 'unblocked';
       return { service: 'sshguard', keyword: `${e.kind} ${e.value}`, expected: [e.kind], actual: [actual], ok: actual === e.kind };
@@ -128,7 +156,9 @@ export const sshguardService: Service<SshguardFacts, SshguardPlan, SshguardExpec
     isRecord(data) &&
     typeof data['restart'] === 'boolean' &&
     (data['whitelistFile'] === undefined || isSafePath(data['whitelistFile'])) &&
-    (data['blacklistFile'] === undefined || isSafePath(data['blacklistFile'])),
+    (data['blacklistFile'] === undefined || isSafePath(data['blacklistFile'])) &&
+    (data['firewall'] === undefined || FIREWALL_BACKENDS.includes(data['firewall'] as FirewallBackend)) &&
+    (data['release'] === undefined || (Array.isArray(data['release']) && data['release'].every(isBlockedElement))),
   isSavedExpectation: (e): e is SshguardExpectation =>
     isRecord(e) && (e['kind'] === 'whitelisted' || e['kind'] === 'unblocked') && typeof e['value'] === 'string' && /^[0-9A-Fa-f:.\/]+$/.test(e['value']),
 };

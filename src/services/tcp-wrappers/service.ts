@@ -5,6 +5,7 @@
  * of hosts.allow, and verification evaluates the files as written, read again over the fresh
  * login. Its facts say whether sshd (or, from OpenSSH 9.8, sshd-session) links libwrap at all.
  */
+import { libwrapProbeLine, readLibwrapProbe } from '../../util/record-script.js';
 import { HOSTS_ALLOW, HOSTS_DENY } from '../../config/hosts-access/edit.js';
 import { isRecord, isSafePath } from '../../util/safe-values.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
@@ -33,15 +34,14 @@ function factLines(paths: readonly string[]): string[] {
   return [
     'tw_sshd=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
     // sshd-session (OpenSSH 9.8 and later) is the binary that serves the connection.
-    'run tw_libwrap sh -c \'command -v ldd >/dev/null || { echo noldd; exit 0; }; for b in "$0" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session; do [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -q libwrap && echo "$b"; done; true\' "$tw_sshd"',
+    libwrapProbeLine('tw_libwrap', 'tw_sshd'),
     ...paths.map((path) => `rf ${q(path)}`),
   ];
 }
 
 function readFacts(raw: RawFacts): TcpWrappersFacts {
-  const command = raw.commands.get('tw_libwrap');
-  const lines = (command?.stdout ?? '').split('\n').filter(Boolean);
-  return { libwrap: lines.filter((l) => l !== 'noldd'), checked: command !== undefined && !lines.includes('noldd') };
+  const probe = readLibwrapProbe(raw.commands.get('tw_libwrap')?.stdout);
+  return { libwrap: probe.binaries, checked: probe.checked };
 }
 
 /** Reads both tables over `connection` (base64, so any bytes come back intact). */

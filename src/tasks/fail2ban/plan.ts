@@ -109,15 +109,15 @@ export function planFail2banTask(input: PlanInput<Fail2banTaskParams>): PlanOutc
   }
 
   outcome.edits = [...written].map(([path, after]) => ({ path, after, service: 'fail2ban' as const }));
+  const notBanned = unban.filter((a) => !banned.includes(a)).map((a) => `${a} is not banned in jail ${params.jail}`);
+  outcome.actions = banned.map((a) => ({ service: 'fail2ban' as const, description: `lift the ban of ${a} in jail ${params.jail} (fail2ban-client set ${params.jail} unbanip ${a})${outcome.edits.length > 0 ? ', after the reload' : ''}` }));
   if (outcome.edits.length === 0) {
+    // Only bans to lift: an action on the running server, with no file written and nothing to reload.
     if (banned.length > 0) {
-      outcome.checks.push({
-        passed: false,
-        subject: `jail ${params.jail}`,
-        message: `${banned.join(', ')} ${banned.length > 1 ? 'are' : 'is'} banned in jail ${params.jail} and the config needs no change: sshfix lifts bans only together with a config change; run fail2ban-client set ${params.jail} unbanip ${banned.join(' ')}`,
-      });
+      outcome.warnings.push(...notes, ...notBanned);
+      outcome.contributions = [{ service: 'fail2ban', jail: params.jail, ignore: [], unban: banned, disables: false }];
+      return outcome;
     }
-    const notBanned = unban.filter((a) => !banned.includes(a)).map((a) => `${a} is not banned in jail ${params.jail}`);
     outcome.note = [...notes, ...notBanned].join('; ') || 'already as requested';
     return outcome;
   }

@@ -1,13 +1,15 @@
 /**
  * Planner of `sshguard` tasks: whitelist entries appended to WHITELIST_FILE (comments and other
  * lines kept), and each unblocked address taken out of the hosts backend's block in hosts.allow
- * and out of the blacklist file (sshguard blocks what it lists again at start). Any change is
- * applied by restarting sshguard, which drops every block its backend holds: the plan says so.
- * Pure.
+ * and out of the blacklist file (sshguard blocks what it lists again at start). A change to its
+ * files is applied by restarting sshguard, which drops every block its backend holds: the plan
+ * says so. A block in a firewall backend (nft set, ipset, iptables chain) with no file to change
+ * is lifted alone, as an action that removes exactly the element covering the address. Pure.
  */
 import { HOSTS_ALLOW } from '../../config/hosts-access/edit.js';
 import { removeFromSshguardBlock } from '../../config/hosts-access/sshguard.js';
 import { addToWhitelist, removeFromBlacklist, whitelistHas } from '../../config/sshguard/lists.js';
+import { blocksCovering, describeFirewallSet, FIREWALL_BACKENDS } from '../../config/sshguard/firewall.js';
 import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
 import type { SshguardTaskParams } from './schema.js';
 
@@ -41,7 +43,8 @@ export function planSshguardTask(input: PlanInput<SshguardTaskParams>): PlanOutc
       else edits.set(facts.whitelistFile, addToWhitelist(text, entry));
     }
   }
-  let lifted = 0;
+  const firewall = FIREWALL_BACKENDS.find((b) => b === facts.backend);
+  const release: string[] = [];
   for (const address of params.unblock) {
     let found = false;
     if (facts.backend === 'hosts') {
@@ -51,8 +54,11 @@ export function planSshguardTask(input: PlanInput<SshguardTaskParams>): PlanOutc
         edits.set(HOSTS_ALLOW, removal.text);
         found = true;
       }
-    } else if (facts.blocked.includes(address)) {
-      found = true;
+    } else if (firewall) {
+      // The block may be a network holding the address (IPV4_SUBNET/IPV6_SUBNET below the full length).
+      const covering = blocksCovering(facts.blocked, address);
+      for (const element of covering) if (!release.includes(element)) release.push(element);
+      found ||= covering.length > 0;
     }
     const blacklist = facts.blacklistFile ? read(facts.blacklistFile) : undefined;
     if (facts.blacklistFile && blacklist !== undefined) {
@@ -62,17 +68,8 @@ export function planSshguardTask(input: PlanInput<SshguardTaskParams>): PlanOutc
         found = true;
       }
     }
-    if (found) lifted++;
-    else notes.push(`sshguard does not block ${address}`);
+    if (!found) notes.push(`sshguard does not block ${address}`);
     outcome.expectations.push({ service: 'sshguard', kind: 'unblocked', value: address });
-  }
-  if (lifted > 0 && facts.backend !== 'hosts' && edits.size === 0) {
-    outcome.refusal = {
-      code: 'sshguard-restart-needed',
-      message: `the ${facts.backend} backend's block is lifted only by restarting sshguard, and nothing in its files changes`,
-      hint: 'whitelist the address in the same task (whitelist: [...]), which restarts sshguard and keeps it from being blocked again',
-    };
-    return outcome;
   }
   for (const e of params.whitelist) outcome.expectations.push({ service: 'sshguard', kind: 'whitelisted', value: e });
   for (const [path, after] of edits) if (after !== input.files.read(path)) outcome.edits.push({ path, after, service: 'sshguard' });
@@ -81,7 +78,16 @@ export function planSshguardTask(input: PlanInput<SshguardTaskParams>): PlanOutc
       `sshguard has no reload: applying restarts it, which drops every block its ${facts.backend} backend holds (${facts.blocked.length} address(es) now), and it blocks what its blacklist lists again at start`,
     );
   }
-  if (outcome.edits.length === 0) outcome.expectations = [];
+  // A restart (for changed files) drops every block the backend holds; without one, each block
+  // covering an unblocked address is lifted alone, as sshguard's own release does.
+  const restarts = outcome.edits.length > 0 && facts.running;
+  if (firewall && !restarts) {
+    for (const element of release) {
+      outcome.actions.push({ service: 'sshguard', description: `lift the block ${element} from the ${describeFirewallSet(firewall, element)}${outcome.edits.length > 0 ? ', after writing the files' : ''}` });
+    }
+  }
+  if (outcome.edits.length > 0 || outcome.actions.length > 0) outcome.contributions = [{ service: 'sshguard', restart: outcome.edits.length > 0, release: restarts ? [] : release }];
+  if (outcome.edits.length === 0 && outcome.actions.length === 0) outcome.expectations = [];
   if (notes.length > 0) outcome.note = notes.join('; ');
   return outcome;
 }

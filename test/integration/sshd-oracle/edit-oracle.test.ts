@@ -111,4 +111,35 @@ describe('edits checked by the real sshd', () => {
       assert.deepEqual(printed, p.engine, label);
     });
   });
+
+  it('adds or removes algorithms in a Match block from the value its connections have now, not from the build default', async () => {
+    const MAIN = '/etc/ssh/sshd_config';
+    const cases = [
+      // The global line took ssh-ed25519 away; `+ssh-rsa` in the block would hand it back.
+      { global: 'PubkeyAcceptedAlgorithms -ssh-ed25519', edit: { op: 'add', keyword: 'PubkeyAcceptedAlgorithms', values: ['ssh-rsa'], match: 'Address 192.0.2.0/24' } as SshdEdit, has: ['ssh-rsa'], lacks: ['ssh-ed25519'] },
+      // The global line added ssh-rsa; `-ecdsa-sha2-nistp256` in the block would take it away.
+      { global: 'PubkeyAcceptedAlgorithms +ssh-rsa', edit: { op: 'remove', keyword: 'PubkeyAcceptedAlgorithms', values: ['ecdsa-sha2-nistp256'], match: 'Address 192.0.2.0/24' } as SshdEdit, has: ['ssh-rsa'], lacks: ['ecdsa-sha2-nistp256'] },
+    ];
+    const planned = cases.map((c) => {
+      const { tree } = buildSshdConfigTree({ files: new Map([[MAIN, `${c.global}\nUsePAM yes\n`]]), listedDirs: new Set(['/etc/ssh']) });
+      const r = editSshdConfig(tree, c.edit);
+      assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+      const engine = evaluateSshdConfig(r.tree, { connection: IN_NET }).values.get('pubkeyacceptedalgorithms')?.values ?? [];
+      return { c, files: new Map(r.tree.snapshot.files), engine };
+    });
+    const results = await runSshdOracleParallel(
+      planned.map((p) => ({ files: p.files, runs: [{ mode: 'T', spec: connectionSpec(IN_NET) }, { mode: 'T', spec: connectionSpec(OUTSIDER) }] })),
+      2,
+    );
+    planned.forEach((p, i) => {
+      const [inside, outside] = results[i]!;
+      const label = `${p.c.global} + ${JSON.stringify(p.c.edit)}:\n${[...p.files.values()].join('')}`;
+      const printed = (parseSshdDump(inside!.stdout).get('pubkeyacceptedalgorithms') ?? [])[0]?.split(',') ?? [];
+      for (const a of p.c.has) assert.ok(printed.includes(a), `${label}: sshd -T lacks ${a}`);
+      for (const a of p.c.lacks) assert.ok(!printed.includes(a), `${label}: sshd -T offers ${a} again`);
+      assert.deepEqual(parseSshdDump(inside!.stdout).get('pubkeyacceptedalgorithms'), p.engine, label);
+      const other = (parseSshdDump(outside!.stdout).get('pubkeyacceptedalgorithms') ?? [])[0]?.split(',') ?? [];
+      assert.equal(other.includes(p.c.lacks[0]!), p.c.edit.op === 'remove', `${label}: connections outside the block keep the global value`);
+    });
+  });
 });

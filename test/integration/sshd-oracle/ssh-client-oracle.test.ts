@@ -33,7 +33,7 @@ function sshG(text: string, hosts: readonly string[]): Map<string, string[]>[] {
   }
 }
 
-const HOSTS = ['bastion', 'db.lab.example.com', 'old-switch', 'web', 'legacy.example.com'];
+const HOSTS = ['bastion', 'db.lab.example.com', 'old-switch', 'web', 'legacy.example.com', 'Web', 'DB.lab.example.com'];
 
 function compare(text: string, label: string): void {
   const file = parseSshConfig(text, '/c');
@@ -48,7 +48,7 @@ const line = fc.oneof(
   fc.constantFrom('ServerAliveInterval 15', 'serveraliveinterval=2m', 'ServerAliveCountMax 5', 'TCPKeepAlive no', 'Port 2222', 'User deploy', 'BatchMode yes', 'Compression yes', 'IdentitiesOnly yes', 'ConnectTimeout 10', 'LogLevel debug'),
   fc.constantFrom('KexAlgorithms +diffie-hellman-group14-sha1', 'HostKeyAlgorithms +ssh-rsa', 'Ciphers -aes128-ctr', 'MACs ^hmac-sha1', 'PubkeyAcceptedAlgorithms +ssh-rsa'),
 );
-const config = fc.array(fc.tuple(fc.constantFrom('Host *', 'Host old-switch', 'Host *.example.com !legacy.example.com', 'Host web bastion', 'Match all', 'Match host db.*'), fc.array(line, { maxLength: 3 })), { maxLength: 4 }).map((blocks) => blocks.map(([h, ls]) => [h, ...ls.map((l) => `  ${l}`)].join('\n')).join('\n') + '\n');
+const config = fc.array(fc.tuple(fc.constantFrom('Host *', 'Host old-switch', 'Host *.example.com !legacy.example.com', 'Host web bastion', 'Host Web', 'Match all', 'Match host db.*', 'Match host WEB'), fc.array(line, { maxLength: 3 })), { maxLength: 4 }).map((blocks) => blocks.map(([h, ls]) => [h, ...ls.map((l) => `  ${l}`)].join('\n')).join('\n') + '\n');
 
 describe('ssh -G oracle', () => {
   it('engine equals ssh -G on the corpus and on 150 generated configs', () => {
@@ -69,7 +69,7 @@ describe('ssh -G oracle', () => {
 
   it('the runner-config resolver (Host, Match, Include, first value wins) equals ssh -G on 120 generated file trees', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sshfix-sshg-tree-'));
-    const hosts = ['labalias', 'db.lab', 'web', 'old-switch'];
+    const hosts = ['labalias', 'db.lab', 'web', 'old-switch', 'Web', 'LABALIAS'];
     // ssh -G prints these for the keywords the inventory takes from ssh_config.
     const KEYS = ['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'userknownhostsfile', 'stricthostkeychecking', 'connecttimeout', 'bindaddress', 'serveraliveinterval', 'kexalgorithms'];
     const printed = (key: string, values: string[]): string[] => {
@@ -84,7 +84,7 @@ describe('ssh -G oracle', () => {
       'ProxyJump jump@bastion:2200', 'UserKnownHostsFile /kh/lab', 'StrictHostKeyChecking accept-new', 'StrictHostKeyChecking no', 'StrictHostKeyChecking yes',
       'ConnectTimeout 5', 'ConnectTimeout 1m', 'BindAddress 127.0.0.9', 'ServerAliveInterval 30', 'KexAlgorithms +diffie-hellman-group14-sha1', 'KexAlgorithms -curve25519-sha256',
     );
-    const header = fc.constantFrom('Host labalias', 'Host *.lab', 'Host * !web', 'Host *', 'Host web old-switch', 'Match all', 'Match host 127.77.89.5', 'Match originalhost db.*', 'Match host real.example.net', 'Match !originalhost web');
+    const header = fc.constantFrom('Host labalias', 'Host LABALIAS', 'Host Web', 'Host *.lab', 'Host * !web', 'Host *', 'Host web old-switch', 'Match all', 'Match host 127.77.89.5', 'Match originalhost db.*', 'Match host real.example.net', 'Match !originalhost web');
     const blocks = fc.array(fc.tuple(header, fc.array(setting, { maxLength: 3 })), { maxLength: 4 });
     const render = (bs: [string, string[]][]): string => bs.map(([h, ls]) => [h, ...ls.map((l) => `  ${l}`)].join('\n')).join('\n');
     const tree = fc.record({ top: fc.array(setting, { maxLength: 2 }), main: blocks, includeAt: fc.nat(4), included: blocks, extra: blocks });

@@ -114,6 +114,16 @@ describe('planning a host from its facts', () => {
     assert.match(plan.notes[0]?.message ?? '', /^skipped: .*os\.id == "rhel"/);
   });
 
+  it('names a skipped task by its rendered name', () => {
+    const { plan } = planHost({
+      host,
+      plays: plays('name: x\nhosts: all\ntasks:\n  - name: "only on {{ os.id }} for {{ who }}"\n    when: os.id == "rhel"\n    sshd:\n      set: { MaxAuthTries: 3 }\n'),
+      cliVars: { who: 'ops' },
+      facts: facts('debian-cloud'),
+    });
+    assert.equal(plan.notes[0]?.task, 'only on debian for ops');
+  });
+
   it('fails a host whose live config does not validate, changing nothing', () => {
     const { plan } = planHost({ host, plays: plays(readFileSync(`${REPO_ROOT}/playbooks/max-startups.yaml`, 'utf8')), cliVars: {}, facts: facts('broken-dropin') });
     assert.equal(plan.status, 'failed');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyHostPlan, type HostPlan } from '../../../src/engine/plan-model.js';
 import { buildJsonReport } from '../../../src/report/json-report.js';
+import { renderHumanReport } from '../../../src/report/human-report.js';
 import { renderJunitReport } from '../../../src/report/junit-report.js';
 import { nonSnakeKeys } from '../../helpers/json-keys.js';
 
@@ -12,6 +13,7 @@ function fullHost(): HostPlan {
   host.changes.push({ task: 'Keep alive', path: '/etc/ssh/sshd_config', action: 'update', beforeSha256: 'ab'.repeat(32), before: 'a\n', after: 'b\n' });
   host.checks.push({ task: 'Compliance', passed: true, message: 'PermitRootLogin is no', subject: 'PermitRootLogin' });
   host.notes.push({ task: 'Allow deploy', message: 'AllowUsers already contains deploy' });
+  host.actions.push({ task: 'Never ban the runner', service: 'fail2ban', description: 'lift the ban of 192.0.2.7 in jail sshd' });
   host.warnings.push('legacy algorithm enabled');
   host.validation = { ok: true };
   host.facts = { openssh: '9.2p1', os: 'Debian GNU/Linux 12 (bookworm)', runnerAddress: '192.0.2.7', reload: 'systemctl reload ssh' };
@@ -59,5 +61,19 @@ describe('JUnit failure counting', () => {
     invalid.error = { code: 'config-invalid', message: 'sshd -t fails' };
     const xml = renderJunitReport('plan', [unreachable, invalid]);
     assert.deepEqual(failures(xml), { attribute: [2, 2], elements: 2 });
+  });
+});
+
+describe('actions (operations that change no file)', () => {
+  it('are counted and listed in JSON and shown in the human report', () => {
+    const host = emptyHostPlan('web-03', '192.0.2.12', 'changed');
+    host.actions.push({ task: 'Never ban the runner', service: 'fail2ban', description: 'lift the ban of 192.0.2.7 in jail sshd' });
+    const report = buildJsonReport({ command: 'plan', hosts: [host, fullHost()] });
+    assert.equal((report['summary'] as Record<string, number>)['actions'], 2);
+    assert.deepEqual((report['hosts'] as { actions: unknown[] }[])[0]?.actions, [{ task: 'Never ban the runner', service: 'fail2ban', description: 'lift the ban of 192.0.2.7 in jail sshd' }]);
+    const text = renderHumanReport('plan', [host, fullHost()], { color: false, diffs: false });
+    assert.match(text, /^web-03 \(192\.0\.2\.12\)  changed  1 action\(s\) to make$/m);
+    assert.match(text, /^web-01 \(192\.0\.2\.10\)  changed  1 change\(s\) and 1 action\(s\) to make$/m);
+    assert.match(text, /^  ! fail2ban: lift the ban of 192\.0\.2\.7 in jail sshd  \(Never ban the runner\)$/m);
   });
 });

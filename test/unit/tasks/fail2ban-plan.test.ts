@@ -78,11 +78,26 @@ describe('fail2ban task planning', () => {
     assert.deepEqual(p.notes.map((n) => n.message), ['jail sshd already ignores 10.1.2.3 (by 10.0.0.0/8) at /etc/fail2ban/jail.d/sshd.local:8; 10.1.2.3 is not banned in jail sshd']);
   });
 
-  it('fails a check when the address is ignored already but still banned (no config change to carry the unban)', () => {
+  it('lifts a ban with an action alone when the address is ignored already (no file to write)', () => {
     const facts = f2bFacts({ state: 'jails sshd\nbanned sshd 10.1.2.3\nignoreip sshd 10.0.0.0/8\n' }, { '/etc/fail2ban/jail.d/sshd.local': `${SSHD_LOCAL}ignoreip = 10.0.0.0/8\n` });
-    const p = plan('ignoreip: [10.1.2.3]\nunban: [10.1.2.3]', facts);
-    assert.equal(p.status, 'failed');
-    assert.match(p.checks[0]?.message ?? '', /fail2ban-client set sshd unbanip 10\.1\.2\.3/);
+    const p = plan('ignoreip: [10.1.2.3]\nunban: [10.1.2.3, 10.1.2.4]', facts);
+    assert.equal(p.status, 'changed');
+    assert.deepEqual(p.changes, []);
+    assert.deepEqual(p.files, []);
+    assert.deepEqual(p.checks, []);
+    assert.equal(p.actions.length, 1);
+    assert.equal(p.actions[0]?.service, 'fail2ban');
+    assert.match(p.actions[0]?.description ?? '', /^lift the ban of 10\.1\.2\.3 in jail sshd \(fail2ban-client set sshd unbanip 10\.1\.2\.3\)$/);
+    // Only the banned address is acted on; the rest is said.
+    assert.deepEqual(p.services.fail2ban, { jails: ['sshd'], ignore: [], unban: [{ jail: 'sshd', addresses: ['10.1.2.3'] }] });
+    assert.match(p.warnings.join('\n'), /10\.1\.2\.4 is not banned in jail sshd/);
+    assert.match(p.warnings.join('\n'), /already ignores 10\.1\.2\.3 \(by 10\.0\.0\.0\/8\)/);
+  });
+
+  it('lists the ban it lifts as an action after the reload when the config changes too', () => {
+    const p = plan('ignoreip: [127.0.0.9]\nunban: [127.0.0.9]', f2bFacts({ state: 'jails sshd\nbanned sshd 127.0.0.9\n' }));
+    assert.equal(p.changes.length, 1);
+    assert.deepEqual(p.actions.map((a) => a.description), ['lift the ban of 127.0.0.9 in jail sshd (fail2ban-client set sshd unbanip 127.0.0.9), after the reload']);
   });
 
   it('is a no-op without fail2ban, with the server stopped, or without the jail running', () => {

@@ -58,7 +58,7 @@ describe('sshguard task', () => {
     assert.deepEqual(facts.blocked, ['192.0.2.7', '192.0.2.9']);
     assert.deepEqual(facts.restart, { kind: 'process', pid: 4242, pgid: 4242, commandLine: '/usr/sbin/sshguard' }, 'started again as the script, not through sh');
     const nft = factsWith({ conf: CONF.replace('sshg-fw-hosts', 'sshg-fw-nft-sets'), nft: 'table ip sshguard {\n\tset attackers {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 192.0.2.7, 198.51.100.0/24 }\n\t}\n}\n' }).services.sshguard!;
-    assert.deepEqual(nft.blocked, ['192.0.2.7', '198.51.100.0']);
+    assert.deepEqual(nft.blocked, ['192.0.2.7/32', '198.51.100.0/24'], 'firewall blocks keep their prefix: a /24 block is not the address 198.51.100.0');
   });
 
   it('whitelists, lifts the block and the blacklist line, keeping everything else, and warns of the restart', () => {
@@ -78,12 +78,26 @@ describe('sshguard task', () => {
     assert.match(p.warnings.join('\n'), /runs with -w 10\.0\.0\.1 on its command line, so it ignores \/etc\/sshguard\/whitelist/);
   });
 
-  it('refuses where only a restart would lift an nft block and nothing in the files changes', () => {
-    const facts = factsWith({ conf: CONF.replace('sshg-fw-hosts', 'sshg-fw-nft-sets'), nft: 'elements = { 198.51.100.4 }\n' });
+  it('lifts a firewall block with no file to change as an action removing exactly the covering element, no restart', () => {
+    const nft = 'table ip sshguard {\n\tset attackers {\n\t\telements = { 198.51.100.0/24, 203.0.113.7 }\n\t}\n}\n';
+    const facts = factsWith({ conf: CONF.replace('sshg-fw-hosts', 'sshg-fw-nft-sets').replace(/^BLACKLIST_FILE.*\n/m, ''), nft });
     const loaded = loadPlaybook('hosts: all\ntasks:\n  - sshguard: { unblock: [198.51.100.4] }\n', 't.yaml');
     const p = planHost({ host, plays: loaded.playbook.plays, cliVars: {}, facts }).plan;
-    assert.equal(p.status, 'failed');
-    assert.equal(p.error?.code, 'sshguard-restart-needed');
+    assert.equal(p.status, 'changed', JSON.stringify(p.error));
+    assert.deepEqual(p.changes, []);
+    assert.deepEqual(p.actions.map((a) => a.description), ['lift the block 198.51.100.0/24 from the nft set ip sshguard attackers']);
+    assert.deepEqual(p.services.sshguard, { restart: false, whitelistFile: '/etc/sshguard/whitelist', firewall: 'nft-sets', release: ['198.51.100.0/24'] });
+    assert.doesNotMatch(p.warnings.join('\n'), /restarts it/, 'no restart: the other blocks stay');
+    const scripts = sshguardService.scripts(facts.services.sshguard!, p.services.sshguard!);
+    assert.deepEqual(scripts.afterReload?.map((l) => l.split(' >/dev/null')[0]), ["if nft delete element ip sshguard attackers '{ 198.51.100.0/24 }'"]);
+    assert.equal(scripts.reload, ':', 'nothing restarts sshguard');
+
+    // With a file to change, the restart drops every block: no action, and the plan warns.
+    const both = planHost({ host, plays: loadPlaybook('hosts: all\ntasks:\n  - sshguard: { whitelist: [203.0.113.7], unblock: [203.0.113.7] }\n', 't.yaml').playbook.plays, cliVars: {}, facts }).plan;
+    assert.deepEqual(both.actions, []);
+    assert.equal(both.services.sshguard?.restart, true);
+    assert.match(both.warnings.join('\n'), /drops every block its nft-sets backend holds \(2 address\(es\) now\)/);
+    assert.equal(sshguardService.isSavedPlan({ restart: false, firewall: 'nft-sets', release: ['1.2.3.4/32; reboot'] }), false);
   });
 
   it('changes nothing for an address already whitelisted and not blocked, or when none is given', () => {
