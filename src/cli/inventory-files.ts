@@ -87,7 +87,7 @@ export function loadInventoryText(text: string, path: string): LoadedInventoryFi
     if (result.diagnostics.some((d) => d.severity === 'error')) return { result, format, secrets: {} };
     const honoured = honourSshConfig(result.inventory, common);
     // The loader warned before ssh_config could name an IdentityFile.
-    const credentialed = honoured.inventory.hosts.every((h) => h.identityFile !== undefined || h.agent || h.passwordEnv !== undefined);
+    const credentialed = honoured.inventory.hosts.every((h) => h.connection === 'local' || h.identityFile !== undefined || h.agent || h.passwordEnv !== undefined);
     const diagnostics = [...result.diagnostics.filter((d) => !(credentialed && d.code === 'no-credentials')), ...honoured.diagnostics];
     return { result: { inventory: honoured.inventory, diagnostics }, format, secrets: {} };
   }

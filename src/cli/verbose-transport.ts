@@ -58,7 +58,11 @@ export function verboseTransport(transport: Transport, level: number, write: (li
     connect: async (target) => {
       const started = Date.now();
       const connection = await transport.connect(target);
-      write(`${target.name}: connected to ${target.address}:${target.port} as ${target.user} in ${Date.now() - started} ms (${connection.info.serverBanner ?? 'no banner'})`);
+      write(
+        target.local
+          ? `${target.name}: running commands locally as ${connection.target.user}`
+          : `${target.name}: connected to ${target.address}:${target.port} as ${target.user} in ${Date.now() - started} ms (${connection.info.serverBanner ?? 'no banner'})`,
+      );
       return wrapConnection(connection, level, write);
     },
     closeAll: () => transport.closeAll(),

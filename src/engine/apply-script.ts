@@ -156,6 +156,11 @@ function serviceFunctions(services: readonly ServiceScripts[], restored: boolean
 }
 
 /** A file written from base64 embedded in the script (so no content can end a here-document). */
+/** Permission bits of a directory created for a file with `mode`: the owner's rwx, and r-x for whoever may read the file. */
+export function directoryMode(mode: number): number {
+  return 0o700 | (mode & 0o040 ? 0o050 : 0) | (mode & 0o004 ? 0o005 : 0);
+}
+
 const writeEmbedded = (target: string, content: Buffer | string, marker: string, onFailure = ''): string =>
   `base64 -d > ${target} <<'${marker}'${onFailure ? ` || ${onFailure}` : ''}\n${Buffer.from(content).toString('base64').replace(/.{1,76}/g, '$&\n')}${marker}`;
 
@@ -310,7 +315,9 @@ export function buildCommitScript(options: CommitOptions): string {
       const tmp = q(`${f.writePath.slice(0, f.writePath.lastIndexOf('/') + 1)}.sshfix-${options.txid}-${i}`);
       const fail = `{ rm -f ${tmp}; undo; abort; step write fail ${q(`cannot write ${f.writePath}`)}; return ${E.write}; }`;
       return [
-        `mkdir -p "$(dirname -- ${q(f.writePath)})" || ${fail}`,
+        // A directory the write creates (a user's ~/.ssh) gets the file's owner and no wider access
+        // than the file gives; existing directories are left as they are.
+        `d=$(dirname -- ${q(f.writePath)}); [ -d "$d" ] || { mkdir -p "$d" && chown ${f.uid}:${f.gid} "$d" && chmod ${directoryMode(f.mode).toString(8)} "$d"; } || ${fail}`,
         writeEmbedded(tmp, f.content, `SSHFIX_FILE_${i}_EOF`, fail),
         `chown ${f.uid}:${f.gid} ${tmp} && chmod ${(f.mode & 0o7777).toString(8)} ${tmp} || ${fail}`,
         f.expectSha256 !== null

@@ -100,6 +100,9 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
+/** A path a service's facts read: absolute, or `~/...` (the login account's home, known only on the host: ssh_client's ~/.ssh/config). */
+const isSafeRequestPath = (v: unknown): boolean => isSafePath(v) || (typeof v === 'string' && v.startsWith('~/') && isSafePath(v.slice(1)));
+
 /** Every problem with one saved host, so a hand-edited or damaged plan never reaches a script. */
 function checkSavedHost(host: Record<string, unknown>): string[] {
   const problems: string[] = [];
@@ -113,7 +116,7 @@ function checkSavedHost(host: Record<string, unknown>): string[] {
     !isRecord(request) ||
     !['files', 'dirs'].every((k) => Array.isArray(request[k]) && (request[k] as unknown[]).every(isSafePath)) ||
     !isRecord(request['services']) ||
-    !Object.entries(request['services']).every(([id, paths]) => lookupService(id) && Array.isArray(paths) && paths.every(isSafePath))
+    !Object.entries(request['services']).every(([id, paths]) => lookupService(id) && Array.isArray(paths) && paths.every(isSafeRequestPath))
   ) {
     problems.push('fact_request');
   }

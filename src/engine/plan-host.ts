@@ -9,7 +9,7 @@ import { createHostScope, factValuesFrom, type ScopeHost } from '../model/variab
 import type { PlainValue } from '../lang/yaml-tree.js';
 import { lookupService, type AnyService, type ServiceExpectation, type ServicePlans } from '../services/registry.js';
 import { TASK_PLANNERS } from '../tasks/planners.js';
-import type { PlanInput, PlanOutcome } from '../tasks/planner.js';
+import type { FileOwner, PlanInput, PlanOutcome } from '../tasks/planner.js';
 import { runnerLoginFor, type LoginSettings } from './runner-login.js';
 import type { TaskKindName } from '../tasks/registry.js';
 import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
@@ -78,6 +78,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
   const expectations = new Map<string, ServiceExpectation>();
   const contributions = new Map<string, unknown[]>();
   const serviceOfPath = new Map<string, string>();
+  const ownerOfPath = new Map<string, FileOwner>();
 
   for (const play of input.plays) {
     const scope = createHostScope({ host, playVars: play.vars, cliVars: input.cliVars, facts: factValues });
@@ -116,6 +117,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
         });
         files.write(edit.path, edit.after);
         serviceOfPath.set(edit.path, edit.service);
+        if (edit.owner && !ownerOfPath.has(edit.path)) ownerOfPath.set(edit.path, edit.owner);
       }
       plan.actions.push(...outcome.actions.map((a) => ({ task: name, ...a })));
       plan.checks.push(...outcome.checks.map((c) => ({ task: name, ...c })));
@@ -150,9 +152,9 @@ export function planHost(input: HostPlanInput): PlannedHost {
       writePath: target ?? path,
       ...(existing ? { before: existing.content } : {}),
       after,
-      mode: existing?.mode ?? 0o644,
-      uid: existing?.uid ?? 0,
-      gid: existing?.gid ?? 0,
+      mode: existing?.mode ?? ownerOfPath.get(path)?.mode ?? 0o644,
+      uid: existing?.uid ?? ownerOfPath.get(path)?.uid ?? 0,
+      gid: existing?.gid ?? ownerOfPath.get(path)?.gid ?? 0,
       service: serviceOfPath.get(path) ?? 'none',
     });
   }

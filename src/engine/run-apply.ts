@@ -15,6 +15,7 @@ import { savedFiles, staleFiles, type SavedHostPlan } from './plan-file.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
 import type { ProgressReporter } from './progress.js';
 import { BuildCache } from './build-cache.js';
+import { localHostRefusal } from './local-host.js';
 import { factsFor, hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
 import { runActions, runTransaction, type TouchedService, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
 
@@ -121,6 +122,12 @@ async function applySaved(item: ApplyItem & { saved: SavedHostPlan }, options: R
     return plan;
   }
   if (saved.files.length === 0 && plan.actions.length === 0) return plan;
+  const refusal = localHostRefusal(host, Object.keys(saved.services));
+  if (refusal) {
+    plan.status = 'failed';
+    plan.error = refusal;
+    return plan;
+  }
   let connection: Connection | undefined;
   try {
     options.progress.stage(host.name, 'connecting');

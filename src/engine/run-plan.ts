@@ -21,6 +21,7 @@ import type { FactRequest } from './facts-script.js';
 import type { HostFacts } from './facts.js';
 import { FactError, gatherFacts, gatherMore } from './gather-facts.js';
 import { HostFiles } from './host-files.js';
+import { localHostRefusal } from './local-host.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
 import { planHost } from './plan-host.js';
 import type { ProgressReporter } from './progress.js';
@@ -141,6 +142,12 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
     options.progress.stage(host.name, 'gathering facts');
     const facts = await factsFor(connection, work.host, request, options.builds);
     const { plan, state } = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts });
+    // Read-only tasks are fine anywhere; a change is refused where it could not be proven.
+    const refusal = plan.status === 'failed' ? undefined : localHostRefusal(host, Object.keys(plan.services));
+    if (refusal) {
+      plan.status = 'failed';
+      plan.error = refusal;
+    }
     if (plan.status !== 'failed') await validateCandidates(connection, plan, state.snapshot(), request, (text) => options.progress.stage(host.name, text));
     if (!options.keepOpen) {
       await connection.close();

@@ -8,6 +8,7 @@
 import { toConnectTarget } from '../model/connect-target.js';
 import type { Inventory, ResolvedHost } from '../model/inventory.js';
 import type { Connection, Transport } from '../transport/index.js';
+import { localHostRefusal } from './local-host.js';
 import { emptyHostPlan } from './plan-model.js';
 import type { ProgressReporter } from './progress.js';
 import { chooseTransaction, parseTransactionList, planRollback, rollbackFactRequest, buildTransactionListScript, type RollbackPlan } from './rollback-plan.js';
@@ -53,6 +54,8 @@ async function prepare(host: ResolvedHost, options: RollbackOptions): Promise<Pr
     const facts = await factsFor(connection, host, rollbackFactRequest(chosen, options.transaction.backupRoot));
     const planned = planRollback({ host, chosen, facts, backupRoot: options.transaction.backupRoot });
     if ('error' in planned) return failed(planned.error);
+    const refusal = localHostRefusal(host, planned.services.map((s) => s.service.id));
+    if (refusal) return failed(refusal);
     const ready = { ...planned, connection };
     connection = undefined;
     return { host, plan: planned.plan, ready };

@@ -437,6 +437,30 @@ export function readSshArgs(args: string): { jump?: string; knownHosts?: string;
   return out;
 }
 
+/** Settings an Ansible local connection ignores (it runs as the controller's user, without SSH). */
+const LOCAL_IGNORED_SETTINGS: ReadonlySet<string> = new Set(['port', 'user', 'identity_file', 'password', 'jump', 'known_hosts', 'host_key_policy']);
+
+/** `host` as sshfix's local host: only its name, address, groups, variables and become remain. */
+function asLocalHost(host: ResolvedHost, localUser: string): ResolvedHost {
+  const local: ResolvedHost = {
+    name: host.name,
+    address: host.address,
+    port: 22,
+    user: localUser,
+    agent: false,
+    knownHosts: host.knownHosts,
+    hostKeyPolicy: 'strict',
+    become: host.become,
+    connectTimeoutMs: host.connectTimeoutMs,
+    connection: 'local',
+    groups: host.groups,
+    vars: host.vars,
+    declaredAt: host.declaredAt,
+  };
+  if (host.becomePasswordEnv !== undefined) local.becomePasswordEnv = host.becomePasswordEnv;
+  return local;
+}
+
 /** As Ansible does: a host in no group but `all` belongs to `ungrouped`. */
 function placeUngrouped(model: AnsibleModel): void {
   const grouped = new Set<string>();
@@ -473,11 +497,8 @@ export function resolveAnsibleInventory(model: AnsibleModel, options: AnsibleLoa
       for (const n of names) if (vars[n] !== undefined && vars[n] !== null) return [n, vars[n] as PlainValue];
       return undefined;
     };
-    if (text(vars.ansible_connection) === 'local') {
-      warn('ansible-connection-local', `host "${entry.name}" uses ansible_connection=local, which sshfix does not support yet: it is left out`, entry.declaredAt);
-      continue;
-    }
-    if (vars.ansible_connection !== undefined && !['ssh', 'paramiko', 'smart'].includes(text(vars.ansible_connection) ?? '')) {
+    const local = text(vars.ansible_connection) === 'local';
+    if (vars.ansible_connection !== undefined && !local && !['ssh', 'paramiko', 'smart'].includes(text(vars.ansible_connection) ?? '')) {
       warn('ansible-connection', `host "${entry.name}": ansible_connection=${text(vars.ansible_connection)} is not SSH; sshfix connects over SSH anyway`, entry.declaredAt);
     }
     const host: ResolvedHost = {
@@ -577,6 +598,16 @@ export function resolveAnsibleInventory(model: AnsibleModel, options: AnsibleLoa
       if (CONNECTION_VARIABLES.has(name) || HARMLESS.has(name) || warnedVariables.has(name)) continue;
       warnedVariables.add(name);
       warn('ansible-variable-ignored', `${name} is an Ansible setting sshfix cannot honour; it is ignored (first seen on host "${entry.name}")`, entry.declaredAt);
+    }
+    if (local) {
+      const ignored = map.filter((m) => LOCAL_IGNORED_SETTINGS.has(m.setting));
+      if (ignored.length > 0) {
+        warn('ansible-local-ignored', `host "${entry.name}" has ansible_connection=local: ${ignored.map((m) => m.variable).join(', ')} ignored (nothing logs in to it), as Ansible's local connection does`, entry.declaredAt);
+      }
+      mappings.set(entry.name, [...map.filter((m) => !LOCAL_IGNORED_SETTINGS.has(m.setting)), { variable: 'ansible_connection', setting: 'connection', shown: 'local' }]);
+      jumps.delete(entry.name);
+      hosts.push(asLocalHost(host, options.localUser));
+      continue;
     }
     mappings.set(entry.name, map);
     hosts.push(host);

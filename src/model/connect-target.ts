@@ -10,6 +10,7 @@ import type { LoginMethod } from '../tasks/planner.js';
  */
 export function toConnectTarget(inventory: Inventory, host: ResolvedHost): ConnectTarget {
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
+  if (host.connection === 'local') return { ...targetFrom(host.name, host), local: true };
   const chain: ConnectTarget[] = [];
   const visited = new Set([host.name]);
   let current: ResolvedHost = host;
@@ -21,7 +22,8 @@ export function toConnectTarget(inventory: Inventory, host: ResolvedHost): Conne
       break;
     }
     const next = byName.get(jump.name);
-    if (!next || visited.has(next.name)) break;
+    // A jump through the machine running sshfix is no jump: the connection starts here anyway.
+    if (!next || visited.has(next.name) || next.connection === 'local') break;
     visited.add(next.name);
     chain.unshift(targetFrom(next.name, next));
     current = next;

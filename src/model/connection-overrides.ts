@@ -12,7 +12,8 @@ export interface ConnectionOverrides {
 
 export function applyConnectionOverrides(inventory: Inventory, overrides: ConnectionOverrides): Inventory {
   if (overrides.user === undefined && overrides.identityFile === undefined) return inventory;
-  const hosts = inventory.hosts.map((host): ResolvedHost => ({
+  // A local connection runs as the user running sshfix, with no key: nothing to override.
+  const hosts = inventory.hosts.map((host): ResolvedHost => host.connection === 'local' ? host : ({
     ...host,
     ...(overrides.user !== undefined ? { user: overrides.user } : {}),
     ...(overrides.identityFile !== undefined ? { identityFile: overrides.identityFile } : {}),

@@ -1,6 +1,7 @@
 import type { SourceRange } from '../util/diagnostics.js';
 import { compileGlob, isGlob } from './glob.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
+import { implicitHostFor } from './implicit-localhost.js';
 
 /**
  * Host patterns, for a play's `hosts:` and `-l`: a host name, a group name, a glob (`web-*`), a
@@ -37,6 +38,8 @@ export interface PatternError {
 export interface PatternUniverse {
   hosts: readonly string[];
   groups: ReadonlyMap<string, readonly string[]>;
+  /** Hosts only their exact name selects (the implicit localhost): never `all`, globs or an exclusions-only pattern. */
+  implicit?: ReadonlySet<string>;
 }
 
 /** What a pattern selects from a universe. */
@@ -101,7 +104,9 @@ function checkTerm(text: string): Omit<PatternError, 'from' | 'to'> | undefined 
 
 /** The host names one term matches. */
 export function matchTerm(text: string, universe: PatternUniverse): string[] {
-  if (text === 'all' || text === '*') return [...universe.hosts];
+  const implicit = universe.implicit ?? new Set<string>();
+  const explicitHosts = implicit.size === 0 ? universe.hosts : universe.hosts.filter((h) => !implicit.has(h));
+  if (text === 'all' || text === '*') return [...explicitHosts];
   const group = universe.groups.get(text);
   if (group) return [...group];
   const names = hasHostRange(text) ? expandHostRange(text) : { names: [text] };
@@ -109,11 +114,13 @@ export function matchTerm(text: string, universe: PatternUniverse): string[] {
   const known = new Set(universe.hosts);
   const out = new Set<string>();
   for (const name of names.names) {
+    const byName = implicit.size === 0 ? undefined : implicitHostFor(name, implicit, known);
     if (known.has(name)) out.add(name);
+    else if (byName !== undefined) out.add(byName);
     else if (isGlob(name)) {
       const compiled = compileGlob(name);
       if ('error' in compiled) continue;
-      for (const host of universe.hosts) if (compiled.regexp.test(host)) out.add(host);
+      for (const host of explicitHosts) if (compiled.regexp.test(host)) out.add(host);
     }
   }
   return universe.hosts.filter((h) => out.has(h));
@@ -130,6 +137,6 @@ export function selectHosts(pattern: HostPattern, universe: PatternUniverse): Pa
     if (!term.exclude) anyPositive = true;
     for (const host of matched) (term.exclude ? exclude : include).add(host);
   }
-  const base = anyPositive ? include : new Set(universe.hosts);
+  const base = anyPositive ? include : new Set(matchTerm('all', universe));
   return { hosts: universe.hosts.filter((h) => base.has(h) && !exclude.has(h)), unmatched };
 }

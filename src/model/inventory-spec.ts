@@ -77,6 +77,11 @@ export const connectionProperties: Readonly<Record<string, Spec>> = {
     enum: ['strict', 'accept-new', 'off'],
     description: 'strict: the host key must be in known_hosts; accept-new: record unknown keys, refuse changed ones; off: no check (labs only). Default: strict.',
   },
+  connection: {
+    type: 'string',
+    enum: ['ssh', 'local'],
+    description: 'ssh: log in over SSH; local: the host is the machine running sshfix, reached without SSH (commands run as the user running sshfix, through sudo with become: sudo). Default: ssh.',
+  },
   become: {
     type: 'string',
     enum: ['none', 'sudo'],

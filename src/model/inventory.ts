@@ -14,6 +14,8 @@ import { getPair, getValue, parseYaml, toPlainValue, type PlainValue, type YamlM
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';
 /** How reads and edits gain root: none (log in as root) or sudo. */
 export type BecomeMethod = 'none' | 'sudo';
+/** How sshfix reaches a host: over SSH, or on the machine it runs on (no SSH at all). */
+export type ConnectionKind = 'ssh' | 'local';
 
 /** The algorithm categories, named as ssh2 and the transport name them. */
 export type AlgorithmCategory = 'kex' | 'cipher' | 'serverHostKey' | 'hmac';
@@ -61,6 +63,11 @@ export interface ConnectionSettings {
   passwordEnv?: string;
   passphraseEnv?: string;
   becomePasswordEnv?: string;
+  /**
+   * Set (to `local`) only for a host that is the machine running sshfix: commands run there as
+   * the user running sshfix, without SSH, and only `become` and its password apply.
+   */
+  connection?: 'local';
 }
 
 /** The settings the runner user's ssh_config may give a host (where the inventory does not). */
@@ -83,6 +90,11 @@ export interface ResolvedHost extends ConnectionSettings {
   sshConfig?: string;
   /** The settings the inventory writes for the host (at any level): ssh_config never overrides them. */
   explicit?: SshConfigurable[];
+  /**
+   * The implicit `localhost` (implicit-localhost.ts): not in the inventory, added because a play
+   * names it; only its exact name selects it (`all` and globs never do).
+   */
+  implicit?: true;
 }
 
 /** A group after membership is resolved; `all` is implicit and never listed. */
@@ -144,6 +156,9 @@ interface ConnectionLayer {
   passphraseEnv?: string;
   becomePasswordEnv?: string;
   sshConfig?: string;
+  connection?: ConnectionKind;
+  /** Where each key of this level is written, for diagnostics. */
+  keyRanges?: Map<string, SourceRange>;
 }
 
 /** Layer fields that ssh_config could otherwise supply. */
@@ -225,15 +240,28 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
     }
   }
   const hosts: ResolvedHost[] = [];
+  const refusedRanges = new Set<string>();
   const jumpNodes = new Map<string, { text: string; node: YamlNode }>();
   for (const entry of hostEntries) {
     for (const name of entry.names) {
       const memberOf = groupsOf.get(name) ?? [];
       const layers = [defaults, ...memberOf.map((g) => g.layer), entry.layer];
       const merged = mergeLayers(layers);
-      const host: ResolvedHost = {
+      const common = {
         name,
         address: entry.address ?? name,
+        groups: memberOf.map((g) => g.name),
+        vars: [vars, ...memberOf.map((g) => g.vars), entry.vars].reduce((all, layer) => ({ ...all, ...layer }), {}),
+        varOrigins: [varOrigins, ...memberOf.map((g) => g.varOrigins), entry.varOrigins].reduce((all, layer) => ({ ...all, ...layer }), {}),
+        declaredAt: entry.pair.keyRange,
+      };
+      if (merged.connection === 'local') {
+        refuseRemoteKeys(layers, entry.layer, refusedRanges, report);
+        hosts.push(localHost(common, merged, { localUser: options.localUser, knownHosts: expandPath('~/.ssh/known_hosts') }));
+        continue;
+      }
+      const host: ResolvedHost = {
+        ...common,
         port: merged.port ?? DEFAULT_PORT,
         user: merged.user ?? options.localUser,
         agent: merged.agent ?? false,
@@ -241,10 +269,6 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
         hostKeyPolicy: merged.hostKeyPolicy ?? 'strict',
         become: merged.become ?? 'none',
         connectTimeoutMs: merged.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        groups: memberOf.map((g) => g.name),
-        vars: [vars, ...memberOf.map((g) => g.vars), entry.vars].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
-        varOrigins: [varOrigins, ...memberOf.map((g) => g.varOrigins), entry.varOrigins].reduce((merged, layer) => ({ ...merged, ...layer }), {}),
-        declaredAt: entry.pair.keyRange,
       };
       if (merged.identityFile !== undefined) host.identityFile = expandPath(merged.identityFile);
       if (merged.algorithms !== undefined) host.algorithms = merged.algorithms;
@@ -274,6 +298,63 @@ export function loadInventory(text: string, options: LoadInventoryOptions): Inve
     vars,
   };
   return { inventory, diagnostics };
+}
+
+/**
+ * Connection keys that only mean something for an SSH login, with why: on a local host they are
+ * refused where they are written beside `connection: local` (or on the host itself); inherited
+ * from `defaults` or a group that does not make the host local, they are simply not used.
+ */
+const SSH_ONLY_KEYS: Readonly<Record<string, string>> = {
+  user: 'a local connection runs as the user running sshfix; set become: sudo to act as root',
+  port: 'there is no SSH port to a local host',
+  identity_file: 'nothing logs in to a local host',
+  agent: 'nothing logs in to a local host',
+  password_env: 'nothing logs in to a local host',
+  passphrase_env: 'nothing logs in to a local host',
+  known_hosts: 'there is no host key to check on a local host',
+  host_key_policy: 'there is no host key to check on a local host',
+  jump: 'a local host is reached without any jump host',
+  bind_address: 'nothing connects to a local host',
+  ssh_config: 'no ssh_config is read for a local host',
+  connect_timeout: 'nothing connects to a local host',
+  algorithms: 'no SSH algorithms are negotiated with a local host',
+};
+
+/** Errors for SSH-only keys on the levels that make a host local: its own entry, or a level that says `connection: local`. */
+function refuseRemoteKeys(layers: readonly ConnectionLayer[], own: ConnectionLayer, refused: Set<string>, report: (d: Omit<Diagnostic, 'file'>) => void): void {
+  for (const layer of layers) {
+    if (layer !== own && layer.connection !== 'local') continue;
+    for (const [key, range] of layer.keyRanges ?? []) {
+      const why = ownEntry(SSH_ONLY_KEYS, key);
+      const at = `${range.start.line}:${range.start.column}`;
+      if (why === undefined || refused.has(at)) continue;
+      refused.add(at);
+      report({ severity: 'error', code: 'local-connection-key', message: `"${key}" does not apply to a host with connection: local`, hint: `${why}; remove it`, range });
+    }
+  }
+}
+
+/** A host on the machine running sshfix: only become (and its password) of the connection settings apply. */
+function localHost(
+  common: Pick<ResolvedHost, 'name' | 'address' | 'groups' | 'vars' | 'varOrigins' | 'declaredAt'>,
+  merged: ConnectionLayer,
+  base: { localUser: string; knownHosts: string },
+): ResolvedHost {
+  const host: ResolvedHost = {
+    ...common,
+    port: DEFAULT_PORT,
+    user: base.localUser,
+    agent: false,
+    knownHosts: base.knownHosts,
+    hostKeyPolicy: 'strict',
+    become: merged.become ?? 'none',
+    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    connection: 'local',
+    explicit: [],
+  };
+  if (merged.becomePasswordEnv !== undefined) host.becomePasswordEnv = merged.becomePasswordEnv;
+  return host;
 }
 
 /** `~` and `~/x` under the home directory; relative paths under `baseDir` when given. */
@@ -310,14 +391,17 @@ const COPIED_FIELDS = {
   passphrase_env: 'passphraseEnv',
   become_password_env: 'becomePasswordEnv',
   ssh_config: 'sshConfig',
+  connection: 'connection',
 } as const satisfies Record<string, keyof ConnectionLayer>;
 
 function readConnectionLayer(node: YamlNode | undefined, report: (d: Omit<Diagnostic, 'file'>) => void): ConnectionLayer {
   const layer: ConnectionLayer = {};
   if (node?.type !== 'map') return layer;
+  layer.keyRanges = new Map();
   for (const pair of node.pairs) {
     const spec = ownEntry(connectionProperties, pair.key);
     if (!spec || !fits(pair.value, spec)) continue;
+    layer.keyRanges.set(pair.key, pair.keyRange);
     const value = pair.value;
     const scalar = value.type === 'scalar' ? value.value : undefined;
     const field = ownEntry(COPIED_FIELDS, pair.key);
@@ -398,7 +482,7 @@ function readAlgorithms(node: YamlNode, report: (d: Omit<Diagnostic, 'file'>) =>
 function mergeLayers(layers: readonly ConnectionLayer[]): ConnectionLayer {
   const merged: ConnectionLayer = {};
   for (const layer of layers) {
-    const { algorithms, ...rest } = layer;
+    const { algorithms, keyRanges: _ranges, ...rest } = layer;
     Object.assign(merged, rest);
     if (algorithms) merged.algorithms = { ...merged.algorithms, ...algorithms };
   }
@@ -623,7 +707,7 @@ function resolveJumps(
 }
 
 function reportMissingCredentials(hosts: readonly ResolvedHost[], report: (d: Omit<Diagnostic, 'file'>) => void): void {
-  const without = hosts.filter((h) => h.identityFile === undefined && !h.agent && h.passwordEnv === undefined);
+  const without = hosts.filter((h) => h.connection !== 'local' && h.identityFile === undefined && !h.agent && h.passwordEnv === undefined);
   const first = without[0];
   if (!first) return;
   const names = without.slice(0, 5).map((h) => h.name).join(', ') + (without.length > 5 ? `, ... (${without.length} hosts)` : '');
@@ -638,7 +722,12 @@ function reportMissingCredentials(hosts: readonly ResolvedHost[], report: (d: Om
 
 /** The names patterns are matched against. */
 export function inventoryUniverse(inventory: Inventory): PatternUniverse {
-  return { hosts: inventory.hosts.map((h) => h.name), groups: new Map(inventory.groups.map((g) => [g.name, g.hosts])) };
+  const implicit = inventory.hosts.filter((h) => h.implicit).map((h) => h.name);
+  return {
+    hosts: inventory.hosts.map((h) => h.name),
+    groups: new Map(inventory.groups.map((g) => [g.name, g.hosts])),
+    ...(implicit.length > 0 ? { implicit: new Set(implicit) } : {}),
+  };
 }
 
 export function findHost(inventory: Inventory, name: string): ResolvedHost | undefined {

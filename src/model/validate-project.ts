@@ -96,7 +96,12 @@ function checkPlayForHosts(play: Play, hosts: readonly ResolvedHost[], cliVars: 
     const key = JSON.stringify([host.vars, host.varOrigins ?? null]);
     const group = groups.get(key);
     if (group) group.hosts.push(host.name);
-    else groups.set(key, { scope: createValidationScope({ host, playVars: play.vars, ...(play.varOrigins ? { playVarOrigins: play.varOrigins } : {}), cliVars }), hosts: [host.name] });
+    else {
+      // The group's first host must not stand for the others where they differ: host.name and
+      // host.address stay unknown (pending), so a when: on them does not skip the task for all.
+      const scope = createValidationScope({ host, playVars: play.vars, ...(play.varOrigins ? { playVarOrigins: play.varOrigins } : {}), cliVars });
+      groups.set(key, { scope: { ...scope, facts: {} }, hosts: [host.name] });
+    }
   }
   const found = new Map<string, { diagnostic: Diagnostic; hosts: string[] }>();
   const collect = (list: readonly Diagnostic[], hostNames: readonly string[]): void => {

@@ -225,6 +225,12 @@ export interface Service<Facts, Plan, Expectation, Contribution, Build = unknown
   rollbackPlan?(plan: Plan): Plan;
   /** What verification reads, for messages ("sshd -T"). */
   readonly checkName: string;
+  /**
+   * True when the service decides nothing about who may log in over SSH, so a change to it is
+   * proven on the machine running sshfix by a fresh local process (`connection: local`). Absent:
+   * a change needs a fresh SSH login as proof, and is refused on a local host.
+   */
+  readonly provableLocally?: true;
   /** Whether a saved plan's data for this service is well formed (nothing unchecked reaches a script). */
   isSavedPlan(data: unknown): data is Plan;
   isSavedExpectation(data: unknown): data is Expectation;

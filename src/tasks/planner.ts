@@ -45,8 +45,12 @@ export interface PlanInput<Params> {
 
 /** A planner's answer. When `refusal` is set nothing else counts: the host fails with it. */
 export interface PlanOutcome {
-  /** New full contents per file (only files that change), and the service that loads it ('none': no daemon). */
-  edits: { path: string; after: string; service: ServiceId | 'none' }[];
+  /**
+   * New full contents per file (only files that change), and the service that loads it ('none': no
+   * daemon). `owner`: who owns a file the edit creates (default root, 0644), e.g. a user's own
+   * ~/.ssh/config; an existing file keeps its owner and mode.
+   */
+  edits: { path: string; after: string; service: ServiceId | 'none'; owner?: FileOwner }[];
   checks: { passed: boolean; message: string; subject?: string }[];
   /** Why nothing changed, when nothing did. */
   note?: string;
@@ -62,6 +66,13 @@ export interface PlanOutcome {
    */
   actions: { service: ServiceId; description: string }[];
   refusal?: { code: string; message: string; hint?: string };
+}
+
+/** Owner and permission bits of a file a task creates. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+  mode: number;
 }
 
 export type TaskPlanner<Params> = (input: PlanInput<Params>) => PlanOutcome;

@@ -33,6 +33,7 @@ export function connectLocal(options: LocalConnectOptions = {}): Connection {
     become: options.become ?? 'none',
     jump: [],
     connectTimeoutMs: 0,
+    local: true,
   };
   if (options.becomePasswordEnv !== undefined) target.becomePasswordEnv = options.becomePasswordEnv;
   const password = options.becomePasswordEnv !== undefined ? env[options.becomePasswordEnv] : undefined;

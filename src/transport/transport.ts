@@ -18,6 +18,7 @@ import { IdentityStore } from './identity.js';
 import { terminalPrompt, type SecretPrompt } from './passphrase-prompt.js';
 import { Semaphore } from './semaphore.js';
 import { openSshClient, type HandshakeContext, type OpenedClient } from './ssh-client.js';
+import { connectLocal } from './local-connection.js';
 import { SshConnection } from './ssh-connection.js';
 import { TransportError, type ConnectTarget, type Connection } from './types.js';
 
@@ -82,6 +83,7 @@ class SshTransport implements Transport {
   private readonly env: NodeJS.ProcessEnv;
   private readonly jumps = new Map<string, Promise<JumpHandle>>();
   private readonly connections = new Set<SshConnection>();
+  private readonly locals = new Set<Connection>();
   private readonly jumpClients = new Set<Client>();
   private opened = 0;
 
@@ -97,6 +99,7 @@ class SshTransport implements Transport {
   }
 
   async connect(target: ConnectTarget): Promise<Connection> {
+    if (target.local) return this.openLocal(target);
     const deadline = Date.now() + target.connectTimeoutMs;
     if (target.jump.length === 0) return this.adopt(target, await openSshClient(target, this.context(deadline)));
     const jump = await this.reachJump(target.jump);
@@ -107,9 +110,28 @@ class SshTransport implements Transport {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.connections].map((c) => c.close()));
+    await Promise.all([...this.connections, ...this.locals].map((c) => c.close()));
     const clients = [...this.jumpClients].reverse();
     await Promise.all(clients.map(endClient));
+  }
+
+  private openLocal(target: ConnectTarget): Connection {
+    const local = connectLocal({
+      become: target.become,
+      env: this.env,
+      name: target.name,
+      ...(target.becomePasswordEnv !== undefined ? { becomePasswordEnv: target.becomePasswordEnv } : {}),
+    });
+    this.locals.add(local);
+    return {
+      target: local.target,
+      info: local.info,
+      exec: (command, options) => local.exec(command, options),
+      close: async () => {
+        this.locals.delete(local);
+        await local.close();
+      },
+    };
   }
 
   private context(deadline: number): HandshakeContext {

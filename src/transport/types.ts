@@ -31,6 +31,11 @@ export interface ConnectTarget {
   keepaliveIntervalS?: number;
   /** Local address to connect from (tests use it to appear as different clients on loopback). */
   localAddress?: string;
+  /**
+   * The host is the machine running sshfix: commands run through child_process as the user
+   * running sshfix (through sudo when `become` says so); nothing else here applies.
+   */
+  local?: true;
 }
 
 /** The outcome of one command: a result, also when it failed. */

@@ -63,14 +63,25 @@ export function startTestLab(options: { hosts: number; firstAddress: string; sce
   const args = ['lab', 'up', '--hosts', String(options.hosts), '--dir', dir, '--first-address', options.firstAddress];
   if (options.scenarios) args.push('--scenarios', options.scenarios.join(','));
   const up = runCli(args);
+  // The directory goes only once `lab down` succeeded: without it, a lab left running could not be
+  // found again (its sshd would hold the address and fail every later test that uses it).
   const stop = (): CliResult => {
-    const result = runCli(['lab', 'down', '--dir', dir]);
+    let result = runCli(['lab', 'down', '--dir', dir]);
+    if (result.status !== 0) result = runCli(['lab', 'down', '--dir', dir]);
+    if (result.status !== 0) {
+      throw new Error(`sshfix lab down --dir ${dir} failed twice (${result.status}); the lab may still run, stop it with that command:\n${result.stderr}${result.stdout}`);
+    }
     rmSync(dir, { recursive: true, force: true });
     return result;
   };
   if (up.status !== 0) {
-    stop();
-    throw new Error(`sshfix lab up failed (${up.status}):\n${up.stderr}${up.stdout}`);
+    let leftover = '';
+    try {
+      stop();
+    } catch (error) {
+      leftover = `\n${(error as Error).message}`;
+    }
+    throw new Error(`sshfix lab up failed (${up.status}):\n${up.stderr}${up.stdout}${leftover}`);
   }
   const state = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as {
     hosts: { name: string; address: string; scenario: string }[];

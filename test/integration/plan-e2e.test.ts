@@ -69,7 +69,7 @@ describe('sshfix plan against the lab', { timeout: 240_000 }, () => {
     const report = JSON.parse(result.stdout) as JsonReport;
     assert.equal(report.format_version, 1);
     assert.equal(report.command, 'plan');
-    assert.deepEqual(report.summary, { hosts: 7, ok: 0, changed: 5, failed: 1, unreachable: 1, skipped: 0, changes: 10, checks_failed: 0 });
+    assert.deepEqual(report.summary, { hosts: 7, ok: 0, changed: 5, failed: 1, unreachable: 1, skipped: 0, changes: 10, actions: 0, checks_failed: 0 });
 
     assert.deepEqual(changedLines(byScenario(report, 'debian-cloud')), {
       '/etc/ssh/sshd_config': { added: ['MaxStartups 100:30:500', 'ClientAliveInterval 60'], removed: ['ClientAliveInterval 0'] },

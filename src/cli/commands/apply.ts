@@ -138,7 +138,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
   }
   const playbookFiles = saved ? [] : playbookArgs.length > 0 ? [...playbookArgs] : defaultPlaybooks(process.cwd());
   const inventoryOption = options.inventory ?? (saved && !process.env['SSHFIX_INVENTORY'] ? saved.inventory : undefined);
-  const loaded = loadRunInputs(io, playbookFiles, { ...options, ...(inventoryOption ? { inventory: inventoryOption } : {}) }, saved !== undefined);
+  const loaded = loadRunInputs(io, playbookFiles, { ...options, ...(inventoryOption ? { inventory: inventoryOption } : {}) }, saved !== undefined, saved?.hosts.map((h) => h.name));
   if (!loaded) return ExitCode.Failure;
   const { inputs, limit } = loaded;
   const warnings = loaded.warnings.filter((d) => d.severity === 'warning');

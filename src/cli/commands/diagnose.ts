@@ -70,6 +70,16 @@ export async function runDiagnoseCommand(io: CommandIO, patterns: readonly strin
         hosts = hosts.filter((h) => keep.has(h.name));
       }
       if (hosts.length === 0 && !hasErrors(diagnostics)) diagnostics.push({ severity: 'error', code: 'no-match', message: `no inventory host matches ${pattern}` });
+      for (const host of hosts.filter((h) => h.connection === 'local')) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'diagnose-local-host',
+          message: `${host.name} has connection: local: diagnose explains dropped SSH logins, and nothing logs in to a local host`,
+          hint: 'to diagnose drops of SSH connections to this machine, list it as an SSH host with its address (connection: ssh)',
+          file: inventory.file,
+          range: host.declaredAt,
+        });
+      }
     }
   }
   let shardNote: string | undefined;

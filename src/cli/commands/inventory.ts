@@ -16,6 +16,22 @@ import { countDiagnostics, formatOption, readInputs, useColor } from './validate
  */
 export function describeHost(host: ResolvedHost, mappings?: readonly VariableMapping[]): Record<string, unknown> {
   const secret = (env: string): string => (env.startsWith(INVENTORY_SECRET_PREFIX) ? '<from inventory>' : `<from $${env}>`);
+  const fromAnsible = mappings && mappings.length > 0 ? { from_ansible: Object.fromEntries(mappings.map((m) => [m.variable, `${m.setting}: ${m.shown}`])) } : {};
+  if (host.connection === 'local') {
+    // Only what a local connection uses: the user is whoever runs sshfix.
+    return {
+      name: host.name,
+      address: host.address,
+      connection: 'local',
+      ...(host.implicit ? { implicit: true } : {}),
+      user: host.user,
+      groups: host.groups,
+      become: host.become,
+      ...(host.becomePasswordEnv !== undefined ? { become_password: secret(host.becomePasswordEnv) } : {}),
+      vars: host.vars,
+      ...fromAnsible,
+    };
+  }
   const out: Record<string, unknown> = {
     name: host.name,
     address: host.address,
@@ -39,8 +55,7 @@ export function describeHost(host: ResolvedHost, mappings?: readonly VariableMap
   if (host.passphraseEnv !== undefined) out.passphrase = secret(host.passphraseEnv);
   if (host.becomePasswordEnv !== undefined) out.become_password = secret(host.becomePasswordEnv);
   out.vars = host.vars;
-  if (mappings && mappings.length > 0) out.from_ansible = Object.fromEntries(mappings.map((m) => [m.variable, `${m.setting}: ${m.shown}`]));
-  return out;
+  return { ...out, ...fromAnsible };
 }
 
 const FORMAT_NAMES: Record<InventoryFormat, string> = {

@@ -115,12 +115,17 @@ export function loadRunInputs(
   playbookFiles: readonly string[],
   options: RunOptions,
   fromSavedPlan = false,
+  /** Host names a saved plan holds: like a play's hosts, they may name the implicit localhost. */
+  savedHosts: readonly string[] = [],
 ): { inputs: LoadedInputs & { inventory: NonNullable<LoadedInputs['inventory']> }; limit?: HostPattern; warnings: Diagnostic[] } | undefined {
+  const parsedLimit = options.limit !== undefined ? parseHostPattern(options.limit) : undefined;
   const inputs = readInputs({
     playbooks: playbookFiles,
     ...(options.inventory !== undefined ? { inventory: options.inventory } : {}),
     vars: [...options.var, ...(options.extraVars ?? [])],
     requireInventory: true,
+    ...(parsedLimit && parsedLimit.errors.length === 0 ? { limit: parsedLimit.pattern } : {}),
+    namedHosts: savedHosts,
   });
   if (inputs.inventory && (options.user !== undefined || options.privateKey !== undefined)) {
     inputs.inventory = applyConnectionOverrides(inputs.inventory, {
@@ -130,8 +135,8 @@ export function loadRunInputs(
   }
   const diagnostics = [...inputs.diagnostics];
   let limit: HostPattern | undefined;
-  if (options.limit !== undefined) {
-    const parsed = parseHostPattern(options.limit);
+  if (options.limit !== undefined && parsedLimit) {
+    const parsed = parsedLimit;
     for (const error of parsed.errors) diagnostics.push({ severity: 'error', code: 'bad-pattern', message: `-l ${options.limit}: ${error.message}`, ...(error.hint ? { hint: error.hint } : {}) });
     limit = parsed.pattern;
     if (parsed.errors.length === 0 && inputs.inventory) diagnostics.push(...checkLimit(inputs.inventory, limit));

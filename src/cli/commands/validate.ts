@@ -3,7 +3,11 @@ import { Command, Option } from 'commander';
 import { errorCount, hasErrors, type Diagnostic } from '../../util/diagnostics.js';
 import type { InventoryFormat, VariableMapping } from '../../model/ansible-inventory.js';
 import type { Inventory } from '../../model/inventory.js';
-import { loadInventoryText } from '../inventory-files.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseHostPattern, type HostPattern } from '../../model/host-pattern.js';
+import { withImplicitLocalhost } from '../../model/implicit-localhost.js';
+import { loadInventoryText, localUserName } from '../inventory-files.js';
 import { chooseInventoryPath } from '../../model/inventory-path.js';
 import { loadPlaybook, type Playbook } from '../../model/playbook.js';
 import { dedupeDiagnostics, sortDiagnostics, validateProject } from '../../model/validate-project.js';
@@ -35,6 +39,10 @@ export interface ReadInputsOptions {
   vars?: readonly string[];
   /** An error (not a warning) when no inventory is found. */
   requireInventory: boolean;
+  /** The `-l` pattern, parsed: like a play's hosts, it may name the implicit localhost. */
+  limit?: HostPattern;
+  /** Host names a saved plan holds, which may be the implicit localhost too. */
+  namedHosts?: readonly string[];
 }
 
 /**
@@ -105,6 +113,14 @@ export function readInputs(options: ReadInputsOptions): LoadedInputs {
     const loaded = loadPlaybook(text, file);
     playbooks.push(loaded.playbook);
     diagnostics.push(...loaded.diagnostics);
+  }
+  if (inventory) {
+    const patterns = [
+      ...playbooks.flatMap((p) => p.plays.map((play) => play.hosts)),
+      ...(options.limit ? [options.limit] : []),
+      ...(options.namedHosts ?? []).map((name) => parseHostPattern(name).pattern),
+    ];
+    inventory = withImplicitLocalhost(inventory, patterns, { localUser: localUserName(), knownHosts: join(homedir(), '.ssh', 'known_hosts') });
   }
   diagnostics.push(...validateProject({ ...(inventory ? { inventory } : {}), playbooks, cliVars: cli.vars }));
   return {

@@ -45,7 +45,10 @@ export function sshClientFactLines(paths: readonly string[]): string[] {
   return [
     'sshc_who="${SUDO_USER:-$(id -un)}"',
     'run sshc_account getent passwd "$sshc_who"',
-    'sshc_home=$(getent passwd "$sshc_who" | cut -d: -f6)',
+    // Without sudo, ~ is the login's $HOME: over SSH sshd sets it from passwd; on a local host it
+    // is the runner's own, as sshfix expands ~ in its inventory (a test's temporary HOME included).
+    'if [ -z "${SUDO_USER:-}" ] && [ -n "${HOME:-}" ]; then sshc_home=$HOME; else sshc_home=$(getent passwd "$sshc_who" | cut -d: -f6); fi',
+    'run sshc_home printf \'%s\\n\' "$sshc_home"',
     'run sshc_version ssh -V',
     ...paths.map((p) => `walk ${shellPath(p)}`),
     // A missing file reads as no config at all (`-F none`), as it will after the change if no block matches.
@@ -57,6 +60,8 @@ export function sshClientFactLines(paths: readonly string[]): string[] {
 export function readSshClientFacts(raw: RawFacts, _base: BaseFacts): SshClientFacts {
   const account = raw.commands.get('sshc_account');
   const fields = account?.exitCode === 0 ? account.stdout.trim().split('\n')[0]!.split(':') : [];
+  const home = raw.commands.get('sshc_home')?.stdout.trim();
+  if (fields.length >= 7 && home?.startsWith('/')) fields[5] = home;
   const version = parseOpensshVersion(raw.commands.get('sshc_version')?.stderr ?? '');
   const unrelated: Record<string, string | undefined> = {};
   let current: string | undefined;

@@ -70,7 +70,8 @@ export const sshClientService: Service<SshClientFacts, SshClientPlan, SshClientE
     id: 'ssh_client',
     label: 'ssh',
     helpers: [],
-    validate: plan.configs.map((c) => `ssh -G -F ${q(c)} ${UNRELATED_HOST} >/dev/null 2>"$B/ssh_client.err" || { cat "$B/ssh_client.err"; return 1; }`),
+    // A config the change removes (a rollback of the transaction that created it) reads as none.
+    validate: plan.configs.map((c) => `c=${q(c)}; [ -e "$c" ] || c=none; ssh -G -F "$c" ${UNRELATED_HOST} >/dev/null 2>"$B/ssh_client.err" || { cat "$B/ssh_client.err"; return 1; }`),
     validateRestored: [':'],
     reload: ':',
     alive: ':',
@@ -90,6 +91,7 @@ export const sshClientService: Service<SshClientFacts, SshClientPlan, SshClientE
     return { values, ...(unplanned ? { unplanned } : {}) };
   },
   checkName: 'ssh -G',
+  provableLocally: true,
   isSavedPlan: (data): data is SshClientPlan =>
     isRecord(data) && Array.isArray(data['configs']) && data['configs'].every(isSafePath) && Array.isArray(data['leakChecks']) && data['leakChecks'].every(isSafePath),
   isSavedExpectation: (e): e is SshClientExpectation =>

@@ -4,7 +4,7 @@
  */
 import { parseSshdDump } from '../../config/sshd/defaults.js';
 import { diffSshdDumps } from '../../config/sshd/dump-diff.js';
-import { shellCommand } from '../../util/shell-quote.js';
+import { quoteShellArg, shellCommand } from '../../util/shell-quote.js';
 import type { CommandRunner, VerifiedValue } from '../service.js';
 import { UNRELATED_HOST } from './facts.js';
 
@@ -28,7 +28,8 @@ export interface SshClientExpectation {
 const SCRIPT_PATH = 'PATH=/usr/local/bin:/usr/bin:/bin:$PATH';
 
 async function sshG(connection: CommandRunner, config: string, host: string): Promise<Map<string, string[]> | undefined> {
-  const result = await connection.exec(`${SCRIPT_PATH} ${shellCommand('ssh', '-G', '-F', config, host)} 2>/dev/null`, { timeoutMs: 30_000 });
+  // A missing config is no config (`-F none`), as when a rollback removed the file a change created.
+  const result = await connection.exec(`${SCRIPT_PATH} c=${quoteShellArg(config)}; [ -e "$c" ] || c=none; ${shellCommand('ssh', '-G', '-F')} "$c" ${quoteShellArg(host)} 2>/dev/null`, { timeoutMs: 30_000 });
   return result.exitCode === 0 ? parseSshdDump(result.stdout.toString('utf8')) : undefined;
 }
 

@@ -10,7 +10,7 @@ import { parseSshConfig } from '../../config/ssh-config/parse.js';
 import type { YamlNode } from '../../lang/yaml-tree.js';
 import { mainConfigOf, SYSTEM_DROP_IN_DIR, SYSTEM_SSH_CONFIG, UNRELATED_HOST } from '../../services/ssh-client/facts.js';
 import type { SshClientExpectation } from '../../services/ssh-client/verify.js';
-import { emptyOutcome, type PlanInput, type PlanOutcome } from '../planner.js';
+import { emptyOutcome, type FileOwner, type PlanInput, type PlanOutcome } from '../planner.js';
 import { DEFAULT_SSH_CLIENT_PATH, type SshClientSetting, type SshClientTaskParams } from './schema.js';
 
 /** Whether the system config includes the drop-in directory before any Host/Match block (where a drop-in still wins). */
@@ -60,12 +60,16 @@ export function planSshClientTask(input: PlanInput<SshClientTaskParams>): PlanOu
   const outcome = emptyOutcome();
   const client = facts.services.ssh_client;
   let path = params.path ?? (includesDropIns(files.read(SYSTEM_SSH_CONFIG)) ? DEFAULT_SSH_CLIENT_PATH : SYSTEM_SSH_CONFIG);
+  let owner: FileOwner | undefined;
   if (path.startsWith('~/')) {
     if (!client?.account) {
       outcome.refusal = { code: 'no-home', message: `cannot tell whose ${path} to edit: the login account is not in the host's passwd database`, hint: 'give an absolute path:' };
       return outcome;
     }
     path = `${client.account.home.replace(/\/$/, '')}/${path.slice(2)}`;
+    // Created through sudo, the user's own config (and ~/.ssh) must still be the user's: ssh
+    // wants it writable by its owner only, and the user must be able to edit it.
+    owner = { uid: client.account.uid, gid: client.account.gid, mode: 0o600 };
   }
   const file = parseSshConfig(files.read(path) ?? '', path);
   const result = ensureSshHostBlock(file, {
@@ -79,7 +83,7 @@ export function planSshClientTask(input: PlanInput<SshClientTaskParams>): PlanOu
     return outcome;
   }
   outcome.warnings.push(...result.diagnostics.map((d) => d.message));
-  for (const change of result.changes) outcome.edits.push({ path: change.path, after: change.after, service: 'ssh_client' });
+  for (const change of result.changes) outcome.edits.push({ path: change.path, after: change.after, service: 'ssh_client', ...(owner ? { owner } : {}) });
   if (result.changes.length === 0) outcome.note = `${path}: ${result.reason ?? 'nothing to change'}`;
   const config = mainConfigOf(path);
   const probe = probeHost(params.hosts);

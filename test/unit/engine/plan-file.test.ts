@@ -21,6 +21,14 @@ describe('saved plans', () => {
     assert.equal(saved.created_at, '1970-01-01T00:00:00.000Z');
   });
 
+  it("keeps a fact request for the login account's ~/.ssh/config, and refuses other relative paths", () => {
+    const plan = emptyHostPlan('localhost', 'localhost', 'ok');
+    const text = (path: string): string =>
+      serialisePlan({ createdAt: new Date(0), version: '1', inventory: 'inv.yaml', playbooks: ['p.yaml'], hosts: [{ plan, request: { services: { ssh_client: [path] }, files: [], dirs: [] } }] });
+    assert.deepEqual(parseSavedPlan(text('~/.ssh/config'), 'plan.json').hosts[0]?.fact_request.services, { ssh_client: ['~/.ssh/config'] });
+    for (const bad of ['.ssh/config', '~root/.ssh/config', '~/.ssh/\nconfig']) assert.throws(() => parseSavedPlan(text(bad), 'plan.json'), /malformed \(fact_request\)/, bad);
+  });
+
   it('refuses what is not a saved plan, or a version it cannot apply', () => {
     assert.throws(() => parseSavedPlan('{', 'x'), PlanFileError);
     assert.throws(() => parseSavedPlan('{"format":"terraform"}', 'x'), /not a saved sshfix plan/);

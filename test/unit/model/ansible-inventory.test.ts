@@ -153,10 +153,31 @@ describe('Ansible inventories', () => {
     ]);
   });
 
-  it('ansible_connection=local is left out with a warning', () => {
-    const loaded = loadAnsibleInventory('localhost ansible_connection=local\nweb1\n', options('ansible-ini'));
-    assert.deepEqual(loaded.inventory.hosts.map((h) => h.name), ['web1']);
-    assert.ok(loaded.diagnostics.some((d) => d.code === 'ansible-connection-local'));
+  it('ansible_connection=local maps to connection: local, keeping become and ignoring SSH settings with a warning', () => {
+    const loaded = loadAnsibleInventory(
+      'localhost ansible_connection=local ansible_become=true ansible_user=ops ansible_port=2222 ansible_ssh_common_args="-J bastion"\nweb1 ansible_user=deploy\nbastion\n',
+      options('ansible-ini'),
+    );
+    const [local, web1] = loaded.inventory.hosts;
+    assert.deepEqual(loaded.inventory.hosts.map((h) => h.name), ['localhost', 'web1', 'bastion']);
+    assert.equal(local?.connection, 'local');
+    assert.equal(local?.become, 'sudo');
+    assert.equal(local?.user, 'op', 'a local connection runs as the user running sshfix');
+    assert.equal(local?.port, 22);
+    assert.equal(local?.jump, undefined);
+    assert.equal(local?.identityFile, undefined);
+    assert.equal(web1?.connection, undefined);
+    assert.equal(web1?.user, 'deploy');
+    const warning = loaded.diagnostics.find((d) => d.code === 'ansible-local-ignored');
+    assert.match(warning?.message ?? '', /host "localhost" has ansible_connection=local: ansible_port, ansible_user, ansible_ssh_common_args ignored/);
+    assert.deepEqual(warning?.range?.start, { line: 1, column: 1 });
+    assert.deepEqual(loaded.mappings.get('localhost')?.map((m) => `${m.variable}=${m.setting}`), ['ansible_become=become', 'ansible_connection=connection']);
+  });
+
+  it('an Ansible YAML inventory maps ansible_connection: local too', () => {
+    const loaded = loadAnsibleInventory('all:\n  hosts:\n    workstation:\n      ansible_connection: local\n    web1: {}\n', options('ansible-yaml'));
+    assert.deepEqual(loaded.inventory.hosts.map((h) => [h.name, h.connection ?? 'ssh']), [['workstation', 'local'], ['web1', 'ssh']]);
+    assert.equal(loaded.diagnostics.filter((d) => d.severity === 'error').length, 0);
   });
 
   it('reads ProxyJump from -J, -o ProxyJump= and -oProxyJump, and flags ProxyCommand', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Diagnostic } from '../../../src/util/diagnostics.js';
 import { loadInventory, type Inventory } from '../../../src/model/inventory.js';
+import { withImplicitLocalhost } from '../../../src/model/implicit-localhost.js';
 import { loadPlaybook } from '../../../src/model/playbook.js';
 import { evaluateTaskCondition, renderTask } from '../../../src/model/render-task.js';
 import { createHostScope } from '../../../src/model/variables.js';
@@ -31,7 +32,9 @@ function checkInventory(text: string, file: string): Diagnostic[] {
 
 function checkPlaybook(text: string, file: string, inventory: Inventory): Diagnostic[] {
   const loaded = loadPlaybook(text, file);
-  return sortDiagnostics(dedupeDiagnostics([...loaded.diagnostics, ...validateProject({ inventory, playbooks: [loaded.playbook] })]));
+  // As the CLI reads inputs: a play naming localhost gets the implicit one.
+  const withLocalhost = withImplicitLocalhost(inventory, loaded.playbook.plays.map((p) => p.hosts), { localUser: 'ops', knownHosts: '/home/ops/.ssh/known_hosts' });
+  return sortDiagnostics(dedupeDiagnostics([...loaded.diagnostics, ...validateProject({ inventory: withLocalhost, playbooks: [loaded.playbook] })]));
 }
 
 function expectations(text: string): string[] {

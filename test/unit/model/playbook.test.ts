@@ -175,6 +175,10 @@ describe('validating playbooks against the inventory', () => {
     assert.deepEqual(check('hosts: web\ntasks: [{ sshd: { set: { MaxStartups: "{{ max_startups }}" } } }]'), []);
     assert.deepEqual(check('hosts: web\ntasks: [{ when: role == "web", sshd: { set: { TCPKeepAlive: "yes" } } }]'), []);
   });
+  it('checks a task that a when: on host.name selects for one host of a group that shares its variables', () => {
+    // web-01..03 share their variables and are validated once; the task runs only on web-02.
+    assert.deepEqual(check('tasks: [{ when: host.name == "web-02", sshd: { set: { ClientAliveInterval: "{{ nowhere }}" } } }]').map((l) => l.split(' ')[0]), ['undefined-variable@1:77']);
+  });
   it('reports variables undefined on some hosts', () => {
     assert.deepEqual(check('tasks: [{ when: role == "web", sshd: { set: { TCPKeepAlive: "yes" } } }]'), [
       'undefined-variable@1:17 when: undefined variable in condition: variable "role" is not defined (on 1 of 4 hosts, e.g. db-01)',

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { directoryMode } from '../../../src/engine/apply-script.js';
 import { planHost } from '../../../src/engine/plan-host.js';
 import { checkShape } from '../../../src/lang/spec.js';
 import { parseYaml } from '../../../src/lang/yaml-tree.js';
@@ -152,5 +153,40 @@ describe('ssh_client facts and verification', () => {
       (await leakedSettings(conn, { '/etc/ssh/ssh_config': 'port 22\nserveraliveinterval 0\n' }, ['/etc/ssh/ssh_config'])) ?? '',
       /serveraliveinterval for sshfix-unrelated-host\.invalid \(\/etc\/ssh\/ssh_config\) was 0, is now 60/,
     );
+  });
+});
+
+describe("ssh_client and the account's own ~/.ssh/config", () => {
+  const host = { name: 'workstation', address: 'localhost', vars: {} };
+  const userPlay = playsOf('name: t\nhosts: all\ntasks:\n  - ssh_client:\n      path: ~/.ssh/config\n      host: bastion\n      set: { ServerAliveInterval: 60 }\n');
+
+  it('creates it owned by the account, readable by it only (sshfix writes as root)', () => {
+    const { plan } = planHost({ host, plays: userPlay, cliVars: {}, facts: clientFacts() });
+    assert.deepEqual(plan.files.map((f) => [f.path, f.uid, f.gid, f.mode]), [['/home/deploy/.ssh/config', 1000, 1000, 0o600]]);
+  });
+
+  it('an existing one keeps its owner and mode', () => {
+    const { plan } = planHost({ host, plays: userPlay, cliVars: {}, facts: clientFacts({ '/home/deploy/.ssh/config': 'Host *\n  User deploy\n' }) });
+    const template = clientFacts().files.get('/etc/ssh/sshd_config')!;
+    assert.deepEqual(plan.files.map((f) => [f.uid, f.gid, f.mode]), [[template.uid, template.gid, template.mode]]);
+  });
+
+  it("the fact script's home wins over passwd's: $HOME without sudo (a local host's runner), sudo's caller's home with it", () => {
+    const raw = (home?: string): RawFacts => ({
+      commands: new Map([
+        ['sshc_account', { exitCode: 0, stdout: 'deploy:x:1000:1001:,,,:/home/deploy:/bin/bash\n', stderr: '' }],
+        ...(home === undefined ? [] : [['sshc_home', { exitCode: 0, stdout: `${home}\n`, stderr: '' }] as const]),
+      ]),
+      files: new Map(), missing: new Set(), unreadable: new Set(), dirs: new Map(), includes: [], symlinks: new Map(),
+    });
+    assert.equal(readSshClientFacts(raw('/tmp/test-home'), {} as never).account?.home, '/tmp/test-home');
+    assert.equal(readSshClientFacts(raw(''), {} as never).account?.home, '/home/deploy');
+    assert.equal(readSshClientFacts(raw(), {} as never).account?.home, '/home/deploy');
+  });
+
+  it('a directory created for a file gets no wider access than the file', () => {
+    assert.equal(directoryMode(0o600), 0o700);
+    assert.equal(directoryMode(0o644), 0o755);
+    assert.equal(directoryMode(0o640), 0o750);
   });
 });
