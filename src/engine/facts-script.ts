@@ -4,7 +4,8 @@
  *
  * Output protocol: one record per line, every variable part base64-encoded, so file contents and
  * command output of any bytes (newlines, NULs) come back intact and nothing in them can be
- * mistaken for framing:
+ * mistaken for framing. A path of plain characters (letters, digits, / . _ + , : @ % = * ? ~ -)
+ * goes as it is: it starts with "/", which no base64 text does (every absolute path's starts with L).
  *
  *     R <name> <exit code> <stdout b64> <stderr b64>     a command's result
  *     F <path b64> <mode octal> <uid> <gid> <content b64> a regular file
@@ -33,18 +34,25 @@ const q = quoteShellArg;
 
 const readDirLine = (dir: string): string => `ld ${q(dir)}; for m in ${q(dir)}/* ${q(dir)}/.[!.]*; do [ -f "$m" ] && rf "$m"; done`;
 
-/** Shell functions of the fact scripts: run (a command), rf (a file), ld (a directory), walk (an Include tree). */
+/**
+ * Shell functions of the fact scripts: run (a command), rf (a file), ld (a directory), walk (an
+ * Include tree). Each process they start costs the host about a millisecond of CPU, on every host
+ * of every run, so they use the shell's builtins where they can: a path of plain characters goes
+ * out as it is (pe), a directory's name is cut from the path, the Include queue is a variable.
+ */
 const PRELUDE = [
     ...RECORD_SCRIPT_PRELUDE,
     'enc() { printf %s "$1" | b64; }',
+    // An absolute path of plain characters as it is (a base64 field never starts with "/"), else base64.
+    'pe() { case $1 in /*) case $1 in *[!A-Za-z0-9/._+,:@%=*?~-]*) ;; *) printf %s "$1"; return; esac; esac; enc "$1"; }',
     'rf() {',
-    '  [ -L "$1" ] && printf "L %s %s\\n" "$(enc "$1")" "$(enc "$(readlink -f "$1")")"',
+    '  [ -L "$1" ] && { printf "L "; pe "$1"; printf " "; pe "$(readlink -f "$1")"; printf "\\n"; }',
     '  if [ -f "$1" ] && [ -r "$1" ] && st=$(stat -L -c "%a %u %g" "$1" 2>/dev/null); then',
-    '    printf "F %s %s " "$(enc "$1")" "$st"; b64 <"$1"; printf "\\n"',
-    '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U %s\\n" "$(enc "$1")"',
-    '  else printf "M %s\\n" "$(enc "$1")"; fi',
+    '    printf "F "; pe "$1"; printf " %s " "$st"; [ -s "$1" ] && b64 <"$1"; printf "\\n"',
+    '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U "; pe "$1"; printf "\\n"',
+    '  else printf "M "; pe "$1"; printf "\\n"; fi',
     '}',
-    'ld() { if [ -d "$1" ]; then printf "D %s " "$(enc "$1")"; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; else printf "M %s\\n" "$(enc "$1")"; fi; }',
+    'ld() { if [ -d "$1" ]; then printf "D "; pe "$1"; printf " "; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; else printf "M "; pe "$1"; printf "\\n"; fi; }',
     // Include arguments of a config file, made absolute as OpenSSH does (relative => /etc/ssh/).
     // Quoted arguments with spaces are left to the engine, which asks again if it must.
     'incs() {',
@@ -63,24 +71,35 @@ const PRELUDE = [
     '    }',
     "  }' \"$1\" 2>/dev/null",
     '}',
-    // Walk the Include tree breadth first, reading each file once.
+    // Walk the Include tree breadth first, reading each file once. The queue and the files seen
+    // are newline-separated lists in variables; the loop over a file's Includes reads a file, so
+    // it runs in this shell and can add to the queue.
+    "nl='",
+    "'",
     'walk() {',
-    '  printf "%s\\n" "$1" > "$t/queue"; : > "$t/seen"',
-    '  while [ -s "$t/queue" ]; do',
-    '    : > "$t/next"',
-    '    while IFS= read -r f; do',
-    '      grep -qxF -- "$f" "$t/seen" && continue',
-    '      printf "%s\\n" "$f" >> "$t/seen"',
-    '      rf "$f"',
-    '      [ -f "$f" ] || continue',
-    '      incs "$f" | while IFS= read -r p; do',
-    '        printf "I %s\\n" "$(enc "$p")"',
-    '        ld "$(dirname -- "$p")"',
-    '        for m in $p; do [ -f "$m" ] && printf "%s\\n" "$m" >> "$t/next"; done',
-    '      done',
-    '    done < "$t/queue"',
-    '    mv "$t/next" "$t/queue"',
+    '  wq=$1$nl; wseen=$nl',
+    '  while [ -n "$wq" ]; do',
+    '    wf=${wq%%$nl*}; wq=${wq#*$nl}',
+    '    case $wseen in *"$nl$wf$nl"*) continue; esac',
+    '    wseen=$wseen$wf$nl',
+    '    rf "$wf"',
+    '    [ -f "$wf" ] || continue',
+    '    incs "$wf" >"$t/incs"',
+    '    while IFS= read -r wp; do',
+    '      printf "I "; pe "$wp"; printf "\\n"',
+    '      case $wp in */*/) wd=$(dirname -- "$wp") ;; */*) wd=${wp%/*}; wd=${wd:-/} ;; *) wd=.; esac',
+    '      ld "$wd"',
+    '      for wm in $wp; do [ -f "$wm" ] && wq=$wq$wm$nl; done',
+    '    done <"$t/incs"',
     '  done',
+    '}',
+    // The engine's own facts, from builtins where a file or a variable has them.
+    'hn() { if [ -r /proc/sys/kernel/hostname ]; then IFS= read -r h </proc/sys/kernel/hostname; printf "%s\\n" "$h"; else uname -n; fi; }',
+    'osr() { for f in /etc/os-release /usr/lib/os-release; do [ -r "$f" ] || continue; while IFS= read -r l || [ -n "$l" ]; do printf "%s\\n" "$l"; done <"$f"; return 0; done; return 1; }',
+    'initsys() {',
+    '  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then echo init=systemd',
+    '  elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then echo init=openrc',
+    '  else echo init=none; fi',
     '}',
 ];
 
@@ -107,16 +126,13 @@ function buildLines(id: string, build: { idLines: readonly string[]; factLines: 
 export function factScriptBody(request: FactRequest, knownBuilds: Readonly<Record<string, readonly string[]>> = {}): string[] {
   const lines = [
     'run id id -u',
-    'run ssh_connection printenv SSH_CONNECTION',
+    'run ssh_connection printf "%s\\n" "${SSH_CONNECTION-}"',
     // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups.
-    'run login_groups sh -c \'id -Gn "${SUDO_USER:-$(id -un)}"\'',
-    'run hostname uname -n',
-    'run os_release sh -c \'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release\'',
+    'run login_groups id -Gn "${SUDO_USER:-$(id -un)}"',
+    'run hostname hn',
+    'run os_release osr',
     // The init system, so services are reloaded the way the host expects.
-    'run init sh -c \'' +
-      'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then echo init=systemd; ' +
-      'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then echo init=openrc; ' +
-      'else echo init=none; fi\'',
+    'run init initsys',
     ...Object.entries(request.services).flatMap(([id, paths]) => {
       const service = lookupService(id);
       if (!service) return [];
@@ -141,6 +157,8 @@ export class FactOutputError extends Error {
 }
 
 const decode = (b64: string | undefined): Buffer => Buffer.from(b64 ?? '', 'base64');
+/** A path field: as it is when it starts with "/" (the script sends plain paths so), else base64. */
+const pathField = (field: string | undefined): string => (field?.startsWith('/') ? field : decode(field).toString('utf8'));
 
 /** Parses the fact script's stdout. Throws FactOutputError on a line it cannot read (a bug or a broken host). */
 export function parseFactOutput(stdout: string): RawFacts {
@@ -157,7 +175,7 @@ export function parseFactOutput(stdout: string): RawFacts {
     if (line === '') continue;
     const parts = line.split(' ');
     const kind = parts[0];
-    const path = (): string => decode(parts[1]).toString('utf8');
+    const path = (): string => pathField(parts[1]);
     switch (kind) {
       case 'R':
         raw.commands.set(parts[1] ?? '', {
@@ -193,7 +211,7 @@ export function parseFactOutput(stdout: string): RawFacts {
         raw.includes.push(path());
         break;
       case 'L':
-        raw.symlinks.set(path(), decode(parts[2]).toString('utf8'));
+        raw.symlinks.set(path(), pathField(parts[2]));
         break;
       default:
         throw new FactOutputError(`unexpected line in fact output: ${JSON.stringify(line.slice(0, 80))}`);

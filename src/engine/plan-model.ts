@@ -21,9 +21,12 @@ export interface FileChange {
   action: 'update' | 'create';
   /** sha256 (hex) of the contents this task started from; absent for `create`. */
   beforeSha256?: string;
-  /** The text before this task; absent for `create`. */
+  /** The text before this task; absent for `create`, and once `diff` holds the change. */
   before?: string;
-  after: string;
+  /** The text after this task; absent once `diff` holds the change. */
+  after?: string;
+  /** The unified diff, kept instead of the two texts once the host's plan is reduced to what a report shows. */
+  diff?: string;
 }
 
 /** A read-only check's outcome (assert tasks, and facts a task found wrong but cannot fix). */

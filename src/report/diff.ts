@@ -11,9 +11,9 @@ export function renderUnifiedDiff(path: string, before: string | undefined, afte
   });
 }
 
-/** The unified diff of one planned change. */
-export function changeDiff(change: Pick<FileChange, 'path' | 'before' | 'after'>): string {
-  return renderUnifiedDiff(change.path, change.before, change.after);
+/** The unified diff of one planned change (computed once: a reduced plan keeps it instead of the texts). */
+export function changeDiff(change: Pick<FileChange, 'path' | 'before' | 'after' | 'diff'>): string {
+  return change.diff ?? renderUnifiedDiff(change.path, change.before, change.after ?? '');
 }
 
 /** Colours a unified diff for a terminal: additions green, removals red, hunk headers cyan. */

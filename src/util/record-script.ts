@@ -11,7 +11,8 @@ export const RECORD_SCRIPT_PRELUDE: readonly string[] = [
   "trap 'rm -rf \"$t\"' EXIT",
   // busybox base64 has no -w0; fall back to stripping newlines.
   "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",
-  'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; b64 <"$t/o"; printf " "; b64 <"$t/e"; printf "\\n"; }',
+  // An empty output is an empty field: no base64 process for it (most commands print nothing on stderr).
+  'run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "R %s %s " "$n" "$rc"; [ -s "$t/o" ] && b64 <"$t/o"; printf " "; [ -s "$t/e" ] && b64 <"$t/e"; printf "\\n"; }',
 ];
 
 /**

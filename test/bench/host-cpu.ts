@@ -34,10 +34,13 @@ export function markHostCpu(hosts: readonly BenchLabHost[]): HostCpuMark {
   return new Map(hosts.map((h) => [h.sshdPid, reapedTicks(h.sshdPid)]));
 }
 
-/** CPU ms per host the hosts' sshd sessions spent since `mark`, once every session of the run has ended. */
-export async function hostCpuMsPerHostSince(hosts: readonly BenchLabHost[], mark: HostCpuMark): Promise<number> {
+/**
+ * CPU ms per host the hosts' sshd sessions spent since `mark`, once every session of the run has
+ * ended; per inventory host when `fleetSize` names point at the lab's hosts (a simulated fleet).
+ */
+export async function hostCpuMsPerHostSince(hosts: readonly BenchLabHost[], mark: HostCpuMark, fleetSize = hosts.length): Promise<number> {
   const deadline = Date.now() + REAP_WAIT_MS;
   while (hosts.some((h) => hasChildren(h.sshdPid)) && Date.now() < deadline) await sleep(50);
   const ticks = hosts.reduce((sum, h) => sum + reapedTicks(h.sshdPid) - (mark.get(h.sshdPid) ?? 0), 0);
-  return ((ticks / TICKS_PER_SECOND) * 1000) / hosts.length;
+  return ((ticks / TICKS_PER_SECOND) * 1000) / fleetSize;
 }

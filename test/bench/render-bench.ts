@@ -7,6 +7,12 @@ import type { ContenderSummary, TargetResult } from './targets.js';
 
 export interface SizeResult {
   hosts: number;
+  /** A simulated fleet: `hosts` inventory names over this many lab hosts (sshfix alone runs). */
+  labHosts?: number;
+  /** Milliseconds each way the relays added (0: direct). */
+  latencyMs?: number;
+  /** Bytes the relays passed on: traffic went through them. */
+  relayedBytes?: number;
   /** Set when the lab could not be started: the size was not measured. */
   labError?: string;
   labUpSeconds?: number;
@@ -50,12 +56,14 @@ const outcome = (r: RunRecord): string =>
     .join(', ');
 
 export function renderSize(result: SizeResult, forks: number): string {
-  const lines = [`== ${result.hosts} hosts, forks ${forks} ==`];
+  const simulated = result.labHosts !== undefined ? ` (simulated: ${result.hosts} inventory names over ${result.labHosts} lab hosts)` : '';
+  const latency = result.latencyMs ? `, ${result.latencyMs} ms added each way by a relay per host` : '';
+  const lines = [`== ${result.hosts} hosts${simulated}, forks ${forks}${latency} ==`];
   if (result.labError) {
     lines.push(`NOT MEASURED: ${result.labError}`);
     return lines.join('\n') + '\n';
   }
-  lines.push(`lab up took ${num(result.labUpSeconds, 1)} s`);
+  lines.push(`lab up took ${num(result.labUpSeconds, 1)} s${result.relayedBytes !== undefined ? `; the relays passed ${(result.relayedBytes / 2 ** 20).toFixed(1)} MB` : ''}`);
   const rows: string[][] = [['', 'wall s', 'CPU s', 'CPU ms/host', 'machine CPU s', 'host CPU ms/host', 'peak RSS MB', 'hosts read', 'logins/host', 'execs/host']];
   for (const id of ORDER) {
     const s = result.summaries[id];
@@ -96,4 +104,8 @@ export const METHOD_NOTES = [
   'execs/host (sshfix): exec requests counted inside the sshfix process by a preload hook on ssh2 (node --import);',
   '  sshd logs no exec requests at its default LogLevel and lab hosts have no syslog for PAM\'s session lines.',
   'runs alternate between contenders (rotating order per repetition), on a fresh lab per fleet size.',
+  'a simulated fleet (a size above the lab\'s block): that many inventory names spread over the lab\'s hosts in turn, so',
+  '  sshfix makes that many connections, fact sets and reports; per-host counts are per inventory name.',
+  '--latency MS: a TCP relay per lab host, in the bench\'s process, holds every chunk MS ms in each direction; every',
+  '  contender connects through it (inventory, ssh config and known_hosts name the relay addresses, 127.77.98-99.x).',
 ];

@@ -13,17 +13,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, requireLabMachine } from '../helpers/lab-fixture.js';
 import { findAnsible, prepareAnsible, runAnsible, type AnsibleAvailability } from './ansible-contender.js';
-import { startBenchLab, stopBenchLab } from './bench-lab.js';
-import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
+import { BENCH_MAX_HOSTS, startBenchLab, stopBenchLab, type BenchLab } from './bench-lab.js';
+import { BenchUsageError, parseBenchOptions, SIMULATED_LAB_HOSTS, USAGE, type BenchOptions } from './bench-options.js';
+import { startLatencyRelays } from './latency-relay.js';
 import { benchLoad, renderLoad, type LoadResult } from './load-bench.js';
 import { factScriptBreakdown, renderBreakdown } from './fact-breakdown.js';
 import { prepareFloor, runFloor, runLogin } from './floor-contender.js';
 import { hostCpuMsPerHostSince, markHostCpu } from './host-cpu.js';
 import { METHOD_NOTES, renderSize, type SizeResult } from './render-bench.js';
-import type { RunContext } from './run-context.js';
+import { spreadFleet, type RunContext } from './run-context.js';
 import { CONTENDER_LABELS, type ContenderId, type RunRecord } from './run-record.js';
 import { prepareSshfix, runSshfix } from './sshfix-contender.js';
-import { judgeTargets, summarise } from './targets.js';
+import { judgeLargeFleet, judgeTargets, summarise } from './targets.js';
 import { requireGnuTime, stopRunningChildren } from './timed-process.js';
 
 export const RESULTS_FILE = join(REPO_ROOT, 'build', 'bench-results.json');
@@ -88,33 +89,57 @@ function likeForLikeNotes(result: SizeResult): string[] {
   return counts.size > 1 ? [`the contenders did not all read the same number of hosts (${done.join(', ')}): compare with care`] : [];
 }
 
-async function benchSize(options: BenchOptions, index: number, root: string, ansible: AnsibleAvailability): Promise<SizeResult> {
+/** One size's lab: the runs at each latency, each its own result. */
+async function benchSize(options: BenchOptions, index: number, root: string, ansible: AnsibleAvailability): Promise<SizeResult[]> {
   const hosts = options.sizes[index] as number;
-  const reps = options.reps[index] as number;
+  const simulated = hosts > BENCH_MAX_HOSTS;
+  const labHosts = simulated ? SIMULATED_LAB_HOSTS : hosts;
   const labDir = join(root, `lab-${hosts}`);
-  const workDir = join(root, `work-${hosts}`);
-  mkdirSync(workDir, { recursive: true });
-  const result: SizeResult = { hosts, runs: [], summaries: {}, targets: [], notes: [] };
-  say(`bench: starting a lab of ${hosts} hosts in ${labDir}`);
-  const up = await startBenchLab(labDir, hosts, options.openssh);
+  say(`bench: starting a lab of ${labHosts} hosts in ${labDir}${simulated ? ` (a simulated fleet of ${hosts})` : ''}`);
+  const up = await startBenchLab(labDir, labHosts, options.openssh);
   try {
-    result.labUpSeconds = up.seconds;
     if (interrupt.signal.aborted) throw new Interrupted();
     if (!up.ok) {
-      result.labError = `the lab of ${hosts} hosts did not start: ${up.started} came up in ${up.seconds.toFixed(1)} s before it failed (${up.message})`;
-      return result;
+      const labError = `the lab of ${labHosts} hosts did not start: ${up.started} came up in ${up.seconds.toFixed(1)} s before it failed (${up.message})`;
+      return [{ hosts, runs: [], summaries: {}, targets: [], notes: [], labUpSeconds: up.seconds, labError }];
     }
-    const ctx: RunContext = { lab: up.lab, workDir, forks: options.forks, connectTimeoutS: options.connectTimeoutS };
-    const contenders = contendersFor(ctx, ansible);
-    const first = up.lab.hosts.find((h) => h.scenario !== 'legacy-kex');
-    if (first) result.breakdown = renderBreakdown(factScriptBreakdown(join(workDir, 'ssh_config'), first.address), first.address);
+    const results: SizeResult[] = [];
+    for (const latencyMs of options.latencies) {
+      const result = await benchLatency(options, index, root, ansible, up.lab, latencyMs);
+      result.labUpSeconds = up.seconds;
+      if (simulated) result.labHosts = labHosts;
+      results.push(result);
+    }
+    return results;
+  } finally {
+    say(`bench: stopping the lab of ${labHosts} hosts`);
+    const down = await stopBenchLab(labDir);
+    if (down.status !== 0) say(`bench: WARNING: lab down --dir ${labDir} exited ${down.status}:\n${down.output}`);
+  }
+}
+
+async function benchLatency(options: BenchOptions, index: number, root: string, ansible: AnsibleAvailability, lab: BenchLab, latencyMs: number): Promise<SizeResult> {
+  const hosts = options.sizes[index] as number;
+  const reps = options.reps[index] as number;
+  const simulated = hosts > BENCH_MAX_HOSTS;
+  const workDir = join(root, `work-${hosts}${latencyMs > 0 ? `-${latencyMs}ms` : ''}`);
+  mkdirSync(workDir, { recursive: true });
+  const result: SizeResult = { hosts, runs: [], summaries: {}, targets: [], notes: [], ...(latencyMs > 0 ? { latencyMs } : {}) };
+  const relays = latencyMs > 0 ? await startLatencyRelays(lab, latencyMs, workDir) : undefined;
+  try {
+    const seen = relays?.lab ?? lab;
+    const ctx: RunContext = { lab: seen, fleet: simulated ? spreadFleet(seen.hosts, hosts) : seen.hosts, workDir, forks: options.forks, connectTimeoutS: options.connectTimeoutS };
+    const all = contendersFor(ctx, ansible);
+    const contenders = simulated ? all.filter((c) => c.id === 'sshfix') : all;
+    const first = lab.hosts.find((h) => h.scenario !== 'legacy-kex');
+    if (first && !relays) result.breakdown = renderBreakdown(factScriptBreakdown(join(workDir, 'ssh_config'), first.address), first.address);
     for (let rep = 0; rep < reps; rep++) {
       for (let k = 0; k < contenders.length; k++) {
         const contender = contenders[(rep + k) % contenders.length] as Contender;
         if (interrupt.signal.aborted) throw new Interrupted();
-        say(`bench: ${hosts} hosts, run ${rep + 1}/${reps}: ${CONTENDER_LABELS[contender.id]}`);
+        say(`bench: ${hosts} hosts${latencyMs > 0 ? ` at ${latencyMs} ms` : ''}, run ${rep + 1}/${reps}: ${CONTENDER_LABELS[contender.id]}`);
         let record: RunRecord;
-        const hostCpu = markHostCpu(up.lab.hosts);
+        const hostCpu = markHostCpu(lab.hosts);
         try {
           record = await contender.run(`${contender.id}-${rep + 1}`);
         } catch (error) {
@@ -122,7 +147,7 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
           throw error;
         }
         if (interrupt.signal.aborted) throw new Interrupted();
-        record.hostCpuMsPerHost = await hostCpuMsPerHostSince(up.lab.hosts, hostCpu);
+        record.hostCpuMsPerHost = await hostCpuMsPerHostSince(lab.hosts, hostCpu, record.hosts);
         say(`bench:   ${record.cost.wallSeconds.toFixed(2)} s, ${record.hostsDone}/${record.hosts} hosts read, ${record.hostCpuMsPerHost.toFixed(1)} ms host CPU per host`);
         result.runs.push(record);
         await sleep(SETTLE_MS);
@@ -132,13 +157,12 @@ async function benchSize(options: BenchOptions, index: number, root: string, ans
       const summary = summarise(result.runs.filter((r) => r.contender === contender.id));
       if (summary) result.summaries[contender.id] = summary;
     }
-    result.targets = judgeTargets(hosts, result.summaries);
+    result.targets = simulated ? judgeLargeFleet(hosts, options.forks, result.summaries) : judgeTargets(hosts, result.summaries);
     result.notes.push(...likeForLikeNotes(result), ...cpuBoundNotes(result, cpus().length));
+    if (relays) result.relayedBytes = relays.bytes();
     return result;
   } finally {
-    say(`bench: stopping the lab of ${hosts} hosts`);
-    const down = await stopBenchLab(labDir);
-    if (down.status !== 0) say(`bench: WARNING: lab down --dir ${labDir} exited ${down.status}:\n${down.output}`);
+    await relays?.close();
   }
 }
 
@@ -176,7 +200,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (fleet) {
     process.stdout.write(
       `sshfix bench: sizes ${options.sizes.join(', ')} (runs ${options.reps.join(', ')}), forks ${options.forks} for all contenders, ` +
-        `connect timeout ${options.connectTimeoutS} s; machine: ${String(machine['cpus'])} CPUs, ${String(machine['memoryMb'])} MB, ${String(machine['openssh'])}` +
+        `connect timeout ${options.connectTimeoutS} s${options.latencies.some((ms) => ms > 0) ? `, added latency ${options.latencies.join(', ')} ms each way` : ''}; machine: ${String(machine['cpus'])} CPUs, ${String(machine['memoryMb'])} MB, ${String(machine['openssh'])}` +
         `${options.openssh ? `; lab hosts on the OpenSSH ${options.openssh} build` : ''}\n` +
         `Ansible: ${ansible.available ? ansible.version : `NOT MEASURED: ${ansible.reason}`}\n\n`,
     );
@@ -196,10 +220,10 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${renderLoad(load)}\n`);
     }
     for (let i = 0; fleet && i < options.sizes.length; i++) {
-      const result = await benchSize(options, i, root, ansible);
+      const sized = await benchSize(options, i, root, ansible);
       if (interrupt.signal.aborted) throw new Interrupted();
-      results.push(result);
-      process.stdout.write(`${renderSize(result, options.forks)}\n`);
+      results.push(...sized);
+      for (const result of sized) process.stdout.write(`${renderSize(result, options.forks)}\n`);
     }
   } catch (error) {
     failure = error;

@@ -8,7 +8,7 @@ import { CLI, REPO_ROOT } from '../helpers/lab-fixture.js';
 import { loginsSince, markAuthLogs } from './auth-log.js';
 import { BENCH_PLAYBOOKS, renderSshfixInventory } from './fleet-files.js';
 import { countBy, perHost, type RunRecord } from './run-record.js';
-import { runFiles, type RunContext } from './run-context.js';
+import { perFleetHost, runFiles, type RunContext } from './run-context.js';
 import { CENSUS_FILE_ENV, readCensus } from './ssh2-census.js';
 import { runTimed } from './timed-process.js';
 
@@ -24,7 +24,7 @@ const READ_FAILURES = new Set(['config-invalid', 'validation-failed']);
 
 export function prepareSshfix(ctx: RunContext): string {
   const inventory = join(ctx.workDir, 'sshfix-inventory.yaml');
-  writeFileSync(inventory, renderSshfixInventory(ctx.lab, { connectTimeoutS: ctx.connectTimeoutS }));
+  writeFileSync(inventory, renderSshfixInventory({ ...ctx.lab, hosts: [...ctx.fleet] }, { connectTimeoutS: ctx.connectTimeoutS }));
   return inventory;
 }
 
@@ -50,15 +50,16 @@ export async function runSshfix(ctx: RunContext, inventory: string, label: strin
   }
   const census = readCensus(censusFile) ?? {};
   const counted = (address: string): { connects: number; execs: number } => census[address] ?? { connects: 0, execs: 0 };
+  const loginsAt = new Map(ctx.lab.hosts.map((h) => [h.address, logins.get(h.name) ?? 0]));
   const done = report.hosts.filter((h) => READ_STATUSES.has(h.status) || (h.status === 'failed' && READ_FAILURES.has(h.error?.code ?? '')));
   return {
     contender: 'sshfix',
     cost,
-    hosts: ctx.lab.hosts.length,
+    hosts: ctx.fleet.length,
     hostsDone: done.length,
     outcome: countBy(report.hosts, (h) => (h.error ? `${h.status} ${h.error.code}` : h.status)),
-    logins: perHost(ctx.lab.hosts.map((h) => logins.get(h.name) ?? 0)),
-    connects: perHost(ctx.lab.hosts.map((h) => counted(h.address).connects)),
-    execs: perHost(ctx.lab.hosts.map((h) => counted(h.address).execs)),
+    logins: perHost(perFleetHost(ctx, (address) => loginsAt.get(address) ?? 0)),
+    connects: perHost(perFleetHost(ctx, (address) => counted(address).connects)),
+    execs: perHost(perFleetHost(ctx, (address) => counted(address).execs)),
   };
 }

@@ -33,6 +33,9 @@ export interface ContenderSummary {
 }
 
 export const PEAK_MEMORY_FLEET = 500;
+/** The large fleet of issue 13: memory that follows --forks, and the runner's CPU per host. */
+export const LARGE_FLEET = 10_000;
+export const LARGE_FLEET_RUNNER_CPU_MS = 10;
 /** What sshfix may cost each host above a bare login (issue 13). */
 export const HOST_COST_ABOVE_LOGIN_MS = 10;
 
@@ -69,6 +72,22 @@ const judge = (target: string, ok: boolean | undefined, measured: string): Targe
 });
 
 const fixed = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/** The targets a simulated fleet is judged on: sshfix's own (no other contender runs there). */
+export function judgeLargeFleet(hosts: number, forks: number, s: Partial<Record<ContenderId, ContenderSummary>>): TargetResult[] {
+  const { sshfix } = s;
+  const all = judgeTargets(hosts, s).filter((t) => /^plan (opens|needs)|^runner CPU/.test(t.target));
+  if (hosts < LARGE_FLEET) return all;
+  return [
+    ...all,
+    judge(`peak memory under 150 MB at ${hosts} hosts, forks ${forks}`, sshfix ? sshfix.peakRssMb < 150 : undefined, sshfix ? `${fixed(sshfix.peakRssMb, 1)} MB` : 'not measured'),
+    judge(
+      `runner CPU under ${LARGE_FLEET_RUNNER_CPU_MS} ms per host at ${hosts} hosts`,
+      sshfix ? sshfix.cpuMsPerHost < LARGE_FLEET_RUNNER_CPU_MS : undefined,
+      sshfix ? `${fixed(sshfix.cpuMsPerHost, 1)} ms per host` : 'not measured',
+    ),
+  ];
+}
 
 export function judgeTargets(hosts: number, s: Partial<Record<ContenderId, ContenderSummary>>): TargetResult[] {
   const { floor, sshfix, ansible, login } = s;

@@ -55,10 +55,12 @@ export function sshdFactLines(configs: readonly string[]): string[] {
     'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
     'run sshd_dump "$sshd_bin" -T',
     // Which units run sshd, to reload it the way the host expects.
-    'run sshd_units sh -c \'' +
+    // A function rather than `sh -c`: one process less on every host.
+    'sshd_units() { ' +
       'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then ' +
       'for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
-      'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && echo sshd=active; fi\'',
+      'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && echo sshd=active; fi; }',
+    'run sshd_units sshd_units',
     ...configs.map((path) => `walk ${quoteShellArg(path)}`),
   ];
 }

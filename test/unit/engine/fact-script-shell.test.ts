@@ -1,0 +1,67 @@
+/**
+ * The fact script's shell functions run for real (sh on this machine, on a scratch tree): every
+ * path comes back exactly, whether it went as it is or in base64, and the Include walk finds what
+ * it did before it used builtins.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildDirScript, FACT_SCRIPT_PRELUDE, parseFactOutput } from '../../../src/engine/facts-script.js';
+import { quoteShellArg } from '../../../src/util/shell-quote.js';
+
+let root = '';
+
+function runScript(script: string): string {
+  const result = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout;
+}
+
+describe('fact script functions in a real shell', () => {
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'sshfix-facts-'));
+    mkdirSync(join(root, 'conf.d'));
+    writeFileSync(join(root, 'sshd_config'), `Port 22\nInclude ${root}/conf.d/*.conf\n  include = ${root}/nested.conf # trailing\n`);
+    writeFileSync(join(root, 'conf.d', 'a.conf'), `MaxStartups 10:30:100\nInclude ${root}/nested.conf\n`);
+    writeFileSync(join(root, 'conf.d', 'b c.conf'), 'ClientAliveInterval 60\n');
+    writeFileSync(join(root, 'conf.d', '.hidden'), '');
+    writeFileSync(join(root, 'nested.conf'), 'X11Forwarding no');
+    symlinkSync(join(root, 'nested.conf'), join(root, 'conf.d', 'link.conf'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('walks an Include tree breadth first, each file once, with plain and encoded paths', () => {
+    const out = runScript([...FACT_SCRIPT_PRELUDE, `walk ${quoteShellArg(join(root, 'sshd_config'))}`, 'exit 0'].join('\n') + '\n');
+    const raw = parseFactOutput(out);
+    assert.deepEqual([...raw.files.keys()], [
+      join(root, 'sshd_config'),
+      join(root, 'conf.d', 'a.conf'),
+      join(root, 'conf.d', 'b c.conf'),
+      join(root, 'conf.d', 'link.conf'),
+      join(root, 'nested.conf'),
+    ]);
+    assert.equal(raw.files.get(join(root, 'nested.conf'))?.content.toString('utf8'), 'X11Forwarding no');
+    assert.deepEqual(raw.includes, [`${root}/conf.d/*.conf`, `${root}/nested.conf`, `${root}/nested.conf`]);
+    assert.deepEqual(raw.dirs.get(join(root, 'conf.d')), ['.hidden', 'a.conf', 'b c.conf', 'link.conf']);
+    assert.equal(raw.symlinks.get(join(root, 'conf.d', 'link.conf')), join(root, 'nested.conf'));
+    // A plain path goes as it is, one with a space in base64.
+    assert.match(out, new RegExp(`^F ${root.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/sshd_config `, 'm'));
+    assert.match(out, new RegExp(`^F ${Buffer.from(join(root, 'conf.d', 'b c.conf')).toString('base64').replace(/[+/]/g, '\\$&')} `, 'm'));
+  });
+
+  it('lists and reads a directory, and says which paths are missing', () => {
+    const raw = parseFactOutput(runScript(buildDirScript([join(root, 'conf.d'), join(root, 'absent')])));
+    assert.deepEqual([...raw.files.keys()].sort(), [join(root, 'conf.d', '.hidden'), join(root, 'conf.d', 'a.conf'), join(root, 'conf.d', 'b c.conf'), join(root, 'conf.d', 'link.conf')]);
+    assert.equal(raw.files.get(join(root, 'conf.d', '.hidden'))?.content.length, 0);
+    assert.deepEqual([...raw.missing], [join(root, 'absent')]);
+  });
+
+  it('records a command with empty output as empty fields', () => {
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, 'run quiet true', 'run loud sh -c "echo out; echo err >&2; exit 3"', 'exit 0'].join('\n') + '\n'));
+    assert.deepEqual(raw.commands.get('quiet'), { exitCode: 0, stdout: '', stderr: '' });
+    assert.deepEqual(raw.commands.get('loud'), { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+});
