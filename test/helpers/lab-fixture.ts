@@ -21,8 +21,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): CliResult {
-  const result = spawnSync(process.execPath, [CLI, ...args], {
+/**
+ * Runs the built CLI. `privateRun`: in a private mount namespace whose /run is a fresh tmpfs with
+ * /run/sshd, for a run whose local commands include `sshd -T` (a fresh machine has no /run/sshd).
+ */
+export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; privateRun?: boolean } = {}): CliResult {
+  const [command, argv] = options.privateRun
+    ? ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=0755 sshfix-test /run && mkdir -m 0755 /run/sshd && exec "$0" "$@"', process.execPath, CLI, ...args]]
+    : [process.execPath, [CLI, ...args]];
+  const result = spawnSync(command, argv, {
     encoding: 'utf8',
     env: { ...process.env, ...options.env },
     input: options.input ?? '',

@@ -159,14 +159,16 @@ describe('a local host: fixing my own ~/.ssh/config', { timeout: 240_000 }, () =
 
   it('refuses a change to sshd on a local host at plan and at apply, saying why; nothing is written', () => {
     writeFileSync(join(dir, 'sshd.yaml'), 'name: server keepalive here\nhosts: localhost\ntasks:\n  - name: probe idle clients\n    sshd:\n      set: { ClientAliveInterval: 61 }\n');
-    const plan = cli(['plan', 'sshd.yaml', '-i', 'inventory.yaml', '--format', 'json']);
+    // sshd -T of this machine's config needs /run/sshd, which a fresh machine does not have.
+    const privateRun = (args: string[]) => runCli(args, { env, cwd: dir, privateRun: true });
+    const plan = privateRun(['plan', 'sshd.yaml', '-i', 'inventory.yaml', '--format', 'json']);
     assert.equal(plan.status, 1, plan.stdout + plan.stderr);
     const [host] = hostsOf(plan.stdout);
     assert.equal(host?.error?.code, 'local-login-unproven', plan.stdout);
     assert.match(host?.error?.message ?? '', /localhost has connection: local, and a change to sshd cannot be proven there/);
     assert.match(host?.error?.diagnosis ?? '', /list it as an SSH host with its address/);
     const transactions = readdirSync(backups).length;
-    const apply = cli(['apply', 'sshd.yaml', '-i', 'inventory.yaml', '--yes', '--backup-dir', backups, '--format', 'json']);
+    const apply = privateRun(['apply', 'sshd.yaml', '-i', 'inventory.yaml', '--yes', '--backup-dir', backups, '--format', 'json']);
     assert.equal(apply.status, 1, apply.stdout + apply.stderr);
     assert.equal(hostsOf(apply.stdout)[0]?.error?.code, 'local-login-unproven');
     assert.equal(readdirSync(backups).length, transactions, 'no transaction was started');

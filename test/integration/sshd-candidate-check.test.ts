@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { buildSshdConfigTree } from '../../src/config/sshd/tree.js';
 import { buildCandidateValidation } from '../../src/services/sshd/candidate-tree.js';
+import { runWithPrivateRun } from '../helpers/private-run.js';
 
 const SPEC = 'user=root,host=sshfix-check.invalid,addr=10.20.0.1,laddr=192.0.2.253';
 
@@ -19,7 +20,8 @@ function check(main: string, specs: string[], dropIn?: string): { status: number
   // Count the sshd processes the script starts: each invocation goes through $sshd_bin.
   const counted = script.replace('sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)', 'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd); real_sshd=$sshd_bin; sshd_bin=counted_sshd; counted_sshd() { echo x >>"$d/runs"; "$real_sshd" "$@"; }');
   const withCount = counted.replace(/\nexit 0\n$/, '\n[ -f "$d/runs" ] && wc -l <"$d/runs" >&2\nexit 0\n').replace(/exit 1; \}/g, 'wc -l <"$d/runs" >&2; exit 1; }');
-  const result = spawnSync('sh', ['-s'], { input: withCount, encoding: 'utf8' });
+  // sshd -t and -T need /run/sshd, which a fresh machine does not have: a private /run holds one.
+  const result = runWithPrivateRun(withCount);
   return { status: result.status, stdout: result.stdout, sshdRuns: Number(result.stderr.trim().split('\n').pop()) };
 }
 
