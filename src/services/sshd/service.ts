@@ -42,7 +42,14 @@ export const sshdService: Service<SshdFacts, SshdPlan, SshdExpectation, SshdCont
   precheck: (facts) =>
     facts.test.ok
       ? undefined
-      : {
+      : /Missing privilege separation directory/.test(facts.test.output)
+        ? {
+            // Not the config's fault: sshd's runtime directory exists only while the service runs.
+            code: 'sshd-not-running',
+            message: `sshd cannot test its config on this host: ${facts.test.output.trim()}`,
+            diagnosis: 'sshd is not running here (its service creates that directory when it starts), so no change could be reloaded or proven; start sshd first. sshfix changes nothing on this host.',
+          }
+        : {
           code: 'config-invalid',
           message: `the live sshd config does not pass sshd -t: ${facts.test.output}`,
           diagnosis: 'Any reload would stop sshd. Fix or remove the file sshd names before changing anything else; sshfix changes nothing on this host.',

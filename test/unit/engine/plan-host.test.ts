@@ -131,6 +131,15 @@ describe('planning a host from its facts', () => {
     assert.deepEqual(plan.files, []);
   });
 
+  it('tells a host whose sshd is not running (no /run/sshd) from one whose config is invalid', () => {
+    const f = facts('debian-cloud');
+    const sshd = f.services.sshd!;
+    const down = { ...f, services: { ...f.services, sshd: { ...sshd, test: { ok: false, output: 'Missing privilege separation directory: /run/sshd\n' } } } } as HostFacts;
+    const { plan } = planHost({ host, plays: plays('name: x\nhosts: all\ntasks:\n  - sshd:\n      set: { MaxAuthTries: 3 }\n'), cliVars: {}, facts: down });
+    assert.equal(plan.error?.code, 'sshd-not-running');
+    assert.match(plan.error?.diagnosis ?? '', /start sshd first/);
+  });
+
   it('asks for root when the facts were read as another user', () => {
     const { plan } = planHost({ host, plays: plays('name: x\nhosts: all\ntasks:\n  - sshd:\n      set: { MaxAuthTries: 3 }\n'), cliVars: {}, facts: facts('debian-cloud', { uid: 1000 }) });
     assert.equal(plan.error?.code, 'needs-root');
