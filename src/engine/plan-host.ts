@@ -13,7 +13,8 @@ import type { FileOwner, PlanInput, PlanOutcome } from '../tasks/planner.js';
 import { runnerLoginFor, type LoginSettings } from './runner-login.js';
 import type { TaskKindName } from '../tasks/registry.js';
 import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
-import { encodeText, HostFiles } from './host-files.js';
+import { HostFiles } from './host-files.js';
+import { encodeText } from '../util/text-encoding.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
 
 export interface HostPlanInput {

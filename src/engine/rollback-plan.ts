@@ -10,7 +10,7 @@ import { quoteShellArg } from '../util/shell-quote.js';
 import { SAFE_TXID, TXID_GLOB } from './apply-script.js';
 import type { FactRequest } from './facts-script.js';
 import { sha256Hex, type HostFacts } from './facts.js';
-import { decodeText } from './host-files.js';
+import { decodeText } from '../util/text-encoding.js';
 import { emptyHostPlan, type FileChange, type HostError, type HostPlan, type PlannedFile } from './plan-model.js';
 import { parseManifest, type TransactionManifest } from './transaction-manifest.js';
 import type { TouchedService } from './transaction.js';

@@ -1,6 +1,6 @@
 import { Document, isScalar, type ScalarTag } from 'yaml';
 import type { Diagnostic, SourcePosition, SourceRange } from '../util/diagnostics.js';
-import type { ParsedYaml, ScalarValue, YamlMap, YamlNode, YamlPair, YamlScalar, YamlSeq } from './yaml-tree.js';
+import type { ParsedYaml, ScalarValue, YamlMap, YamlNode, YamlPair, YamlScalar, YamlSeq } from './yaml-nodes.js';
 
 /**
  * A reader for the plain block style that large generated inventories and playbooks are written

@@ -1,7 +1,6 @@
 import type { SourceRange } from '../util/diagnostics.js';
 import { compileGlob, isGlob } from './glob.js';
 import { expandHostRange, hasHostRange } from './host-range.js';
-import { implicitHostFor } from './implicit-localhost.js';
 
 /**
  * Host patterns, for a play's `hosts:` and `-l`: a host name, a group name, a glob (`web-*`), a
@@ -148,4 +147,14 @@ export function selectHosts(pattern: HostPattern, universe: PatternUniverse): Pa
   }
   const base = anyPositive ? include : new Set(matchTerm('all', universe));
   return { hosts: universe.hosts.filter((h) => base.has(h) && !exclude.has(h)), unmatched };
+}
+
+/** Names that select the implicit localhost (implicit-localhost.ts; Ansible also accepts `::1`, which host patterns cannot spell). */
+export const LOCALHOST_NAMES: readonly string[] = ['localhost', '127.0.0.1'];
+
+/** The implicit host a term selects by name, if any: its own name, or another of LOCALHOST_NAMES. */
+export function implicitHostFor(text: string, implicit: ReadonlySet<string>, known: ReadonlySet<string>): string | undefined {
+  if (implicit.has(text)) return text;
+  if (!LOCALHOST_NAMES.includes(text) || known.has(text)) return undefined;
+  return [...implicit][0];
 }

@@ -8,11 +8,9 @@
  * top-level `vars` and no connection settings: declare `localhost` in the inventory (with
  * `connection: local`) to give it `become: sudo` or variables of its own. Pure.
  */
-import type { HostPattern } from './host-pattern.js';
+import { LOCALHOST_NAMES, type HostPattern } from './host-pattern.js';
 import type { Inventory, ResolvedHost } from './inventory.js';
 
-/** Names that select the implicit localhost (Ansible also accepts `::1`, which host patterns cannot spell). */
-export const LOCALHOST_NAMES: readonly string[] = ['localhost', '127.0.0.1'];
 
 export interface ImplicitLocalhostOptions {
   /** The user running sshfix (a local connection runs as this user). */
@@ -45,11 +43,4 @@ export function withImplicitLocalhost(inventory: Inventory, patterns: readonly H
     explicit: [],
   };
   return { ...inventory, hosts: [...inventory.hosts, host] };
-}
-
-/** The implicit host a term selects by name, if any: its own name, or another of LOCALHOST_NAMES. */
-export function implicitHostFor(text: string, implicit: ReadonlySet<string>, known: ReadonlySet<string>): string | undefined {
-  if (implicit.has(text)) return text;
-  if (!LOCALHOST_NAMES.includes(text) || known.has(text)) return undefined;
-  return [...implicit][0];
 }

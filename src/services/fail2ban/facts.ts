@@ -8,7 +8,7 @@
 import { buildFail2banLayers, FAIL2BAN_BASE_DIR } from '../../config/fail2ban/layers.js';
 import type { FileSnapshot } from '../../config/openssh/snapshot-glob.js';
 import type { Diagnostic } from '../../util/diagnostics.js';
-import { decodeText } from '../../engine/host-files.js';
+import { decodeText } from '../../util/text-encoding.js';
 import type { BaseFacts, InitSystem, RawFacts } from '../service.js';
 import { fail2banLoadProblem } from './loadable.js';
 
