@@ -5,7 +5,6 @@
  */
 import { splitArguments } from '../openssh/lexer.js';
 import { DEBIAN_12_DEFAULTS } from './defaults.js';
-import { addressListMatches } from './match.js';
 import type { SshdAlgorithmFamily, SshdKeyword, SshdValueProblem } from './keyword-types.js';
 import { compareVersions, DEFAULT_OPENSSH_VERSION } from './version-compare.js';
 
@@ -778,6 +777,71 @@ export function cidrHostBitsClear(groups: readonly number[], width: number, bits
     const keep = Math.max(0, Math.min(width, bits - start));
     const mask = keep === width ? 0 : (1 << (width - keep)) - 1;
     if ((groups[i]! & mask) !== 0) return false;
+  }
+  return true;
+}
+
+export type Addr = { v: 4 | 6; groups: number[] };
+export function parseAddr(s: string): Addr | undefined {
+  const v4 = parseIpv4(s);
+  if (v4) return { v: 4, groups: v4 };
+  const v6 = parseIpv6(s);
+  return v6 ? { v: 6, groups: v6 } : undefined;
+}
+
+export function inNetwork(a: Addr, net: Addr, bits: number): boolean {
+  if (a.v !== net.v) return false;
+  const width = a.v === 4 ? 8 : 16;
+  for (let i = 0; i < a.groups.length; i++) {
+    const keep = Math.max(0, Math.min(width, bits - i * width));
+    if (keep === 0) continue;
+    const mask = ((1 << keep) - 1) << (width - keep);
+    if ((a.groups[i]! & mask) !== (net.groups[i]! & mask)) return false;
+  }
+  return true;
+}
+
+/**
+ * OpenSSH's `addr_match_list`: 1 match, 0 none, -1 negated match, -2 malformed list. With
+ * `addr` undefined it only checks the list.
+ */
+export function addressListMatches(addr: string | undefined, list: string): 1 | 0 | -1 | -2 {
+  const a = addr === undefined ? undefined : parseAddr(addr);
+  if (addr !== undefined && !a) return 0;
+  let ret: 1 | 0 = 0;
+  for (const raw of list.split(',')) {
+    const neg = raw.startsWith('!');
+    const cp = neg ? raw.slice(1) : raw;
+    if (cp === '') return -2;
+    const slash = cp.indexOf('/');
+    const netText = slash === -1 ? cp : cp.slice(0, slash);
+    const bitsText = slash === -1 ? undefined : cp.slice(slash + 1);
+    const net = parseAddr(netText);
+    const bitsOk = bitsText === undefined || (/^\d+$/.test(bitsText) && Number(bitsText) <= 128);
+    if (net && bitsOk) {
+      const bits = bitsText === undefined ? (net.v === 4 ? 32 : 128) : Number(bitsText);
+      if (bits > (net.v === 4 ? 32 : 128)) return -2;
+      if (!hostBitsZero(net, bits)) return -2;
+      if (a && inNetwork(a, net, bits)) {
+        if (neg) return -1;
+        ret = 1;
+      }
+      continue;
+    }
+    if (addr !== undefined && matchWildcard(addr, cp)) {
+      if (neg) return -1;
+      ret = 1;
+    }
+  }
+  return ret;
+}
+
+function hostBitsZero(net: Addr, bits: number): boolean {
+  const width = net.v === 4 ? 8 : 16;
+  for (let i = 0; i < net.groups.length; i++) {
+    const keep = Math.max(0, Math.min(width, bits - i * width));
+    const hostMask = keep === width ? 0 : (1 << (width - keep)) - 1;
+    if ((net.groups[i]! & hostMask) !== 0) return false;
   }
   return true;
 }
