@@ -119,7 +119,7 @@ export interface ServiceScripts {
 
 /** What `verify` can run commands through (a fresh login). */
 export interface CommandRunner {
-  exec(command: string, options: { timeoutMs: number }): Promise<{ exitCode: number | null; stdout: Buffer }>;
+  exec(command: string, options: { timeoutMs: number }): Promise<{ exitCode: number | null; stdout: Buffer; stderr?: Buffer }>;
 }
 
 /** One verified value, as the report shows it. */

@@ -53,7 +53,10 @@ export async function verifyValues(connection: CommandRunner, expectations: read
  */
 export async function unplannedChanges(connection: CommandRunner, before: string, expectations: readonly SshdExpectation[]): Promise<string | undefined> {
   const result = await connection.exec(`${SCRIPT_PATH} ${shellCommand('sshd', '-T')}`, { timeoutMs: 30_000 });
-  if (result.exitCode !== 0) return 'sshd -T failed after the change';
+  if (result.exitCode !== 0) {
+    const said = result.stderr?.toString('utf8').trim().split('\n').slice(-2).join(' ') ?? '';
+    return `sshd -T failed after the change (exit ${result.exitCode ?? 'none: timed out'}${said ? `: ${said}` : ''})`;
+  }
   const changes = diffSshdDumps(parseSshdDump(before), parseSshdDump(result.stdout.toString('utf8')), expectations.map((e) => e.keyword));
   if (changes.length === 0) return undefined;
   const shown = (values: readonly string[]): string => (values.length ? values.join(', ') : '(unset)');
