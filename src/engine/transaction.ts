@@ -110,7 +110,7 @@ function commitRefusal(exitCode: number | null, failedStep: StepRecord | undefin
 }
 
 /** Each touched service verifies its expectations over `connection`; returns the values and what is wrong. */
-async function verifyServices(connection: Connection, input: TransactionInput, stage: (text: string) => void): Promise<{ values: VerifiedValue[]; failure?: string }> {
+async function verifyServices(connection: Connection, input: Pick<TransactionInput, 'services' | 'expectations'>, stage: (text: string) => void): Promise<{ values: VerifiedValue[]; failure?: string }> {
   const values: VerifiedValue[] = [];
   for (const { service, plan, facts } of input.services) {
     stage(`verifying ${service.checkName}`);
@@ -151,6 +151,32 @@ async function proveLogin(open: () => Promise<Connection>, attempts = 5): Promis
     await sleep(300 * (i + 1));
   }
   return { error: last };
+}
+
+/**
+ * Proves a change that is live: a brand-new login works, and each service shows what the plan
+ * expects. Records the proof and the values in `record`; returns what is wrong, or undefined.
+ */
+async function proveChange(
+  input: Pick<TransactionInput, 'services' | 'expectations'>,
+  options: Pick<TransactionOptions, 'freshLogin' | 'stage'>,
+  record: TransactionRecord,
+  after: string,
+): Promise<string | undefined> {
+  options.stage('proving a fresh login');
+  const proof = await proveLogin(options.freshLogin);
+  if (!proof.connection) {
+    record.loginProof = proof.error ?? 'failed';
+    return `a fresh login failed after ${after} (${record.loginProof})`;
+  }
+  record.loginProof = 'ok';
+  try {
+    const verified = await verifyServices(proof.connection, input, options.stage);
+    record.verification = verified.values;
+    return verified.failure;
+  } finally {
+    await proof.connection.close().catch(() => undefined);
+  }
 }
 
 /** Runs a finishing script over `connection`, or over a fresh login when that one is gone. */
@@ -239,22 +265,7 @@ export async function runActions(input: Omit<TransactionInput, 'files' | 'expect
     };
     return record;
   }
-  options.stage('proving a fresh login');
-  const proof = await proveLogin(options.freshLogin);
-  let failure: string | undefined;
-  if (proof.connection) {
-    record.loginProof = 'ok';
-    try {
-      const verified = await verifyServices(proof.connection, { ...input, files: [], expected: new Map() }, options.stage);
-      record.verification = verified.values;
-      failure = verified.failure;
-    } finally {
-      await proof.connection.close().catch(() => undefined);
-    }
-  } else {
-    record.loginProof = proof.error ?? 'failed';
-    failure = `a fresh login failed after the actions (${record.loginProof})`;
-  }
+  const failure = await proveChange(input, options, record, 'the actions');
   if (failure === undefined) {
     record.outcome = 'applied';
     return record;
@@ -331,22 +342,7 @@ async function transact(input: TransactionInput, options: TransactionOptions, re
 
   // From here the services run the new config: prove it, or undo it.
   if (options.settleMs > 0) await sleep(options.settleMs);
-  options.stage('proving a fresh login');
-  const proof = await proveLogin(options.freshLogin);
-  let failure: string | undefined;
-  if (proof.connection) {
-    record.loginProof = 'ok';
-    try {
-      const verified = await verifyServices(proof.connection, input, options.stage);
-      record.verification = verified.values;
-      failure = verified.failure;
-    } finally {
-      await proof.connection.close().catch(() => undefined);
-    }
-  } else {
-    record.loginProof = proof.error ?? 'failed';
-    failure = `a fresh login failed after the reload (${record.loginProof})`;
-  }
+  const failure = await proveChange(input, options, record, 'the reload');
 
   if (failure === undefined) {
     options.stage('confirming');
