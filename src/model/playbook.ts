@@ -3,7 +3,7 @@ import { isTaskKindName, TASK_KIND_NAMES, TASK_KINDS, type TaskKindName } from '
 import { parseHostPattern, type HostPattern } from './host-pattern.js';
 import { playbookSpec, taskSpec } from './playbook-spec.js';
 import { checkShape } from '../lang/spec.js';
-import { parseTemplate } from './template.js';
+import { parseTemplate, scalarTextError } from './template.js';
 import { checkVarsNode, varOriginsOf, type VariableOrigin } from './variables.js';
 import { parseWhen, type WhenExpr } from './when.js';
 import { getValue, parseYaml, rangeInScalar, toPlainValue, type PlainValue, type YamlNode } from '../lang/yaml-tree.js';
@@ -230,16 +230,7 @@ function readWhen(node: YamlNode, file: string, diagnostics: Diagnostic[]): When
 /** Reports `{{ }}` syntax errors in every string under `node`. */
 function checkTemplates(node: YamlNode, file: string, diagnostics: Diagnostic[]): void {
   for (const scalar of templateStrings(node)) {
-    for (const error of parseTemplate(scalar.value as string).errors) {
-      diagnostics.push({
-        severity: 'error',
-        code: error.code,
-        message: error.message,
-        file,
-        range: rangeInScalar(scalar, error.from, error.to),
-        ...(error.hint ? { hint: error.hint } : {}),
-      });
-    }
+    for (const error of parseTemplate(scalar.value as string).errors) diagnostics.push(scalarTextError(error, file, scalar));
   }
 }
 

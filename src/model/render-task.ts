@@ -3,7 +3,7 @@ import { TASK_KINDS, type TaskKindName, type TaskParamsByKind } from '../tasks/r
 import { displayTaskName, type Task, type WhenCondition } from './playbook.js';
 import { checkShape } from '../lang/spec.js';
 import { controlCharacterHint, describeControlCharacter } from '../lang/control-characters.js';
-import { findReferencedControlCharacter, renderTemplate } from './template.js';
+import { findReferencedControlCharacter, renderTemplate, scalarTextError } from './template.js';
 import { formatVariableOrigin, type VariableScope } from './variables.js';
 import { evaluateWhen } from './when.js';
 import { fromPlainValue, rangeInScalar, type YamlNode } from '../lang/yaml-tree.js';
@@ -60,15 +60,13 @@ export function renderTaskName(task: Task, scope: VariableScope, diagnostics: Di
   const result = renderTemplate(task.name, scope);
   if (result.status === 'ok') return String(result.value);
   if (result.status === 'error') {
+    const { nameNode } = task;
     for (const error of result.errors) {
-      diagnostics.push({
-        severity: 'error',
-        code: error.code,
-        message: error.message,
-        file: task.file,
-        range: task.nameNode ? rangeInScalar(task.nameNode, error.from, error.to) : task.kindRange,
-        ...(error.hint ? { hint: error.hint } : {}),
-      });
+      diagnostics.push(
+        nameNode
+          ? scalarTextError(error, task.file, nameNode)
+          : { severity: 'error', code: error.code, message: error.message, file: task.file, range: task.kindRange, ...(error.hint ? { hint: error.hint } : {}) },
+      );
     }
   }
   return task.name;
@@ -87,16 +85,7 @@ function substitute(node: YamlNode, scope: VariableScope, file: string, diagnost
           return current;
         }
         if (result.status === 'error') {
-          for (const error of result.errors) {
-            diagnostics.push({
-              severity: 'error',
-              code: error.code,
-              message: error.message,
-              file,
-              range: rangeInScalar(current, error.from, error.to),
-              ...(error.hint ? { hint: error.hint } : {}),
-            });
-          }
+          for (const error of result.errors) diagnostics.push(scalarTextError(error, file, current));
           return current;
         }
         const injected = findReferencedControlCharacter(current.value, scope);
@@ -148,16 +137,7 @@ export function evaluateTaskCondition(task: Task, scope: VariableScope): TaskCon
   for (const condition of task.when) {
     const result = evaluateWhen(condition.expr, scope);
     if (result.status === 'error') {
-      for (const error of result.errors) {
-        diagnostics.push({
-          severity: 'error',
-          code: error.code,
-          message: `when: ${error.message}`,
-          file: task.file,
-          range: rangeInScalar(condition.node, error.from, error.to),
-          ...(error.hint ? { hint: error.hint } : {}),
-        });
-      }
+      for (const error of result.errors) diagnostics.push(scalarTextError(error, task.file, condition.node, 'when: '));
     } else if (result.status === 'pending') pending = true;
     else if (!result.value) {
       // Later conditions may rely on this one (`[defined(x), x == 1]`), so stop here.

@@ -1,7 +1,8 @@
 import { findControlCharacterIn, type ControlCharacter } from '../lang/control-characters.js';
 import { closestMatch } from '../lang/suggest.js';
 import { FACT_NAMES, lookupVariable, RESERVED_VARIABLE_NAMES, type VariableScope } from './variables.js';
-import type { PlainValue } from '../lang/yaml-tree.js';
+import { rangeInScalar, type PlainValue, type YamlNode } from '../lang/yaml-tree.js';
+import type { Diagnostic } from '../util/diagnostics.js';
 
 /**
  * `{{ name }}` substitution, and nothing more: a reference is a variable name or a dotted path
@@ -22,6 +23,21 @@ export interface TemplateError {
   hint?: string;
   from: number;
   to: number;
+}
+
+/**
+ * A problem at [from, to) of a scalar's text (a template's, a when: expression's) as an error
+ * diagnostic pointing inside that scalar in `file`; `prefix` says where it was (e.g. `when: `).
+ */
+export function scalarTextError(error: TemplateError, file: string, scalar: YamlNode, prefix = ''): Diagnostic {
+  return {
+    severity: 'error',
+    code: error.code,
+    message: `${prefix}${error.message}`,
+    file,
+    range: rangeInScalar(scalar, error.from, error.to),
+    ...(error.hint ? { hint: error.hint } : {}),
+  };
 }
 
 const REFERENCE = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*)\s*$/;
