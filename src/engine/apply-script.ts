@@ -253,6 +253,13 @@ function checkEarlierTransactions(exitCode: number): string[] {
   ];
 }
 
+/**
+ * The line that takes the host's transaction lock ($ROOT/.lock, held on fd 9 until the script
+ * ends) when `condition` holds, or returns COMMIT_EXIT.locked while another script holds it.
+ */
+const takeHostLock = (condition: string): string =>
+  `if ${condition}; then exec 9>>"$ROOT/.lock" && flock -n 9 || { step lock fail "another sshfix transaction is being committed on this host right now: wait for it to finish, then apply again"; return ${COMMIT_EXIT.locked}; }; fi`;
+
 /** The commit script (see the file comment). Runs as root, reads nothing from stdin. */
 export function buildCommitScript(options: CommitOptions): string {
   assertCommitOptions(options);
@@ -271,7 +278,7 @@ export function buildCommitScript(options: CommitOptions): string {
     'umask 077',
     `mkdir -p "$ROOT" || { step backup fail "cannot create $ROOT"; return ${E.backup}; }`,
     // One transaction per host at a time; an unconfirmed one must be finished first.
-    'if command -v flock >/dev/null 2>&1; then exec 9>>"$ROOT/.lock" && flock -n 9 || { step lock fail "another sshfix transaction is being committed on this host right now: wait for it to finish, then apply again"; return ' + E.locked + '; }; fi',
+    takeHostLock('command -v flock >/dev/null 2>&1'),
     // An armed transaction whose switch still runs is in flight (its runner is proving it): never
     // advise undoing it. One whose switch is gone (a reboot, a killed process) is abandoned.
     ...checkEarlierTransactions(E.locked),
@@ -377,7 +384,8 @@ export function buildActionScript(options: { backupRoot: string; services: reado
   const body = [
     "trap '' HUP PIPE INT TERM",
     `ROOT=${q(root)}`,
-    'if [ -d "$ROOT" ] && command -v flock >/dev/null 2>&1; then exec 9>>"$ROOT/.lock" && flock -n 9 || { step lock fail "another sshfix transaction is being committed on this host right now: wait for it to finish, then apply again"; return ' + COMMIT_EXIT.locked + '; }; fi',
+    // Nothing to lock where no transaction ever ran (no backup root).
+    takeHostLock('[ -d "$ROOT" ] && command -v flock >/dev/null 2>&1'),
     ...options.services.map((s) => `alive_${s.id} || { step actions fail ${q(`${s.label} is not running, so there is nothing to act on: start it, then apply again`)}; return ${COMMIT_EXIT.prerequisites}; }`),
     ...options.services.flatMap((s) => s.afterReload ?? []),
     'step actions ok',
