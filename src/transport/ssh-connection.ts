@@ -80,15 +80,18 @@ export class SshConnection implements Connection {
   private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     this.assertOpen();
     const useSudo = options.become !== false && this.target.become === 'sudo' && this.target.user !== 'root';
-    let exitReported = false;
+    let watched: WatchedChannel | undefined;
     return execCommand(
       command,
       options,
       useSudo ? sudoContext(this.target, this.options.becomePassword) : undefined,
-      async (line) => channelProcess(await this.openChannel(line), () => (exitReported = true)),
+      async (line) => {
+        watched = await this.openChannel(line);
+        return channelProcess(watched);
+      },
       (outcome) => {
         // A channel closed by a lost connection is not the command's own result.
-        if (!exitReported && this.lost && !(outcome.kind === 'done' && outcome.timedOut)) throw this.lost;
+        if (!watched?.exit.reported && this.lost && !(outcome.kind === 'done' && outcome.timedOut)) throw this.lost;
       },
     );
   }
@@ -99,14 +102,14 @@ export class SshConnection implements Connection {
    * close sshfix has already seen: a refusal is retried with backoff, and the channel limit of
    * this connection drops to what sshd was holding, so waiting commands queue here instead.
    */
-  private async openChannel(command: string): Promise<ClientChannel> {
+  private async openChannel(command: string): Promise<WatchedChannel> {
     for (let attempt = 0; ; attempt++) {
       const held = this.openChannels;
       try {
-        const channel = await this.openChannelOnce(command);
+        const watched = await this.openChannelOnce(command);
         this.openChannels++;
-        channel.once('close', () => this.openChannels--);
-        return channel;
+        void watched.finished.then(() => this.openChannels--);
+        return watched;
       } catch (err) {
         if (this.unusable() || attempt >= OPEN_RETRY_DELAYS_MS.length) throw err;
         if (held > 0) this.channels.lower(held);
@@ -115,7 +118,7 @@ export class SshConnection implements Connection {
     }
   }
 
-  private openChannelOnce(command: string): Promise<ClientChannel> {
+  private openChannelOnce(command: string): Promise<WatchedChannel> {
     return new Promise((resolve, reject) => {
       const failed = (err: Error): void =>
         reject(
@@ -129,7 +132,7 @@ export class SshConnection implements Connection {
             ),
         );
       try {
-        this.client.exec(command, (err, channel) => (err ? failed(err) : resolve(channel)));
+        this.client.exec(command, (err, channel) => (err ? failed(err) : resolve(watchChannel(channel))));
       } catch (err) {
         failed(err as Error);
       }
@@ -166,15 +169,34 @@ export class SshConnection implements Connection {
   }
 }
 
-function channelProcess(channel: ClientChannel, onExit: () => void): StartedProcess {
-  let status: { exitCode: number | null; signal?: string } = { exitCode: null };
+type ChannelStatus = { exitCode: number | null; signal?: string };
+
+/** A session channel whose end is watched from the moment it opened. */
+interface WatchedChannel {
+  channel: ClientChannel;
+  exit: { reported: boolean; status: ChannelStatus };
+  finished: Promise<ChannelStatus>;
+}
+
+/**
+ * Starts watching a channel's exit status and close synchronously, in ssh2's callback: a fast
+ * command's exit status can arrive in the same read as the channel's confirmation (one TCP
+ * segment through a proxy or a loaded network), and ssh2 emits it before any listener added after
+ * an `await` would hear it: the command would then look killed.
+ */
+function watchChannel(channel: ClientChannel): WatchedChannel {
+  const exit: WatchedChannel['exit'] = { reported: false, status: { exitCode: null } };
   channel.on('exit', (code: number | null, signal?: string) => {
-    onExit();
-    status = signal ? { exitCode: null, signal } : { exitCode: code };
+    exit.reported = true;
+    exit.status = signal ? { exitCode: null, signal } : { exitCode: code };
   });
   // Writes after the server closed the channel raise errors the exit status already explains.
   channel.on('error', () => undefined);
-  const finished = new Promise<{ exitCode: number | null; signal?: string }>((resolve) => channel.once('close', () => resolve(status)));
+  const finished = new Promise<ChannelStatus>((resolve) => channel.once('close', () => resolve(exit.status)));
+  return { channel, exit, finished };
+}
+
+function channelProcess({ channel, finished }: WatchedChannel): StartedProcess {
   return {
     stdin: channel,
     stdout: channel,

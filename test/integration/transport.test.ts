@@ -19,6 +19,8 @@ const NOTHING = '127.77.30.99';
 const LOCAL = '127.77.30.250';
 const SILENT_PORT = 22;
 const PROXY_PORT = 2222;
+/** A proxy in front of lab host 1 that hands on what the server sends in batches, as a busy network or relay does. */
+const BATCHING_PORT = 2223;
 
 const BECOME_ENV = 'SSHFIX_TEST_BECOME_PASSWORD';
 const WRONG_ENV = 'SSHFIX_TEST_WRONG_PASSWORD';
@@ -104,6 +106,26 @@ describe('transport against the lab', { timeout: 120_000 }, () => {
       upstream.on('close', () => heldSockets.delete(upstream));
       upstream.on('error', () => socket.destroy());
       socket.pipe(upstream).pipe(socket);
+    });
+    await listen(BATCHING_PORT, (socket) => {
+      const upstream = createConnection({ host: address(1), port: 22 });
+      heldSockets.add(upstream);
+      upstream.on('close', () => heldSockets.delete(upstream));
+      upstream.on('error', () => socket.destroy());
+      socket.pipe(upstream);
+      // What arrives within 30 ms goes on as one write: sshd's channel confirmation, a fast
+      // command's output, exit status and close then reach the client in a single read.
+      let held: Buffer[] = [];
+      upstream.on('data', (chunk: Buffer) => {
+        if (held.length === 0) {
+          setTimeout(() => {
+            if (!socket.destroyed) socket.write(Buffer.concat(held));
+            held = [];
+          }, 30);
+        }
+        held.push(chunk);
+      });
+      upstream.on('end', () => setTimeout(() => socket.end(), 40));
     });
   });
 
@@ -240,6 +262,18 @@ describe('transport against the lab', { timeout: 120_000 }, () => {
       const bare = join(scratch, 'bare_known_hosts');
       writeFileSync(bare, `${LOCAL} ${kind} ${base64}\n`);
       await assert.rejects(transport().connect(target(LOCAL, { port: PROXY_PORT, knownHosts: bare })), isCode('host-key-unknown'));
+    });
+
+    it("hears a fast command's exit status that arrives in the same read as its channel's confirmation", async () => {
+      const [kind, base64] = await hostKeyLine(root1, 'ed25519');
+      const known = join(scratch, 'batching_known_hosts');
+      writeFileSync(known, `[${LOCAL}]:${BATCHING_PORT} ${kind} ${base64}\n`);
+      for (let i = 0; i < 3; i++) {
+        const conn = await transport().connect(target(LOCAL, { port: BATCHING_PORT, knownHosts: known }));
+        const results = [await conn.exec('true'), await conn.exec('exit 7'), await conn.exec('echo out')];
+        assert.deepEqual(results.map((r) => [r.exitCode, r.stdout.toString()]), [[0, ''], [7, ''], [0, 'out\n']]);
+        await conn.close();
+      }
     });
 
     it('refuses a @revoked key under every policy', async () => {
