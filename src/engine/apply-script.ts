@@ -126,7 +126,7 @@ function prelude(): string[] {
     'disarm() {',
     '  command -v systemctl >/dev/null 2>&1 && systemctl stop "sshfix-deadman-$TX.timer" >/dev/null 2>&1',
     // SIGKILL: the switch was started with SIGTERM ignored (the commit ignores it and children inherit that).
-    '  if dp=$(deadman_proc "$B"); then kill -KILL -- "-$dp" 2>/dev/null || kill -KILL "$dp" 2>/dev/null; fi',
+    '  if dp=$(deadman_proc "$B"); then kill -s KILL -- "-$dp" 2>/dev/null || kill -s KILL "$dp" 2>/dev/null; fi',
     '  return 0',
     '}',
   ];

@@ -93,3 +93,26 @@ export function labInventory(lab: TestLab, options: { extraHosts?: string[]; ord
   lines.push(...(options.extraHosts ?? []).map((l) => `  ${l}`));
   return lines.join('\n') + '\n';
 }
+
+/**
+ * Live processes named `comm` in the host, zombies left out. Lab hosts share the machine's pid
+ * namespace, so a process belongs to the host when it shares the login's mount namespace.
+ */
+export function processesInHost(lab: TestLab, host: LabHostRef, comm: string): string[] {
+  const r = sshRoot(
+    lab,
+    host,
+    `me=$(readlink /proc/self/ns/mnt); for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = ${comm} ] && [ "$(readlink $p/ns/mnt 2>/dev/null)" = "$me" ] && case "$(sed "s/^.*) //" $p/stat)" in Z*) ;; *) echo \${p#/proc/};; esac; done; true`,
+  );
+  if (r.status !== 0) throw new Error(`listing ${comm} processes on ${host.name} failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+/** sshguard instances in the host: its script, not the pipeline subshells (named sshguard too, with an sshguard parent). */
+export function sshguardInstances(lab: TestLab, host: LabHostRef): string[] {
+  const all = processesInHost(lab, host, 'sshguard');
+  return all.filter((pid) => {
+    const parent = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1];
+    return !all.includes(parent ?? '');
+  });
+}

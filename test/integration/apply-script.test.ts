@@ -116,6 +116,19 @@ describe('apply transaction scripts', { timeout: 120_000 }, () => {
     };
     for (let i = 0; i < 20 && running(); i++) await sleep(50);
     assert.equal(running(), false, 'the dead-man switch process is gone');
+    // Its whole process group too (its sleep): sh's `kill -KILL -- -PGID` is no group kill in dash.
+    const inGroup = (): string[] =>
+      readdirSync('/proc').filter((entry) => {
+        if (!/^\d+$/.test(entry)) return false;
+        try {
+          const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+          return fields[0] !== 'Z' && fields[2] === String(deadmanPid);
+        } catch {
+          return false;
+        }
+      });
+    for (let i = 0; i < 20 && inGroup().length > 0; i++) await sleep(50);
+    assert.deepEqual(inGroup(), [], "no process of the dead-man switch's group is left");
   });
 
   it('restores byte for byte and never reloads when validation fails', () => {

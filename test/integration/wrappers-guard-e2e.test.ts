@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startTestLab, type TestLab } from '../helpers/lab-fixture.js';
-import { readHostFile, sshRoot } from '../helpers/lab-host.js';
+import { processesInHost, readHostFile, sshguardInstances } from '../helpers/lab-host.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 interface JsonHost {
@@ -93,13 +93,7 @@ describe('tcp_wrappers and sshguard tasks on the lab', { timeout: 300_000 }, () 
   });
 
   it('sshguard: whitelists and unblocks a blocked client, restarts sshguard, and the second plan is a no-op', async () => {
-    const sshguardPids = (): string[] => {
-      // Instances only: the script's pipeline subshells are named sshguard too, with an sshguard parent.
-      const r = sshRoot(lab, guarded, 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = sshguard ] || continue; pp=$(sed "s/^.*) //" $p/stat | cut -d" " -f2); [ "$(cat /proc/$pp/comm 2>/dev/null)" = sshguard ] || echo ${p#/proc/}; done; true');
-      assert.equal(r.status, 0, r.stderr);
-      return r.stdout.split('\n').filter(Boolean);
-    };
-    const before = sshguardPids();
+    const before = sshguardInstances(lab, guarded);
     assert.equal(before.length, 1, 'sshguard runs in the host');
     // The scenario's whitelist does not hold 127.0.0.0/8, so sshguard blocks what its blacklist lists at start.
     const hostsAllow = (): string => readHostFile(lab, guarded.name, '/etc/hosts.allow') ?? '';
@@ -131,11 +125,13 @@ describe('tcp_wrappers and sshguard tasks on the lab', { timeout: 300_000 }, () 
     assert.equal(readHostFile(lab, guarded.name, '/var/lib/sshguard/enemies'), '1764500100|100|4|127.0.0.10\n', 'only its blacklist line goes');
     let after: string[] = [];
     for (let i = 0; i < 40 && after.length === 0; i++) {
-      after = sshguardPids();
+      after = sshguardInstances(lab, guarded);
       if (after.length === 0) await sleep(250);
     }
     assert.equal(after.length, 1, 'sshguard runs again');
     assert.notDeepEqual(after, before, 'a new instance');
+    // The old instance's whole pipeline is gone: its backend left running would keep writing its block.
+    assert.deepEqual(['sshg-blocker', 'sshg-fw-hosts', 'sshg-parser'].map((comm) => processesInHost(lab, guarded, comm).length), [1, 1, 1]);
     // Started again, it blocks what the blacklist still lists, and no longer 127.0.0.9.
     assert.match(await waitForBlock(/^###sshguard###\nALL : 127\.0\.0\.10 : DENY\n###sshguard###\n/), /^###sshguard###\nALL : 127\.0\.0\.10 : DENY\n###sshguard###\n# \/etc\/hosts\.allow/);
     const admitted = sshFrom(lab, '127.0.0.9', `root@${guarded.address}`);

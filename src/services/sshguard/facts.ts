@@ -52,7 +52,8 @@ export function sshguardFactLines(): string[] {
     'for f in $sg_vars; do case "$f" in /*) rf "$f";; esac; done',
     `rf ${q(HOSTS_ALLOW)}`,
     // Running instances (the sshguard script, and the subshells of its pipeline): pid, parent, process group, command line.
-    'run sg_procs sh -c \'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] || continue; s=$(sed "s/^.*) //" "$p/stat" | cut -d" " -f2,3); printf "%s %s %s\\n" "${p#/proc/}" "$s" "$(tr "\\0" " " < "$p/cmdline")"; done\'',
+    // A zombie (a subshell whose instance was stopped, not reaped yet) runs nothing: skipped.
+    'run sg_procs sh -c \'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] || continue; s=$(sed "s/^.*) //" "$p/stat"); case "$s" in Z*|"") continue;; esac; printf "%s %s %s\\n" "${p#/proc/}" "$(echo "$s" | cut -d" " -f2,3)" "$(tr "\\0" " " < "$p/cmdline")"; done\'',
     'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then run sg_unit systemctl is-active sshguard.service; fi',
     'if command -v rc-service >/dev/null && [ -d /run/openrc ]; then run sg_openrc rc-service sshguard status; fi',
     ...Object.entries(FIREWALL_LISTING).map(([backend, listing]) => `run ${FACT_NAME[backend as FirewallBackend]} sh -c ${q(listing)}`),

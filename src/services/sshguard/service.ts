@@ -41,7 +41,10 @@ export interface SshguardContribution {
 
 const q = quoteShellArg;
 
-const PIDS = 'sshguard_pids() { for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] && echo "${p#/proc/}"; done; true; }';
+/** Prints the pid of every sshguard process (the script and its pipeline's subshells), zombies left out: they run nothing. */
+const LIST_SSHGUARD = 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] || continue; case "$(sed "s/^.*) //" "$p/stat" 2>/dev/null)" in Z*|"") continue;; esac; echo "${p#/proc/}"; done';
+
+const PIDS = `sshguard_pids() { ${LIST_SSHGUARD}; true; }`;
 
 function restartScripts(facts: SshguardFacts): Pick<ServiceScripts, 'helpers' | 'reload' | 'alive' | 'start' | 'reloadDescription'> {
   const r = facts.restart;
@@ -55,8 +58,8 @@ function restartScripts(facts: SshguardFacts): Pick<ServiceScripts, 'helpers' | 
         helpers: [
           PIDS,
           // TERM to each instance's process group (its exit trap then signals the rest); KILL what is left after 5 s.
-          'sshguard_stop() { for p in $(sshguard_pids); do g=$(sed "s/^.*) //" "/proc/$p/stat" 2>/dev/null | cut -d" " -f3); if [ "$g" = "$p" ]; then kill -TERM -- "-$g" 2>/dev/null; else kill -TERM "$p" 2>/dev/null; fi; done; ' +
-            'n=0; while [ -n "$(sshguard_pids)" ] && [ $n -lt 25 ]; do nap; n=$((n + 1)); done; for p in $(sshguard_pids); do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; done; nap; [ -z "$(sshguard_pids)" ]; }',
+          'sshguard_stop() { for p in $(sshguard_pids); do g=$(sed "s/^.*) //" "/proc/$p/stat" 2>/dev/null | cut -d" " -f3); if [ "$g" = "$p" ]; then kill -s TERM -- "-$g" 2>/dev/null; else kill -s TERM "$p" 2>/dev/null; fi; done; ' +
+            'n=0; while [ -n "$(sshguard_pids)" ] && [ $n -lt 25 ]; do nap; n=$((n + 1)); done; for p in $(sshguard_pids); do kill -s KILL -- "-$p" 2>/dev/null || kill -s KILL "$p" 2>/dev/null; done; nap; [ -z "$(sshguard_pids)" ]; }',
           // The transaction ignores TERM and children inherit that: a shell script cannot undo it, so reset it for sshguard.
           `sshguard_start() { if env --default-signal=TERM true 2>/dev/null; then d="env --default-signal=HUP,INT,TERM,PIPE"; else d=; fi; $d setsid sh -c ${q(`exec ${r.commandLine}`)} </dev/null >/dev/null 2>&1 9>&- & }`,
         ],
@@ -74,7 +77,7 @@ function restartScripts(facts: SshguardFacts): Pick<ServiceScripts, 'helpers' | 
 async function readFiles(connection: CommandRunner, paths: readonly string[], listing?: string): Promise<(string | undefined)[]> {
   const script = paths.map((p) => `if [ -f ${q(p)} ]; then printf 'F '; base64 -w0 < ${q(p)}; echo; else echo M; fi`).join('; ');
   const list = listing ? `; printf 'F '; { ${listing}; } | base64 -w0; echo` : '';
-  const result = await connection.exec(`${script}${list}; printf 'P %s\\n' "$(for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] && echo x; done | wc -l)"`, { timeoutMs: 30_000 });
+  const result = await connection.exec(`${script}${list}; printf 'P %s\\n' "$(${LIST_SSHGUARD} | wc -l)"`, { timeoutMs: 30_000 });
   if (result.exitCode !== 0) throw new Error('reading sshguard files failed');
   return result.stdout
     .toString('utf8')
