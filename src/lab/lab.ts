@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quoteShellArg } from '../util/shell-quote.js';
 import {
@@ -42,6 +43,10 @@ import {
   stopProcesses,
   type ProcessIdentity,
 } from './processes.js';
+import { LAB_RELAY_SOCKET } from './net-relay.js';
+import { blocksCovering, FIREWALL_BACKENDS, FIREWALL_LISTING, parseFirewallBlocks, type FirewallBackend } from '../config/sshguard/firewall.js';
+import { blacklistPath, readSshguardConf } from '../config/sshguard/lists.js';
+import { SSHGUARD_CONF } from '../services/sshguard/facts.js';
 import { findLabScenario, type LabDaemon, type LabScenario, type SeedFile } from './scenarios.js';
 import { ensureSyslogReceiver, stopSyslogReceiver, syslogPaths, SyslogError, type SyslogHost } from './syslog-receiver.js';
 
@@ -87,6 +92,9 @@ function checkOpensshBuild(build: string): string {
   }
   return version;
 }
+
+/** The relay process of a host with a network of its own (see net-relay.ts). */
+const RELAY_MAIN = fileURLToPath(new URL('./net-relay-main.js', import.meta.url));
 
 /** Directories each host gets an empty private tmpfs for. */
 const PRIVATE_TMPFS = [
@@ -185,6 +193,9 @@ export interface LabTools {
   fail2banServer?: string;
   /** Found only when a requested scenario runs sshguard. */
   sshguard?: string;
+  /** Found only when a requested scenario has a network of its own (`ip` brings its loopback up, `nsenter` looks inside). */
+  ip?: string;
+  nsenter?: string;
 }
 
 /** Checks that this machine can run a lab, with the fix in each message. */
@@ -532,11 +543,34 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
     'mkdir -p /run/sshd && chmod 0755 /run/sshd',
     ...hide.map((path) => `rm -f ${q(path)}`),
     `hostname ${q(spec.name)}`,
+  ];
+  const startLines = [
     ...(spec.scenario.daemons ?? []).flatMap((daemon) => daemonStartLines(daemon, tools)),
     // No -E: sshd logs through syslog(3), and libwrap's refusals with it.
     `exec ${build ? '/usr/sbin/sshd' : q(tools.sshd)} -D -o ${q(`ListenAddress=${spec.address}:22`)}`,
   ];
   const bootScript = join(root, 'boot.sh');
+  if (spec.scenario.ownNetwork) {
+    // The outer relay stays in the machine's network namespace; the rest of the boot continues in
+    // a new one (the same process: exec keeps the pid, which ends as sshd's).
+    const netScript = join(root, 'boot-net.sh');
+    const relay = (args: readonly string[]): string => `${[process.execPath, RELAY_MAIN, ...args].map(q).join(' ')} </dev/null &`;
+    writeFileSync(
+      netScript,
+      [
+        '#!/bin/sh',
+        "# The rest of the host's boot, inside its own network namespace (written by `sshfix lab up`).",
+        'set -eu',
+        `${q(tools.ip ?? 'ip')} link set lo up`,
+        relay(['inner', LAB_RELAY_SOCKET, spec.address, '22']),
+        ...startLines,
+      ].join('\n') + '\n',
+      { mode: 0o755 },
+    );
+    lines.push(relay(['outer', spec.address, '22', LAB_RELAY_SOCKET]), `exec ${q(tools.unshare)} --net -- /bin/sh ${q(netScript)}`);
+  } else {
+    lines.push(...startLines);
+  }
   writeFileSync(bootScript, lines.join('\n') + '\n', { mode: 0o755 });
   return { spec, bootScript };
 }
@@ -624,7 +658,7 @@ async function bootHost(
     writeFileSync(target, file.content, { mode: file.mode ?? 0o644 });
   }
   if (spec.scenario.daemons?.includes('fail2ban')) await waitForFail2ban(spec.name, root, logPath);
-  if (spec.scenario.daemons?.includes('sshguard')) await waitForSshguard(spec.name, pid, logPath);
+  if (spec.scenario.daemons?.includes('sshguard')) await waitForSshguard(spec, pid, logPath, tools);
   return { ...hostLabel(prepared), sshd: identity, mountNamespace: namespace };
 }
 
@@ -639,12 +673,54 @@ function hostLabel(prepared: PreparedHost): Pick<LabHostState, 'name' | 'address
   };
 }
 
-/** sshguard is up once its hosts backend has put its (empty) block at the top of hosts.allow. */
-async function waitForSshguard(name: string, sshdPid: number, bootLog: string): Promise<void> {
-  const allow = `/proc/${sshdPid}/root/etc/hosts.allow`;
+/** The firewall backend a scenario's sshguard.conf names, if it names one (else its hosts backend). */
+function sshguardFirewall(scenario: LabScenario): FirewallBackend | undefined {
+  const conf = scenario.files.find((f) => f.path === SSHGUARD_CONF)?.content ?? '';
+  const backend = readSshguardConf(conf).get('BACKEND') ?? '';
+  return FIREWALL_BACKENDS.find((b) => backend.endsWith(`/sshg-fw-${b}`));
+}
+
+/** The programs a scenario's firewall backend runs. */
+function firewallPrograms(scenario: LabScenario): string[] {
+  const firewall = sshguardFirewall(scenario);
+  return firewall === 'nft-sets' ? ['nft'] : firewall === 'ipset' ? ['ipset', 'iptables'] : firewall ? ['iptables'] : [];
+}
+
+/** The addresses a scenario's blacklist file lists: sshguard blocks them at start. */
+function seededBlacklist(scenario: LabScenario): string[] {
+  const conf = scenario.files.find((f) => f.path === SSHGUARD_CONF)?.content ?? '';
+  const path = blacklistPath(readSshguardConf(conf).get('BLACKLIST_FILE'));
+  const text = scenario.files.find((f) => f.path === path)?.content ?? '';
+  return text
+    .split('\n')
+    .filter((line) => line.includes('|'))
+    .map((line) => line.slice(line.lastIndexOf('|') + 1).trim());
+}
+
+/**
+ * sshguard is up once its backend holds what its blacklist lists: with the hosts backend, its
+ * block at the top of hosts.allow; with a firewall backend (in the host's own network namespace),
+ * a set or chain covering every blacklisted address.
+ */
+async function waitForSshguard(spec: LabHostSpec, sshdPid: number, bootLog: string, tools: LabTools): Promise<void> {
+  const firewall = sshguardFirewall(spec.scenario);
+  const blacklisted = seededBlacklist(spec.scenario);
+  const ready = (): boolean => {
+    if (!firewall) {
+      const allow = `/proc/${sshdPid}/root/etc/hosts.allow`;
+      return existsSync(allow) && readFileSync(allow, 'utf8').startsWith('###sshguard###\n');
+    }
+    const listing = spawnSync(tools.nsenter ?? 'nsenter', ['--target', String(sshdPid), '--net', 'sh', '-c', FIREWALL_LISTING[firewall]], { encoding: 'utf8' });
+    if (listing.status !== 0) return false;
+    const blocks = parseFirewallBlocks(firewall, listing.stdout);
+    return /sshguard/.test(listing.stdout) && blacklisted.every((address) => blocksCovering(blocks, address).length > 0);
+  };
   const deadline = Date.now() + 30_000;
-  while (!(existsSync(allow) && readFileSync(allow, 'utf8').startsWith('###sshguard###\n'))) {
-    if (Date.now() > deadline) throw new LabError(`${name}: sshguard did not start its hosts backend within 30 s:\n  ${readFileSync(bootLog, 'utf8').trim().split('\n').slice(-5).join('\n  ')}`);
+  while (!ready()) {
+    if (Date.now() > deadline) {
+      const what = firewall ? `its ${firewall} backend with the blacklisted ${blacklisted.join(', ')}` : 'its hosts backend';
+      throw new LabError(`${spec.name}: sshguard did not start ${what} within 30 s:\n  ${readFileSync(bootLog, 'utf8').trim().split('\n').slice(-5).join('\n  ')}`);
+    }
     await sleep(100);
   }
 }
@@ -754,6 +830,18 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
     const found = findProgram('sshguard', ['/usr/sbin/sshguard']);
     if (!found) throw new LabError('the sshguard scenario needs sshguard: apt-get install -y --no-install-recommends sshguard');
     tools.sshguard = found;
+  }
+  if (specs.some((s) => s.scenario.ownNetwork)) {
+    const ip = findProgram('ip', ['/usr/sbin/ip', '/sbin/ip']);
+    const nsenter = findProgram('nsenter', ['/usr/bin/nsenter']);
+    if (!ip || !nsenter) throw new LabError('a scenario with its own network needs ip and nsenter: apt-get install -y iproute2 util-linux');
+    tools.ip = ip;
+    tools.nsenter = nsenter;
+  }
+  for (const spec of specs.filter((s) => s.scenario.ownNetwork)) {
+    for (const program of firewallPrograms(spec.scenario)) {
+      if (!findProgram(program, [`/usr/sbin/${program}`])) throw new LabError(`the ${spec.scenario.name} scenario needs ${program}: apt-get install -y --no-install-recommends ${program === 'iptables' ? 'iptables' : program === 'ipset' ? 'ipset' : 'nftables'}`);
+    }
   }
   const say = options.onEvent ?? ((): void => {});
   mkdirSync(paths.hostsDir, { recursive: true });

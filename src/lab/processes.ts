@@ -159,7 +159,8 @@ export function listensOn(pid: number, address: string, port: number): boolean {
   let inodes: Set<string>;
   try {
     inodes = new Set(
-      readFileSync('/proc/net/tcp', 'utf8')
+      // The process's own network namespace: a host with a network of its own listens only there.
+      readFileSync(`/proc/${pid}/net/tcp`, 'utf8')
         .split('\n')
         .slice(1)
         .map((line) => line.trim().split(/\s+/))

@@ -27,6 +27,12 @@ export interface LabScenario {
   daemons?: readonly LabDaemon[];
   /** The OpenSSH build the scenario needs (`scripts/build-openssh.sh`), unless the lab names another. */
   openssh?: string;
+  /**
+   * A network namespace of its own: its firewall (nft, ipset, iptables) is private to it, so a
+   * daemon may block addresses there without touching the machine's. A relay on the host's address
+   * carries each connection in from the client's own address (see net-relay.ts).
+   */
+  ownNetwork?: boolean;
 }
 
 /** A daemon the lab knows how to start inside a host (lab.ts holds the command line). */
@@ -477,6 +483,37 @@ WHITELIST_FILE=/etc/sshguard/whitelist
   daemons: ['sshguard'],
 };
 
+/**
+ * sshguard with its nftables backend (`sshg-fw-nft-sets`: the set `attackers` in the tables `ip
+ * sshguard` and `ip6 sshguard`, dropped in an input hook), in a network namespace of the host's
+ * own, so its blocks are real without touching the machine's firewall. At start it blocks what its
+ * blacklist lists (127.0.0.9, 127.0.0.10): a client from those addresses gets no answer, while the
+ * runner at 127.0.0.1 still gets in.
+ */
+const sshguardNft: LabScenario = {
+  name: 'sshguard-nft',
+  summary: 'sshguard blocks through an nftables set (its own network namespace), reading auth.log',
+  files: [
+    sshdConfig(DEBIAN_12_SSHD_CONFIG),
+    {
+      path: '/etc/sshguard/sshguard.conf',
+      content: `# Brute-force protection in the host firewall (OPS-2230)
+BACKEND="/usr/libexec/sshguard/sshg-fw-nft-sets"
+FILES="/var/log/auth.log"
+THRESHOLD=30
+BLOCK_TIME=120
+DETECTION_TIME=1800
+BLACKLIST_FILE=120:/var/lib/sshguard/enemies
+WHITELIST_FILE=/etc/sshguard/whitelist
+`,
+    },
+    { path: '/etc/sshguard/whitelist', content: '# Address blocks in CIDR notation\n# Office VPN (OPS-2230)\n10.8.0.0/16\n' },
+    { path: '/var/lib/sshguard/enemies', content: '1764500000|100|4|127.0.0.9\n1764500100|100|4|127.0.0.10\n' },
+  ],
+  daemons: ['sshguard'],
+  ownNetwork: true,
+};
+
 /** In seeding order: a lab of N hosts takes them round-robin. */
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   debianCloud,
@@ -494,7 +531,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
  * should not multiply; penalties runs an OpenSSH build that a machine may not have; tcp-wrappers
  * refuses test clients the default lab's tests expect to get in.
  */
-export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban, penalties, tcpWrappers, sshguard];
+export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban, penalties, tcpWrappers, sshguard, sshguardNft];
 
 export function findLabScenario(name: string): LabScenario | undefined {
   return [...LAB_SCENARIOS, ...ON_REQUEST_SCENARIOS].find((s) => s.name === name);
