@@ -562,6 +562,7 @@ function prepareHost(paths: LabPaths, tools: LabTools, spec: LabHostSpec, userKe
         "# The rest of the host's boot, inside its own network namespace (written by `sshfix lab up`).",
         'set -eu',
         `${q(tools.ip ?? 'ip')} link set lo up`,
+        ...(spec.scenario.networkSetup ?? []),
         relay(['inner', LAB_RELAY_SOCKET, spec.address, '22']),
         ...startLines,
       ].join('\n') + '\n',
@@ -837,6 +838,9 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
     if (!ip || !nsenter) throw new LabError('a scenario with its own network needs ip and nsenter: apt-get install -y iproute2 util-linux');
     tools.ip = ip;
     tools.nsenter = nsenter;
+  }
+  for (const spec of specs.filter((s) => s.scenario.networkSetup && !s.scenario.ownNetwork)) {
+    throw new LabError(`internal: scenario ${spec.scenario.name} sets up a network without one of its own: it would change the machine's firewall`);
   }
   for (const spec of specs.filter((s) => s.scenario.ownNetwork)) {
     for (const program of firewallPrograms(spec.scenario)) {

@@ -33,6 +33,11 @@ export interface LabScenario {
    * carries each connection in from the client's own address (see net-relay.ts).
    */
   ownNetwork?: boolean;
+  /**
+   * Commands the host's boot runs inside its own network namespace before its daemons start, as
+   * its firewall setup would (only with `ownNetwork`: they must not touch the machine's firewall).
+   */
+  networkSetup?: readonly string[];
 }
 
 /** A daemon the lab knows how to start inside a host (lab.ts holds the command line). */
@@ -483,6 +488,26 @@ WHITELIST_FILE=/etc/sshguard/whitelist
   daemons: ['sshguard'],
 };
 
+/** sshguard.conf of the firewall scenarios: the backend script and the ticket differ. */
+const firewallSshguardConf = (backend: string, ticket: string): SeedFile => ({
+  path: '/etc/sshguard/sshguard.conf',
+  content: `# Brute-force protection in the host firewall (${ticket})
+BACKEND="/usr/libexec/sshguard/${backend}"
+FILES="/var/log/auth.log"
+THRESHOLD=30
+BLOCK_TIME=120
+DETECTION_TIME=1800
+BLACKLIST_FILE=120:/var/lib/sshguard/enemies
+WHITELIST_FILE=/etc/sshguard/whitelist
+`,
+});
+
+/** The whitelist and blacklist of the firewall scenarios: at start sshguard blocks 127.0.0.9 and 127.0.0.10. */
+const firewallSshguardLists = (ticket: string): SeedFile[] => [
+  { path: '/etc/sshguard/whitelist', content: `# Address blocks in CIDR notation\n# Office VPN (${ticket})\n10.8.0.0/16\n` },
+  { path: '/var/lib/sshguard/enemies', content: '1764500000|100|4|127.0.0.9\n1764500100|100|4|127.0.0.10\n' },
+];
+
 /**
  * sshguard with its nftables backend (`sshg-fw-nft-sets`: the set `attackers` in the tables `ip
  * sshguard` and `ip6 sshguard`, dropped in an input hook), in a network namespace of the host's
@@ -492,26 +517,38 @@ WHITELIST_FILE=/etc/sshguard/whitelist
  */
 const sshguardNft: LabScenario = {
   name: 'sshguard-nft',
-  summary: 'sshguard blocks through an nftables set (its own network namespace), reading auth.log',
-  files: [
-    sshdConfig(DEBIAN_12_SSHD_CONFIG),
-    {
-      path: '/etc/sshguard/sshguard.conf',
-      content: `# Brute-force protection in the host firewall (OPS-2230)
-BACKEND="/usr/libexec/sshguard/sshg-fw-nft-sets"
-FILES="/var/log/auth.log"
-THRESHOLD=30
-BLOCK_TIME=120
-DETECTION_TIME=1800
-BLACKLIST_FILE=120:/var/lib/sshguard/enemies
-WHITELIST_FILE=/etc/sshguard/whitelist
-`,
-    },
-    { path: '/etc/sshguard/whitelist', content: '# Address blocks in CIDR notation\n# Office VPN (OPS-2230)\n10.8.0.0/16\n' },
-    { path: '/var/lib/sshguard/enemies', content: '1764500000|100|4|127.0.0.9\n1764500100|100|4|127.0.0.10\n' },
-  ],
+  summary: 'sshguard blocks through an nftables set (own network namespace)',
+  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), firewallSshguardConf('sshg-fw-nft-sets', 'OPS-2230'), ...firewallSshguardLists('OPS-2230')],
   daemons: ['sshguard'],
   ownNetwork: true,
+};
+
+/**
+ * sshguard with its ipset backend (`sshg-fw-ipset`: the sets sshguard4 and sshguard6, which the
+ * host's own firewall rules drop, as sshguard's setup guide has them), in a network namespace of
+ * its own.
+ */
+const sshguardIpset: LabScenario = {
+  name: 'sshguard-ipset',
+  summary: 'sshguard blocks through an ipset its iptables rule drops (own network namespace)',
+  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), firewallSshguardConf('sshg-fw-ipset', 'OPS-2231'), ...firewallSshguardLists('OPS-2231')],
+  daemons: ['sshguard'],
+  ownNetwork: true,
+  networkSetup: ['ipset -exist create sshguard4 hash:net family inet', 'iptables -w -I INPUT -m set --match-set sshguard4 src -j DROP'],
+};
+
+/**
+ * sshguard with its iptables backend (`sshg-fw-iptables`: a DROP rule per block in the chain
+ * `sshguard`, which the host's firewall creates and jumps to from INPUT, as sshguard's setup guide
+ * has it), in a network namespace of its own.
+ */
+const sshguardIptables: LabScenario = {
+  name: 'sshguard-iptables',
+  summary: 'sshguard blocks through its iptables chain (own network namespace)',
+  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), firewallSshguardConf('sshg-fw-iptables', 'OPS-2232'), ...firewallSshguardLists('OPS-2232')],
+  daemons: ['sshguard'],
+  ownNetwork: true,
+  networkSetup: ['iptables -w -N sshguard', 'iptables -w -A INPUT -j sshguard'],
 };
 
 /** In seeding order: a lab of N hosts takes them round-robin. */
@@ -531,7 +568,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
  * should not multiply; penalties runs an OpenSSH build that a machine may not have; tcp-wrappers
  * refuses test clients the default lab's tests expect to get in.
  */
-export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban, penalties, tcpWrappers, sshguard, sshguardNft];
+export const ON_REQUEST_SCENARIOS: readonly LabScenario[] = [fail2ban, penalties, tcpWrappers, sshguard, sshguardNft, sshguardIpset, sshguardIptables];
 
 export function findLabScenario(name: string): LabScenario | undefined {
   return [...LAB_SCENARIOS, ...ON_REQUEST_SCENARIOS].find((s) => s.name === name);

@@ -60,11 +60,11 @@ export function countLogins(lab: TestLab, name: string): number {
   return log.split('\n').filter((l) => / sshd\[\d+\]: Accepted (publickey|password|keyboard-interactive\S*|hostbased|gssapi\S*) for /.test(l)).length;
 }
 
-/** Runs a command on a lab host as root with the OpenSSH client. */
+/** Runs a command on a lab host as root with the OpenSSH client; `extra` options come first, so they win (ssh keeps the first value). */
 export function sshRoot(lab: TestLab, host: LabHostRef, command: string, extra: readonly string[] = []): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(
     'ssh',
-    ['-i', lab.identityFile, '-o', `UserKnownHostsFile=${lab.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', ...extra, `root@${host.address}`, command],
+    [...extra, '-i', lab.identityFile, '-o', `UserKnownHostsFile=${lab.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', `root@${host.address}`, command],
     { encoding: 'utf8', timeout: 60_000 },
   );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

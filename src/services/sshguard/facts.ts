@@ -12,6 +12,17 @@ import type { BaseFacts, RawFacts } from '../service.js';
 
 export const SSHGUARD_CONF = '/etc/sshguard/sshguard.conf';
 
+/**
+ * The start of a shell loop over this system's sshguard processes (the script and its pipeline's
+ * subshells), each as $p (/proc/PID) with its stat fields after the name in $s; the caller adds
+ * the body and `done`. Left out: zombies (they run nothing), and processes of another system
+ * sharing the kernel, a container's, which see another /etc (when their root can be read at all).
+ */
+export const FOR_EACH_SSHGUARD =
+  'e=$(stat -L -c %d:%i /etc); for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] || continue; ' +
+  'r=$(stat -L -c %d:%i "$p/root/etc" 2>/dev/null) && [ "$r" != "$e" ] && continue; ' +
+  's=$(sed "s/^.*) //" "$p/stat" 2>/dev/null); case "$s" in Z*|"") continue;; esac;';
+
 export type SshguardBackend = 'hosts' | 'nft-sets' | 'iptables' | 'ipset' | 'other';
 
 /** How sshguard is restarted here: it has no reload (SIGHUP ends it). */
@@ -52,8 +63,7 @@ export function sshguardFactLines(): string[] {
     'for f in $sg_vars; do case "$f" in /*) rf "$f";; esac; done',
     `rf ${q(HOSTS_ALLOW)}`,
     // Running instances (the sshguard script, and the subshells of its pipeline): pid, parent, process group, command line.
-    // A zombie (a subshell whose instance was stopped, not reaped yet) runs nothing: skipped.
-    'run sg_procs sh -c \'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] || continue; s=$(sed "s/^.*) //" "$p/stat"); case "$s" in Z*|"") continue;; esac; printf "%s %s %s\\n" "${p#/proc/}" "$(echo "$s" | cut -d" " -f2,3)" "$(tr "\\0" " " < "$p/cmdline")"; done\'',
+    `run sg_procs sh -c ${q(`${FOR_EACH_SSHGUARD} printf "%s %s %s\\n" "\${p#/proc/}" "$(echo "$s" | cut -d" " -f2,3)" "$(tr "\\0" " " < "$p/cmdline")"; done`)}`,
     'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then run sg_unit systemctl is-active sshguard.service; fi',
     'if command -v rc-service >/dev/null && [ -d /run/openrc ]; then run sg_openrc rc-service sshguard status; fi',
     ...Object.entries(FIREWALL_LISTING).map(([backend, listing]) => `run ${FACT_NAME[backend as FirewallBackend]} sh -c ${q(listing)}`),

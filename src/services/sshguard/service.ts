@@ -12,7 +12,7 @@ import { blocksCovering, describeFirewallSet, FIREWALL_BACKENDS, FIREWALL_LISTIN
 import { isRecord, isSafePath } from '../../util/safe-values.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
 import type { CommandRunner, Service, ServiceScripts, VerifiedValue } from '../service.js';
-import { readSshguardFacts, SSHGUARD_CONF, sshguardFactLines, type SshguardFacts } from './facts.js';
+import { FOR_EACH_SSHGUARD, readSshguardFacts, SSHGUARD_CONF, sshguardFactLines, type SshguardFacts } from './facts.js';
 
 /** What apply needs: whether to restart, the blocks to lift without one, and what verification reads. */
 export interface SshguardPlan {
@@ -41,8 +41,8 @@ export interface SshguardContribution {
 
 const q = quoteShellArg;
 
-/** Prints the pid of every sshguard process (the script and its pipeline's subshells), zombies left out: they run nothing. */
-const LIST_SSHGUARD = 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] || continue; case "$(sed "s/^.*) //" "$p/stat" 2>/dev/null)" in Z*|"") continue;; esac; echo "${p#/proc/}"; done';
+/** Prints the pid of each of this system's sshguard processes (see FOR_EACH_SSHGUARD). */
+const LIST_SSHGUARD = `${FOR_EACH_SSHGUARD} echo "\${p#/proc/}"; done`;
 
 const PIDS = `sshguard_pids() { ${LIST_SSHGUARD}; true; }`;
 
