@@ -152,3 +152,8 @@ export function summarise(hosts: readonly HostPlan[]): PlanSummary {
 export function emptyHostPlan(name: string, address: string, status: HostStatus): HostPlan {
   return { name, address, status, changes: [], actions: [], checks: [], notes: [], warnings: [], filesRead: {}, files: [], expectations: [], services: {} };
 }
+
+/** "2 change(s)", "1 action(s)" or "2 change(s) and 1 action(s)": what a changed host has to do. */
+export function describeWork(changes: number, actions: number): string {
+  return [...(changes > 0 || actions === 0 ? [`${changes} change(s)`] : []), ...(actions > 0 ? [`${actions} action(s)`] : [])].join(' and ');
+}

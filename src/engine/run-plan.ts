@@ -22,7 +22,7 @@ import type { HostFacts } from './facts.js';
 import { FactError, gatherFacts, gatherMore } from './gather-facts.js';
 import { HostFiles } from './host-files.js';
 import { localHostRefusal } from './local-host.js';
-import { emptyHostPlan, type HostPlan } from './plan-model.js';
+import { describeWork, emptyHostPlan, type HostPlan } from './plan-model.js';
 import { planHost } from './plan-host.js';
 import type { ProgressReporter } from './progress.js';
 
@@ -222,7 +222,7 @@ export async function runPlan(runOptions: RunPlanOptions): Promise<PlanRunResult
       return keep({ plan: emptyHostPlan(work.host.name, work.host.address, 'skipped') });
     }
     const { plan, request } = await planOneHost(work, { ...options, keepOpen: false });
-    options.progress.done(work.host.name, plan.status, plan.error?.code ?? (plan.status === 'changed' ? `${plan.changes.length} change(s)` : undefined));
+    options.progress.done(work.host.name, plan.status, plan.error?.code ?? (plan.status === 'changed' ? describeWork(plan.changes.length, plan.actions.length) : undefined));
     return keep({ plan, ...(request ? { request } : {}) });
   });
 }

@@ -1,5 +1,5 @@
 import type { ChangeCommand, HostPlan, HostStatus } from '../engine/plan-model.js';
-import { summarise } from '../engine/plan-model.js';
+import { describeWork, summarise } from '../engine/plan-model.js';
 import type { TransactionRecord } from '../engine/transaction.js';
 import { shellCommand } from '../util/shell-quote.js';
 import { changeDiff, colorizeDiff } from './diff.js';
@@ -35,7 +35,7 @@ export function renderHumanReport(command: ChangeCommand, hosts: readonly (HostP
     const head = `${paint('1', host.name)} (${host.address})  ${paint(STATUS_COLOR[host.status], host.status)}`;
     const detail =
       host.status === 'changed'
-        ? `  ${[...(host.changes.length > 0 || host.actions.length === 0 ? [`${host.changes.length} change(s)`] : []), ...(host.actions.length > 0 ? [`${host.actions.length} action(s)`] : [])].join(' and ')} ${command === 'plan' ? 'to make' : 'made'}`
+        ? `  ${describeWork(host.changes.length, host.actions.length)} ${command === 'plan' ? 'to make' : 'made'}`
         : host.status === 'ok'
           ? '  nothing to change'
           : host.error

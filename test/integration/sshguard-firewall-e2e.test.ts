@@ -145,6 +145,7 @@ describe('sshguard with its firewall backends on the lab', { timeout: 600_000 },
         assert.equal(planned.status, 0, planned.output);
         assert.equal(planned.host.status, 'changed');
         assert.deepEqual(planned.host.changes, []);
+        assert.match(planned.output, new RegExp(`${host().name}: would change \\(1 action\\(s\\)\\)`), 'the progress line counts the action');
         assert.deepEqual(planned.host.actions?.map((a) => [a.service, a.description]), [['sshguard', `lift the block 127.0.0.11/32 from the ${backend.set}`]]);
 
         const applied = cli('apply', unblockOnly, '127.0.0.11');
