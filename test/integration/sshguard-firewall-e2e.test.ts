@@ -8,7 +8,8 @@
  *   element leaves the set, sshguard is not restarted and keeps its other blocks;
  * - a blacklisted address (the shipped playbook: whitelist and unblock) changes sshguard's files,
  *   so sshguard is restarted, and blocks again only what its blacklist still lists.
- * A second plan is a no-op for both. Lab address block 127.77.101.x; clients 127.0.0.9-11.
+ * The second is driven as an operator would: `sshfix diagnose` names the cause and the fix
+ * command, which is run as given. A second plan is a no-op for both. Lab address block 127.77.101.x; clients 127.0.0.9-11.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -115,6 +116,10 @@ describe('sshguard with its firewall backends on the lab', { timeout: 600_000 },
         assert.equal(r.status, 0, r.stderr);
         return backend.blocked(r.stdout);
       };
+      const diagnose = (client: string): { causes: { code: string; fix?: { command?: string } }[] } => {
+        const run = runCli(['diagnose', host().name, '--client', client, '-i', lab.inventory, '--format', 'json']);
+        return (JSON.parse(run.stdout) as { hosts: { causes: { code: string; fix?: { command?: string } }[] }[] }).hosts[0]!;
+      };
       const cli = (command: 'plan' | 'apply', playbook: string, address: string): { status: number | null; host: JsonHost; output: string } => {
         const result = runCli([command, playbook, '-i', lab.inventory, '-l', host().name, '--var', `address=${address}`, '--format', 'json', ...(command === 'apply' ? ['--yes'] : [])]);
         return { status: result.status, host: report(result.stdout), output: result.stderr + result.stdout };
@@ -176,7 +181,13 @@ describe('sshguard with its firewall backends on the lab', { timeout: 600_000 },
         assert.deepEqual(planned.host.actions ?? [], [], 'the restart drops the block: no separate release');
         assert.match(planned.host.warnings.join('\n'), new RegExp(`applying restarts it, which drops every block its ${backend.name} backend holds \\(2 address\\(es\\) now\\)`));
 
-        const applied = cli('apply', playbook, '127.0.0.9');
+        // As an operator would: diagnose names the cause and the command that fixes it, which is run as given.
+        const diagnosed = diagnose('127.0.0.9');
+        assert.deepEqual(diagnosed.causes.map((c) => c.code), ['sshguard-block']);
+        const fix = diagnosed.causes[0]?.fix?.command ?? '';
+        assert.equal(fix, `sshfix apply -i ${lab.inventory} ${playbook} -l ${host().name} --var address=127.0.0.9`);
+        const run = runCli([...fix.replace(/^sshfix /, '').split(' '), '--yes', '--format', 'json']);
+        const applied = { status: run.status, host: report(run.stdout), output: run.stderr + run.stdout };
         assert.equal(applied.status, 0, applied.output);
         assert.equal(applied.host.apply?.outcome, 'applied', applied.output);
         assert.deepEqual(applied.host.apply?.verification.map((v) => [v.keyword, v.ok]), [['unblocked 127.0.0.9', true], ['whitelisted 127.0.0.9', true], ['running', true]]);
@@ -200,6 +211,7 @@ describe('sshguard with its firewall backends on the lab', { timeout: 600_000 },
         assert.equal(again.status, 0, again.output);
         assert.equal(again.host.status, 'ok');
         assert.deepEqual(again.host.changes, []);
+        assert.deepEqual(diagnose('127.0.0.9').causes, [], 'diagnose finds no cause any more');
       });
     });
   }
