@@ -94,10 +94,11 @@ export const sshdParamsSpec: ObjectSpec = {
   },
 };
 
-/** Criteria sshd accepts after `Match`, canonical spellings (compared case-insensitively). */
-export const SSHD_MATCH_CRITERIA: readonly string[] = [
-  'All', 'User', 'Group', 'Host', 'LocalAddress', 'LocalPort', 'RDomain', 'Address', 'Invalid-User', 'Version', 'SessionType', 'Command',
-];
+/**
+ * Criteria sshd accepts after `Match`, canonical spellings (compared case-insensitively). Not
+ * ssh_config's SessionType or Command: sshd (9.2 and 10.0) refuses them as unsupported.
+ */
+export const SSHD_MATCH_CRITERIA: readonly string[] = ['All', 'User', 'Group', 'Host', 'LocalAddress', 'LocalPort', 'RDomain', 'Address', 'Invalid-User', 'Version'];
 
 /** A problem in Match criteria, with its span in the criteria text. */
 export interface MatchCriteriaError {

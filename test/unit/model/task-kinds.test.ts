@@ -86,6 +86,9 @@ describe('Match criteria', () => {
     assert.deepEqual(span('User'), [0, 4]);
     assert.deepEqual(span('User x Address 10.0.0.1/8'), [15, 25]);
     assert.deepEqual(span('All User x'), [0, 3]);
+    // ssh_config's criteria that sshd refuses ("Unsupported Match attribute", 9.2 and 10.0 alike).
+    assert.deepEqual(span('SessionType shell'), [0, 11]);
+    assert.deepEqual(span('User x Command foo'), [7, 14]);
     assert.deepEqual(span('LocalPort ssh'), [10, 13]);
     assert.deepEqual(span('  '), [0, 2]);
   });
