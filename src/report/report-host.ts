@@ -12,7 +12,28 @@ import type { HostPlan } from '../engine/plan-model.js';
 import { changeDiff } from './diff.js';
 
 export function reportOnly(plan: HostPlan): HostPlan {
-  const reduced: HostPlan = {
+  return JSON.parse(JSON.stringify(reduce(plan))) as HostPlan;
+}
+
+/**
+ * reportOnly for the hosts of one run, keeping each distinct text once: hosts built alike get the
+ * same diffs, task names, notes, warnings and facts (a host's name and address are its own), which would otherwise be held once per host
+ * (about 2.5 KB a host, most of a 10,000-host run's memory). The reports are the same.
+ */
+export function sharedReportOnly(): (plan: HostPlan) => HostPlan {
+  const texts = new Map<string, string>();
+  const share = (key: string, value: unknown): unknown => {
+    if (typeof value !== 'string' || key === 'name' || key === 'address') return value;
+    const known = texts.get(value);
+    if (known !== undefined) return known;
+    texts.set(value, value);
+    return value;
+  };
+  return (plan) => JSON.parse(JSON.stringify(reduce(plan)), share) as HostPlan;
+}
+
+function reduce(plan: HostPlan): HostPlan {
+  return {
     ...plan,
     changes: plan.changes.map((c) => ({
       task: c.task,
@@ -26,5 +47,4 @@ export function reportOnly(plan: HostPlan): HostPlan {
     expectations: [],
     services: {},
   };
-  return JSON.parse(JSON.stringify(reduced)) as HostPlan;
 }
