@@ -239,7 +239,7 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
   selection.work = applyShard(io, selection.work, (w) => w.host.name, options.shard);
 
   const transport = runTransport(io, options);
-  const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`), { planning: true });
+  const progress = await createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`), { planning: true });
   const interrupt = interruptController(io);
   interrupt.watch({ ...PLAN_INTERRUPT, view: progress });
   let results: PlanRunResult[];
