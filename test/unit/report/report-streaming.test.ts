@@ -88,6 +88,19 @@ describe('finished hosts of one run reduced to their reports', () => {
     assert.deepEqual(reduced, full.map(reportOnly));
   });
 
+  it('share equal parts between hosts as one frozen object, and keep each host its own', () => {
+    const reduce = sharedReportOnly();
+    const [a, failed, c] = [changedHost('a'), failedHost(), changedHost('c')].map((plan) => reduce(plan)) as [HostPlan, HostPlan, HostPlan];
+    assert.equal(a.changes, c.changes, 'the same list of changes is one list');
+    assert.equal(a.facts, c.facts);
+    assert.ok(Object.isFrozen(a.changes) && Object.isFrozen(a.changes[0]));
+    assert.throws(() => (a.changes as unknown[]).push({}), TypeError);
+    assert.notEqual(a, c);
+    assert.equal(Object.isFrozen(a), false);
+    assert.deepEqual([a.name, c.name, failed.name], ['a', 'c', 'web-02']);
+    assert.notEqual(failed.error, undefined);
+  });
+
   it('hold the texts hosts share once, not once per host', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
