@@ -7,7 +7,7 @@ import { endQuietlyWhenOutputCloses } from './io.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: readonly string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   program.exitOverride();
   try {
     await program.parseAsync(argv as string[]);

@@ -12,7 +12,53 @@ import type { HostPlan } from '../engine/plan-model.js';
 import { changeDiff } from './diff.js';
 
 export function reportOnly(plan: HostPlan): HostPlan {
-  const reduced: HostPlan = {
+  return JSON.parse(JSON.stringify(reduce(plan))) as HostPlan;
+}
+
+/**
+ * reportOnly for the hosts of one run, keeping what hosts share once: hosts built alike get the
+ * same diffs, task names, notes, warnings and facts (a host's name and address are its own),
+ * which would otherwise be held once per host (about 4.5 KB a host of the simulated fleet, most
+ * of a 10,000-host run's memory). Equal texts become one string, and equal parts (a change, a
+ * note, the facts, a list of them) one frozen object, found by what they hold: the JSON parse
+ * revives bottom-up, so a part's children are already shared and it is known by their ids. The
+ * reports read these plans and never change them; frozen, a shared part cannot be changed
+ * through one host for another. The reports are the same.
+ */
+export function sharedReportOnly(): (plan: HostPlan) => HostPlan {
+  const texts = new Map<string, { text: string; id: number }>();
+  const parts = new Map<string, object>();
+  const partIds = new WeakMap<object, number>();
+  let nextId = 0;
+  const idOf = (value: unknown): string => {
+    if (typeof value === 'string') return `s${texts.get(value)?.id ?? JSON.stringify(value)}`;
+    if (typeof value === 'object' && value !== null) return `p${partIds.get(value) ?? 'x'}`;
+    return `v${String(value)}`;
+  };
+  const share = (key: string, value: unknown): unknown => {
+    if (typeof value === 'string') {
+      if (key === 'name' || key === 'address') return value;
+      const known = texts.get(value);
+      if (known) return known.text;
+      texts.set(value, { text: value, id: nextId++ });
+      return value;
+    }
+    // The root (key '') is the host itself.
+    if (typeof value !== 'object' || value === null || key === '') return value;
+    const shape = Array.isArray(value)
+      ? `[${value.map(idOf).join(',')}]`
+      : `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${idOf(v)}`).join(',')}}`;
+    const known = parts.get(shape);
+    if (known) return known;
+    parts.set(shape, Object.freeze(value));
+    partIds.set(value, nextId++);
+    return value;
+  };
+  return (plan) => JSON.parse(JSON.stringify(reduce(plan)), share) as HostPlan;
+}
+
+function reduce(plan: HostPlan): HostPlan {
+  return {
     ...plan,
     changes: plan.changes.map((c) => ({
       task: c.task,
@@ -26,5 +72,4 @@ export function reportOnly(plan: HostPlan): HostPlan {
     expectations: [],
     services: {},
   };
-  return JSON.parse(JSON.stringify(reduced)) as HostPlan;
 }

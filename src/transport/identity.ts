@@ -8,6 +8,7 @@ import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 import { fingerprintSha256, keyTypeLabel, keyTypeOfBlob } from './host-key.js';
 import type { SecretPrompt } from './passphrase-prompt.js';
+import { withReusableSigner } from './ssh2-login-cost.js';
 import { TransportError } from './types.js';
 
 export interface LoadedIdentity {
@@ -94,7 +95,7 @@ export class IdentityStore {
       return { ok: false, missing: false, error: unreadable(path, `identity file ${path} holds a public key`, 'identity_file must name the private key (the file without .pub).') };
     }
     const blob = parsed.getPublicSSH();
-    return { ok: true, identity: { path, key: parsed, label: `${keyTypeLabel(keyTypeOfBlob(blob) ?? parsed.type)} ${fingerprintSha256(blob)}` } };
+    return { ok: true, identity: { path, key: withReusableSigner(parsed), label: `${keyTypeLabel(keyTypeOfBlob(blob) ?? parsed.type)} ${fingerprintSha256(blob)}` } };
   }
 
   private askPassphrase(path: string, data: Buffer): Promise<ParsedKey | Error> {

@@ -10,6 +10,7 @@ import { resolveAlgorithms } from './algorithms.js';
 import { classifyConnectError, emptyAttemptFacts, recordNegotiationDebug, type AttemptFacts } from './classify-error.js';
 import type { HostKeyVerifier } from './host-key-verifier.js';
 import type { IdentityStore } from './identity.js';
+import { ignoreHostKeyAnnouncements } from './ssh2-login-cost.js';
 import { connectTcp } from './tcp-connect.js';
 import { TransportError, type ConnectTarget, type ConnectionInfo } from './types.js';
 
@@ -164,6 +165,7 @@ export async function openSshClient(target: ConnectTarget, ctx: HandshakeContext
       fail(err);
       return;
     }
+    ignoreHostKeyAnnouncements(client);
     watchBanner(sock, facts, info);
   });
 }

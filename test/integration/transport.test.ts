@@ -8,8 +8,11 @@ import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import ssh2, { type Client } from 'ssh2';
+import { HostKeyVerifier, type TransportWarning } from '../../src/transport/host-key-verifier.js';
+import { IdentityStore } from '../../src/transport/identity.js';
+import { openSshClient } from '../../src/transport/ssh-client.js';
 import { connectSsh, createTransport, type Transport } from '../../src/transport/transport.js';
-import type { TransportWarning } from '../../src/transport/host-key-verifier.js';
 import { TransportError, type ConnectTarget, type Connection } from '../../src/transport/types.js';
 import { scratchDir, startTestLab, type TestLab } from '../helpers/lab-fixture.js';
 
@@ -393,6 +396,39 @@ describe('transport against the lab', { timeout: 120_000 }, () => {
       } finally {
         for (const socket of held) socket.destroy();
       }
+    });
+  });
+
+  describe('login cost', () => {
+    /** Runs `true` on the client and waits for its channel to close: one full round trip after the login. */
+    const roundTrip = (client: Client): Promise<void> =>
+      new Promise((resolve, reject) => client.exec('true', (err, channel) => (err ? reject(err) : channel.on('close', () => resolve()).resume())));
+
+    it('ignores the host keys sshd announces after a login instead of having the host prove each one', async () => {
+      // ssh2 on its own asks the host to prove every announced key, and reports those it proved.
+      const raw = new ssh2.Client();
+      let provenByRaw = 0;
+      raw.on('hostkeys', (keys: unknown[]) => (provenByRaw += keys.length));
+      await new Promise<void>((resolve, reject) => {
+        raw.once('ready', () => resolve()).once('error', reject);
+        raw.connect({ host: address(1), port: 22, username: 'root', privateKey: readFileSync(lab.identityFile), hostVerifier: () => true });
+      });
+      await roundTrip(raw);
+      raw.end();
+      assert.ok(provenByRaw >= 1, 'the lab host announces its host keys after a login');
+
+      const { client } = await openSshClient(target(address(1)), {
+        identities: new IdentityStore(env, undefined),
+        hostKeys: new HostKeyVerifier(() => undefined),
+        env,
+        deadline: Date.now() + 10_000,
+      });
+      let proven = 0;
+      client.on('hostkeys', (keys: unknown[]) => (proven += keys.length));
+      // The announcement follows the login, and a proof's answer would precede this command's.
+      await roundTrip(client);
+      client.end();
+      assert.equal(proven, 0);
     });
   });
 

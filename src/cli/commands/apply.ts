@@ -172,7 +172,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
         items = selection.work.map((work) => ({ host: work.host, work }));
       } else {
         // Show the plan, ask, then apply exactly what was shown (files are checked against it).
-        const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`), { planning: true });
+        const progress = await createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`), { planning: true });
         interrupt.watch({ ...PLAN_INTERRUPT, view: progress });
         const planned = await runPlan({ work: selection.work, forks: options.forks, transport, cliVars: inputs.cliVars, inventory: inputs.inventory, progress, signal: interrupt.signal });
         await progress.finish();
@@ -197,7 +197,7 @@ export async function runApplyCommand(io: CommandIO, playbookArgs: readonly stri
       }
     }
 
-    const view = createProgress(progressModeFor(io), items.map((i) => i.host.name), 'Applying', (line) => io.stderr(`${line}\n`));
+    const view = await createProgress(progressModeFor(io), items.map((i) => i.host.name), 'Applying', (line) => io.stderr(`${line}\n`));
     const progress = trackTransactions(view, options.confirmTimeout);
     interrupt.watch({
       view,

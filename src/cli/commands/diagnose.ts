@@ -100,7 +100,7 @@ export async function runDiagnoseCommand(io: CommandIO, patterns: readonly strin
   if (shardNote) io.stderr(`${shardNote}\n`);
 
   const transport = createTransport({ onWarning: (w) => io.stderr(`warning: ${w.message}\n`) });
-  const progress = createProgress(progressModeFor(io), hosts.map((h) => h.name), 'Diagnosing', (line) => io.stderr(`${line}\n`));
+  const progress = await createProgress(progressModeFor(io), hosts.map((h) => h.name), 'Diagnosing', (line) => io.stderr(`${line}\n`));
   const inventoryArg = options.inventory !== undefined ? ` -i ${options.inventory}` : '';
   let results;
   try {

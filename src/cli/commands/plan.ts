@@ -13,7 +13,7 @@ import { checkLimit } from '../../model/limit-check.js';
 import { createProgress, type ProgressView } from '../../report/progress.js';
 import { renderDiagnostics } from '../../report/render-diagnostics.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from '../../report/render-report.js';
-import { reportOnly } from '../../report/report-host.js';
+import { sharedReportOnly } from '../../report/report-host.js';
 import { createTransport, type Transport } from '../../transport/index.js';
 import { hasErrors, type Diagnostic } from '../../util/diagnostics.js';
 import { sshfixVersion } from '../../util/version.js';
@@ -151,6 +151,12 @@ export function loadRunInputs(
   return { inputs: inputs as LoadedInputs & { inventory: NonNullable<LoadedInputs['inventory']> }, ...(limit ? { limit } : {}), warnings: diagnostics };
 }
 
+/** What a run without --out keeps of each finished host: what the report shows, each distinct text once. */
+function keepReport(): (result: PlanRunResult) => PlanRunResult {
+  const reduce = sharedReportOnly();
+  return (result) => ({ plan: reduce(result.plan) });
+}
+
 interface PlanOptions extends RunOptions {
   out?: string;
   detailedExitcode?: boolean;
@@ -233,7 +239,7 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
   selection.work = applyShard(io, selection.work, (w) => w.host.name, options.shard);
 
   const transport = runTransport(io, options);
-  const progress = createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`), { planning: true });
+  const progress = await createProgress(progressModeFor(io), selection.work.map((w) => w.host.name), 'Planning', (line) => io.stderr(`${line}\n`), { planning: true });
   const interrupt = interruptController(io);
   interrupt.watch({ ...PLAN_INTERRUPT, view: progress });
   let results: PlanRunResult[];
@@ -247,7 +253,7 @@ export async function runPlanCommand(io: CommandIO, playbookArgs: readonly strin
       progress,
       signal: interrupt.signal,
       // Without --out, a finished host keeps only what the report shows.
-      ...(options.out === undefined ? { keep: (result: PlanRunResult): PlanRunResult => ({ plan: reportOnly(result.plan) }) } : {}),
+      ...(options.out === undefined ? { keep: keepReport() } : {}),
     });
   } finally {
     await progress.finish();

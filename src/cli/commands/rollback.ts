@@ -58,7 +58,7 @@ export async function runRollbackCommand(io: CommandIO, options: RollbackCommand
     forks: options.forks,
     ...(options.transaction !== undefined ? { transactionId: options.transaction } : {}),
     signal: interrupt.signal,
-    progress: createProgress(progressModeFor(io), hosts.map((h) => h.name), 'Reading transactions', (line) => io.stderr(`${line}\n`)),
+    progress: await createProgress(progressModeFor(io), hosts.map((h) => h.name), 'Reading transactions', (line) => io.stderr(`${line}\n`)),
     transaction: {
       deadmanSeconds: Math.ceil(options.confirmTimeout / 1000),
       settleMs: options.settle,
@@ -83,7 +83,7 @@ export async function runRollbackCommand(io: CommandIO, options: RollbackCommand
         return ExitCode.Failure;
       }
     }
-    const progress = createProgress(progressModeFor(io), hosts.map((h) => h.name), 'Rolling back', (line) => io.stderr(`${line}\n`));
+    const progress = await createProgress(progressModeFor(io), hosts.map((h) => h.name), 'Rolling back', (line) => io.stderr(`${line}\n`));
     let results;
     try {
       results = await commitRollbacks(prepared, { ...rollback, progress });

@@ -1,12 +1,14 @@
 /** A finished host reduced to its report, and the JSON report written host by host: the same output as before. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { emptyHostPlan, type HostPlan } from '../../../src/engine/plan-model.js';
 import { buildJsonReport, jsonReportChunks, renderJsonReport } from '../../../src/report/json-report.js';
 import { renderHumanReport } from '../../../src/report/human-report.js';
 import { renderJunitReport } from '../../../src/report/junit-report.js';
 import { writeReport } from '../../../src/report/render-report.js';
-import { reportOnly } from '../../../src/report/report-host.js';
+import { reportOnly, sharedReportOnly } from '../../../src/report/report-host.js';
 
 function changedHost(name: string): HostPlan {
   const host = emptyHostPlan(name, '192.0.2.10', 'changed');
@@ -72,5 +74,48 @@ describe('a finished host reduced to its report', () => {
       assert.equal(change.after, undefined);
       assert.match(change.diff ?? '', /^\+/m);
     }
+  });
+});
+
+describe('finished hosts of one run reduced to their reports', () => {
+  it('render every report format exactly as the full plans do', () => {
+    const full = [changedHost('a'), failedHost(), changedHost('c')];
+    const reduce = sharedReportOnly();
+    const reduced = full.map((plan) => reduce(plan));
+    assert.equal(renderJsonReport({ command: 'plan', hosts: reduced }), renderJsonReport({ command: 'plan', hosts: full }));
+    assert.equal(renderHumanReport('plan', reduced, { color: false, diffs: true }), renderHumanReport('plan', full, { color: false, diffs: true }));
+    assert.equal(renderJunitReport('plan', reduced), renderJunitReport('plan', full));
+    assert.deepEqual(reduced, full.map(reportOnly));
+  });
+
+  it('share equal parts between hosts as one frozen object, and keep each host its own', () => {
+    const reduce = sharedReportOnly();
+    const [a, failed, c] = [changedHost('a'), failedHost(), changedHost('c')].map((plan) => reduce(plan)) as [HostPlan, HostPlan, HostPlan];
+    assert.equal(a.changes, c.changes, 'the same list of changes is one list');
+    assert.equal(a.facts, c.facts);
+    assert.ok(Object.isFrozen(a.changes) && Object.isFrozen(a.changes[0]));
+    assert.throws(() => (a.changes as unknown[]).push({}), TypeError);
+    assert.notEqual(a, c);
+    assert.equal(Object.isFrozen(a), false);
+    assert.deepEqual([a.name, c.name, failed.name], ['a', 'c', 'web-02']);
+    assert.notEqual(failed.error, undefined);
+  });
+
+  it('hold the texts hosts share once, not once per host', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const plans = Array.from({ length: 2_000 }, (_, i) => changedHost(`web-${i}`));
+    const heldPerHost = (reduce: (plan: HostPlan) => HostPlan): number => {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const kept = plans.map((plan) => reduce(plan));
+      gc();
+      const held = (process.memoryUsage().heapUsed - before) / kept.length;
+      assert.equal(kept.length, plans.length);
+      return held;
+    };
+    const each = heldPerHost(reportOnly);
+    const shared = heldPerHost(sharedReportOnly());
+    assert.ok(shared < each * 0.75, `a shared report holds ${shared.toFixed(0)} bytes per host, one of its own ${each.toFixed(0)}`);
   });
 });
