@@ -31,6 +31,10 @@ export function describeRecords(stdout: string): string[] {
   return lines;
 }
 
+function outcomeOf(result: ExecResult): string {
+  return result.timedOut ? 'timed out' : result.exitCode !== null ? `exit ${result.exitCode}` : `signal ${result.signal ?? '?'}`;
+}
+
 function wrapConnection(connection: Connection, level: number, write: (line: string) => void): Connection {
   return {
     target: connection.target,
@@ -39,10 +43,23 @@ function wrapConnection(connection: Connection, level: number, write: (line: str
     },
     async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
       const result = await connection.exec(command, options);
-      const outcome = result.timedOut ? 'timed out' : result.exitCode !== null ? `exit ${result.exitCode}` : `signal ${result.signal ?? '?'}`;
+      const outcome = outcomeOf(result);
       write(`${connection.target.name}: ${describeCommand(command, options)}${result.become ? ' (sudo)' : ''}: ${outcome}, ${result.durationMs} ms`);
       if (level >= 2) for (const line of describeRecords(result.stdout.toString('utf8'))) write(`${connection.target.name}:   ${line}`);
       return result;
+    },
+    async stream(command, options) {
+      const stream = await connection.stream(command, options);
+      return {
+        write: (data) => stream.write(data),
+        readUntil: (delimiter, timeoutMs) => stream.readUntil(delimiter, timeoutMs),
+        async end(timeoutMs) {
+          const result = await stream.end(timeoutMs);
+          const outcome = outcomeOf(result);
+          write(`${connection.target.name}: ${command} (scripts in parts on stdin)${result.become ? ' (sudo)' : ''}: ${outcome}, ${result.durationMs} ms`);
+          return result;
+        },
+      };
     },
     close: () => connection.close(),
   };
