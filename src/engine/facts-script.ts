@@ -112,6 +112,13 @@ export function buildFactScript(request: FactRequest, knownBuilds: Readonly<Reco
 }
 
 /**
+ * Where the services' shared lines go: `inline` in the script (every host runs them), or
+ * `deferred`: the script runs their key lines instead, and the engine sends the shared lines
+ * later, to the hosts whose key the run has no records for.
+ */
+export type SharedPlacement = 'inline' | 'deferred';
+
+/**
  * A service's build section: its build id (recorded as `build_<id>`), then its build facts, read
  * only when the id is none of `known` (the builds the run already read).
  */
@@ -123,7 +130,11 @@ function buildLines(id: string, build: { idLines: readonly string[]; factLines: 
 }
 
 /** The fact script's commands after its functions, one per line (the bench times them one by one). */
-export function factScriptBody(request: FactRequest, knownBuilds: Readonly<Record<string, readonly string[]>> = {}): string[] {
+export function factScriptBody(
+  request: FactRequest,
+  knownBuilds: Readonly<Record<string, readonly string[]>> = {},
+  shared: SharedPlacement = 'inline',
+): string[] {
   const lines = [
     'run id id -u',
     'run ssh_connection printf "%s\\n" "${SSH_CONNECTION-}"',
@@ -136,7 +147,8 @@ export function factScriptBody(request: FactRequest, knownBuilds: Readonly<Recor
     ...Object.entries(request.services).flatMap(([id, paths]) => {
       const service = lookupService(id);
       if (!service) return [];
-      return [...service.factLines(paths), ...(service.build ? buildLines(id, service.build, knownBuilds[id] ?? []) : [])];
+      const sharedLines = service.shared ? (shared === 'inline' ? service.shared.lines : service.shared.keyLines) : [];
+      return [...service.factLines(paths), ...sharedLines, ...(service.build ? buildLines(id, service.build, knownBuilds[id] ?? []) : [])];
     }),
     ...request.files.map((path) => `rf ${q(path)}`),
     ...request.dirs.map(readDirLine),
@@ -149,7 +161,12 @@ export const FACT_SCRIPT_PRELUDE: readonly string[] = PRELUDE;
 
 /** A follow-up script: list and read every regular file of `dirs` (Include targets the first pass missed). */
 export function buildDirScript(dirs: readonly string[]): string {
-  return [...PRELUDE, ...dirs.map(readDirLine), 'exit 0'].join('\n') + '\n';
+  return [...PRELUDE, ...dirLines(dirs), 'exit 0'].join('\n') + '\n';
+}
+
+/** The lines that list and read every regular file of `dirs`, in a script that has the fact functions. */
+export function dirLines(dirs: readonly string[]): string[] {
+  return dirs.map(readDirLine);
 }
 
 export class FactOutputError extends Error {

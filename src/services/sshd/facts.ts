@@ -8,7 +8,8 @@ import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js
 import type { FileSnapshot } from '../../config/openssh/snapshot-glob.js';
 import { parseOpensshRelease, parseOpensshVersion } from '../../config/openssh/version.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
-import type { BaseFacts, InitSystem, RawFacts } from '../service.js';
+import type { BaseFacts, InitSystem, RawFacts, SharedFacts } from '../service.js';
+import { SSHD_ENV_LINES, sshdDumpKey } from './shared-key.js';
 
 export const DEFAULT_SSHD_CONFIG = SSHD_MAIN_CONFIG;
 
@@ -47,13 +48,12 @@ export interface SshdFacts {
 
 /**
  * The fact script's lines for sshd; `configs` are the main config files whose Include trees to
- * read. `sshd -T` alone both dumps the live config and refuses an invalid one (with the same
- * message `sshd -t` prints), so no separate `sshd -t` runs.
+ * read. `sshd -T` (SSHD_SHARED) alone both dumps the live config and refuses an invalid one (with
+ * the same message `sshd -t` prints), so no separate `sshd -t` runs.
  */
 export function sshdFactLines(configs: readonly string[]): string[] {
   return [
     'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
-    'run sshd_dump "$sshd_bin" -T',
     // Which units run sshd, to reload it the way the host expects.
     // A function rather than `sh -c`: one process less on every host.
     'sshd_units() { ' +
@@ -64,6 +64,12 @@ export function sshdFactLines(configs: readonly string[]): string[] {
     ...configs.map((path) => `walk ${quoteShellArg(path)}`),
   ];
 }
+
+/**
+ * `sshd -T` of the live config: the same on every host with the same build, files and host probe
+ * (shared-key.ts says why), so a plan runs it once per key.
+ */
+export const SSHD_SHARED: SharedFacts = { keyLines: SSHD_ENV_LINES, lines: ['run sshd_dump "$sshd_bin" -T'], key: sshdDumpKey };
 
 /** What depends only on the OpenSSH build: the same on every host that runs it. */
 export interface SshdBuildFacts {
