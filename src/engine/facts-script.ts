@@ -8,6 +8,9 @@
  * goes as it is: it starts with "/", which no base64 text does (every absolute path's starts with L).
  *
  *     R <name> <exit code> <stdout b64> <stderr b64>     a command's result
+ *     T <name> <exit code> <stderr b64>                 a command's result whose stdout is text,
+ *     |<line>                                           in the lines that follow: one per line,
+ *     \<line>                                           and a last line without a newline
  *     F <path b64> <mode octal> <uid> <gid> <content b64> a regular file
  *     M <path b64>                                      a path that does not exist
  *     U <path b64>                                      a path that exists but is not a readable file
@@ -16,7 +19,7 @@
  *     L <path b64> <target b64>                         a symbolic link and the file it resolves to
  */
 import { lookupService } from '../services/registry.js';
-import type { RawFacts } from '../services/service.js';
+import type { RawFacts, RecordedCommand } from '../services/service.js';
 import { RECORD_SCRIPT_PRELUDE } from '../util/record-script.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 
@@ -43,6 +46,11 @@ const readDirLine = (dir: string): string => `ld ${q(dir)}; for m in ${q(dir)}/*
 const PRELUDE = [
     ...RECORD_SCRIPT_PRELUDE,
     'enc() { printf %s "$1" | b64; }',
+    // A command whose output is a few lines of text, as text lines: no base64 process for it.
+    'rt() {',
+    '  n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "T %s %s " "$n" "$rc"; [ -s "$t/e" ] && b64 <"$t/e"; printf "\\n"',
+    '  l=; while IFS= read -r l; do printf "|%s\\n" "$l"; l=; done <"$t/o"; [ -n "$l" ] && printf "\\\\%s\\n" "$l"; return 0',
+    '}',
     // An absolute path of plain characters as it is (a base64 field never starts with "/"), else base64.
     'pe() { case $1 in /*) case $1 in *[!A-Za-z0-9/._+,:@%=*?~-]*) ;; *) printf %s "$1"; return; esac; esac; enc "$1"; }',
     'rf() {',
@@ -94,6 +102,7 @@ const PRELUDE = [
     '  done',
     '}',
     // The engine's own facts, from builtins where a file or a variable has them.
+    'lgroups() { if [ -n "${SUDO_USER-}" ]; then id -Gn "$SUDO_USER"; else id -Gn; fi; }',
     'hn() { if [ -r /proc/sys/kernel/hostname ]; then IFS= read -r h </proc/sys/kernel/hostname; printf "%s\\n" "$h"; else uname -n; fi; }',
     'osr() { for f in /etc/os-release /usr/lib/os-release; do [ -r "$f" ] || continue; while IFS= read -r l || [ -n "$l" ]; do printf "%s\\n" "$l"; done <"$f"; return 0; done; return 1; }',
     'initsys() {',
@@ -124,7 +133,7 @@ export type SharedPlacement = 'inline' | 'deferred';
  */
 function buildLines(id: string, build: { idLines: readonly string[]; factLines: readonly string[] }, known: readonly string[]): string[] {
   const v = `build_${id}`;
-  const lines = ['{', ...build.idLines, `} >"$t/${v}" 2>/dev/null`, `${v}=; read -r ${v} <"$t/${v}"`, `run ${v} printf %s "$${v}"`];
+  const lines = ['{', ...build.idLines, `} >"$t/${v}" 2>/dev/null`, `${v}=; read -r ${v} <"$t/${v}"`, `rt ${v} printf %s "$${v}"`];
   if (known.length === 0) return [...lines, ...build.factLines];
   return [...lines, `case "$${v}" in ${known.map(q).join('|')}) ;; *)`, ...build.factLines, ';; esac'];
 }
@@ -136,14 +145,15 @@ export function factScriptBody(
   shared: SharedPlacement = 'inline',
 ): string[] {
   const lines = [
-    'run id id -u',
-    'run ssh_connection printf "%s\\n" "${SSH_CONNECTION-}"',
-    // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups.
-    'run login_groups id -Gn "${SUDO_USER:-$(id -un)}"',
-    'run hostname hn',
-    'run os_release osr',
+    'rt id id -u',
+    'rt ssh_connection printf "%s\\n" "${SSH_CONNECTION-}"',
+    // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups:
+    // without sudo the shell's own groups are the login's (sshd set them with initgroups).
+    'rt login_groups lgroups',
+    'rt hostname hn',
+    'rt os_release osr',
     // The init system, so services are reloaded the way the host expects.
-    'run init initsys',
+    'rt init initsys',
     ...Object.entries(request.services).flatMap(([id, paths]) => {
       const service = lookupService(id);
       if (!service) return [];
@@ -188,12 +198,23 @@ export function parseFactOutput(stdout: string): RawFacts {
     includes: [],
     symlinks: new Map(),
   };
+  /** The T record whose text lines come next. */
+  let text: RecordedCommand | undefined;
   for (const line of stdout.split('\n')) {
+    if (text && (line.startsWith('|') || line.startsWith('\\'))) {
+      text.stdout += line.startsWith('|') ? `${line.slice(1)}\n` : line.slice(1);
+      continue;
+    }
+    text = undefined;
     if (line === '') continue;
     const parts = line.split(' ');
     const kind = parts[0];
     const path = (): string => pathField(parts[1]);
     switch (kind) {
+      case 'T':
+        text = { exitCode: Number(parts[2]), stdout: '', stderr: decode(parts[3]).toString('utf8') };
+        raw.commands.set(parts[1] ?? '', text);
+        break;
       case 'R':
         raw.commands.set(parts[1] ?? '', {
           exitCode: Number(parts[2]),

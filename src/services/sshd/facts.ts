@@ -60,7 +60,7 @@ export function sshdFactLines(configs: readonly string[]): string[] {
       'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then ' +
       'for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
       'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && echo sshd=active; fi; }',
-    'run sshd_units sshd_units',
+    'rt sshd_units sshd_units',
     ...configs.map((path) => `walk ${quoteShellArg(path)}`),
   ];
 }

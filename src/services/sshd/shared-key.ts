@@ -43,12 +43,14 @@ export const SSHD_ENV_LINES: readonly string[] = [
   '  stat -L -c "%n %F %a %u %g" /run/sshd /var/run/sshd /var/empty /etc/ssh/ssh_host_* 2>/dev/null',
   // Whether each key file is empty, not its size: keys are unique per host and their size varies by a byte or so.
   '  for k in /etc/ssh/ssh_host_*; do [ -s "$k" ] && echo "non-empty $k"; done',
-  '  u=0; if [ -r /etc/passwd ]; then while IFS=: read -r n _; do [ "$n" = sshd ] && u=1; done </etc/passwd; fi; echo "privsep-user $u"',
-  '  if [ -r /etc/nsswitch.conf ]; then while read -r k v; do [ "$k" = passwd: ] && echo "nss $v"; done </etc/nsswitch.conf; fi',
-  '  v=0; if [ -r /proc/net/if_inet6 ]; then while read -r a _; do [ "$a" = 00000000000000000000000000000001 ] && v=1; done </proc/net/if_inet6; fi; echo "ipv6-loopback $v"',
-  "  if [ -r /etc/gai.conf ]; then while read -r l; do case $l in ''|'#'*) ;; *) echo \"gai $l\";; esac; done </etc/gai.conf; fi",
+  '  set --; for f in /etc/passwd /etc/nsswitch.conf /proc/net/if_inet6 /etc/gai.conf; do [ -r "$f" ] && set -- "$@" "$f"; done',
+  "  awk 'FILENAME == \"/etc/passwd\" { if (index($0, \"sshd:\") == 1) u = 1; next }",
+  '    FILENAME == "/etc/nsswitch.conf" { if ($1 == "passwd:") { $1 = ""; print "nss" $0 }; next }',
+  '    FILENAME == "/proc/net/if_inet6" { if ($1 == "00000000000000000000000000000001") v = 1; next }',
+  '    { sub(/^[ \\t]+/, ""); if ($0 != "" && substr($0, 1, 1) != "#") print "gai " $0 }',
+  "    END { print \"privsep-user \" (u ? 1 : 0); print \"ipv6-loopback \" (v ? 1 : 0) }' \"$@\" </dev/null",
   '}',
-  'run sshd_env sshd_env',
+  'rt sshd_env sshd_env',
 ];
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
