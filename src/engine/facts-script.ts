@@ -14,7 +14,8 @@
  *     F <path b64> <mode octal> <uid> <gid> <content b64> a regular file
  *     M <path b64>                                      a path that does not exist
  *     U <path b64>                                      a path that exists but is not a readable file
- *     D <dir b64> <names b64>                           a directory's entries, newline-separated
+ *     D <dir b64> <names b64>                           a directory's entries, newline-separated,
+ *     |<name>                                           or one a line after the record
  *     I <pattern b64>                                   an Include pattern the script found
  *     L <path b64> <target b64>                         a symbolic link and the file it resolves to
  */
@@ -60,7 +61,14 @@ const PRELUDE = [
     '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U "; pe "$1"; printf "\\n"',
     '  else printf "M "; pe "$1"; printf "\\n"; fi',
     '}',
-    'ld() { if [ -d "$1" ]; then printf "D "; pe "$1"; printf " "; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; else printf "M "; pe "$1"; printf "\\n"; fi; }',
+    // A directory's entries as text lines from a glob (no process), or through ls and base64 when a name holds a newline.
+    'ld() {',
+    '  [ -d "$1" ] || { printf "M "; pe "$1"; printf "\\n"; return; }',
+    '  printf "D "; pe "$1"; ln=',
+    '  for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do ldn=${e##*/}; { [ -e "$e" ] || [ -L "$e" ]; } && [ "${ldn#*"$nl"}" != "$ldn" ] && { ln=x; break; }; done',
+    '  if [ -n "$ln" ]; then printf " "; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; return; fi',
+    '  printf " \\n"; for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do { [ -e "$e" ] || [ -L "$e" ]; } && printf "|%s\\n" "${e##*/}"; done; return 0',
+    '}',
     // Include arguments of a config file, made absolute as OpenSSH does (relative => /etc/ssh/).
     // Quoted arguments with spaces are left to the engine, which asks again if it must.
     'incs() {',
@@ -102,6 +110,8 @@ const PRELUDE = [
     '  done',
     '}',
     // The engine's own facts, from builtins where a file or a variable has them.
+    // The effective uid from the shell's own status (no process), else id.
+    'euid() { if [ -r /proc/self/status ]; then while read -r k r e _; do [ "$k" = Uid: ] && { echo "$e"; return 0; }; done </proc/self/status; fi; id -u; }',
     'lgroups() { if [ -n "${SUDO_USER-}" ]; then id -Gn "$SUDO_USER"; else id -Gn; fi; }',
     'hn() { if [ -r /proc/sys/kernel/hostname ]; then IFS= read -r h </proc/sys/kernel/hostname; printf "%s\\n" "$h"; else uname -n; fi; }',
     'osr() { for f in /etc/os-release /usr/lib/os-release; do [ -r "$f" ] || continue; while IFS= read -r l || [ -n "$l" ]; do printf "%s\\n" "$l"; done <"$f"; return 0; done; return 1; }',
@@ -145,7 +155,7 @@ export function factScriptBody(
   shared: SharedPlacement = 'inline',
 ): string[] {
   const lines = [
-    'rt id id -u',
+    'rt id euid',
     'rt ssh_connection printf "%s\\n" "${SSH_CONNECTION-}"',
     // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups:
     // without sudo the shell's own groups are the login's (sshd set them with initgroups).
@@ -198,23 +208,25 @@ export function parseFactOutput(stdout: string): RawFacts {
     includes: [],
     symlinks: new Map(),
   };
-  /** The T record whose text lines come next. */
-  let text: RecordedCommand | undefined;
+  /** Takes the text lines after a T or D record. */
+  let continued: ((line: string) => void) | undefined;
   for (const line of stdout.split('\n')) {
-    if (text && (line.startsWith('|') || line.startsWith('\\'))) {
-      text.stdout += line.startsWith('|') ? `${line.slice(1)}\n` : line.slice(1);
+    if (continued && (line.startsWith('|') || line.startsWith('\\'))) {
+      continued(line);
       continue;
     }
-    text = undefined;
+    continued = undefined;
     if (line === '') continue;
     const parts = line.split(' ');
     const kind = parts[0];
     const path = (): string => pathField(parts[1]);
     switch (kind) {
-      case 'T':
-        text = { exitCode: Number(parts[2]), stdout: '', stderr: decode(parts[3]).toString('utf8') };
+      case 'T': {
+        const text: RecordedCommand = { exitCode: Number(parts[2]), stdout: '', stderr: decode(parts[3]).toString('utf8') };
         raw.commands.set(parts[1] ?? '', text);
+        continued = (more) => (text.stdout += more.startsWith('|') ? `${more.slice(1)}\n` : more.slice(1));
         break;
+      }
       case 'R':
         raw.commands.set(parts[1] ?? '', {
           exitCode: Number(parts[2]),
@@ -236,15 +248,15 @@ export function parseFactOutput(stdout: string): RawFacts {
       case 'U':
         raw.unreadable.add(path());
         break;
-      case 'D':
-        raw.dirs.set(
-          path(),
-          decode(parts[2])
-            .toString('utf8')
-            .split('\n')
-            .filter((n) => n !== ''),
-        );
+      case 'D': {
+        const names = decode(parts[2])
+          .toString('utf8')
+          .split('\n')
+          .filter((n) => n !== '');
+        raw.dirs.set(path(), names);
+        continued = (more) => names.push(more.slice(1));
         break;
+      }
       case 'I':
         raw.includes.push(path());
         break;
@@ -255,5 +267,7 @@ export function parseFactOutput(stdout: string): RawFacts {
         throw new FactOutputError(`unexpected line in fact output: ${JSON.stringify(line.slice(0, 80))}`);
     }
   }
+  // In the order `ls -1A` lists them under LC_ALL=C (byte order), however the script listed them.
+  for (const names of raw.dirs.values()) (names as string[]).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return raw;
 }

@@ -53,7 +53,8 @@ export interface SshdFacts {
  */
 export function sshdFactLines(configs: readonly string[]): string[] {
   return [
-    'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
+    // Without a subshell: `command -v` into a file, read back with a builtin.
+    'sshd_bin=/usr/sbin/sshd; command -v sshd >"$t/w" 2>/dev/null && read -r sshd_bin <"$t/w"',
     // Which units run sshd, to reload it the way the host expects.
     // A function rather than `sh -c`: one process less on every host.
     'sshd_units() { ' +
@@ -92,8 +93,10 @@ export interface SshdBuildFacts {
  */
 const SSHD_BUILD_ID_LINES = [
   'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
-  'ssh_bin=$(command -v ssh 2>/dev/null || echo /usr/bin/ssh)',
-  'printf "%s%s\\n" "$(stat -L -c "%n:%s:%Y:%i" "$sshd_bin" "$ssh_bin" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session 2>/dev/null | tr "\\n" " ")" "${hk:+key}"',
+  'ssh_bin=/usr/bin/ssh; command -v ssh >"$t/w" 2>/dev/null && read -r ssh_bin <"$t/w"',
+  'stat -L -c "%n:%s:%Y:%i" "$sshd_bin" "$ssh_bin" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session >"$t/w" 2>/dev/null',
+  // Each line followed by a space, as `tr "\\n" " "` would, without the subshell and the pipe.
+  'b=; while IFS= read -r l; do b="$b$l "; done <"$t/w"; printf "%s%s\\n" "$b" "${hk:+key}"',
 ];
 
 /** The build's own defaults and algorithm lists, so effective values are computed for this build. */

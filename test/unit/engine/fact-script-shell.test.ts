@@ -59,6 +59,19 @@ describe('fact script functions in a real shell', () => {
     assert.deepEqual([...raw.missing], [join(root, 'absent')]);
   });
 
+  it('lists a directory as text lines, and through base64 when a name holds a newline or starts like a line marker', () => {
+    const odd = join(root, 'odd');
+    mkdirSync(join(odd, 'sub'), { recursive: true });
+    for (const name of ['|pipe', '\\back', '..dots', '.x', 'plain %s']) writeFileSync(join(odd, name), '');
+    symlinkSync(join(odd, 'nowhere'), join(odd, 'dangling'));
+    const listed = (dir: string) => parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, `ld ${quoteShellArg(dir)}`, 'exit 0'].join('\n') + '\n')).dirs.get(dir);
+    const expected = ['..dots', '.x', '\\back', 'dangling', 'plain %s', 'sub', '|pipe'];
+    assert.deepEqual(listed(odd)?.slice().sort(), expected.slice().sort());
+    writeFileSync(join(odd, 'new\nline'), '');
+    assert.deepEqual(listed(odd)?.slice().sort(), [...expected, 'new', 'line'].sort(), 'a name with a newline comes through ls, whose listing splits it as before');
+    assert.deepEqual(listed(join(root, 'empty-dir-absent')), undefined);
+  });
+
   it('records a command with empty output as empty fields', () => {
     const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, 'run quiet true', 'run loud sh -c "echo out; echo err >&2; exit 3"', 'exit 0'].join('\n') + '\n'));
     assert.deepEqual(raw.commands.get('quiet'), { exitCode: 0, stdout: '', stderr: '' });
