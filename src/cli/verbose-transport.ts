@@ -11,8 +11,8 @@ function kib(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-function describeCommand(command: string, options: ExecOptions | undefined): string {
-  if (command === 'exec sh -s' && options?.stdin !== undefined) return `sh -s (a ${kib(Buffer.byteLength(options.stdin))} script on stdin)`;
+function describeCommand(command: string, stdinBytes: number | undefined): string {
+  if (command === 'exec sh -s' && stdinBytes !== undefined) return `sh -s (a ${kib(stdinBytes)} script on stdin)`;
   const first = command.split('\n')[0] ?? '';
   return first.length > 120 ? `${first.slice(0, 117)}...` : first;
 }
@@ -36,6 +36,10 @@ function outcomeOf(result: ExecResult): string {
 }
 
 function wrapConnection(connection: Connection, level: number, write: (line: string) => void): Connection {
+  const report = (command: string, stdinBytes: number | undefined, result: ExecResult, stdout: Buffer): void => {
+    write(`${connection.target.name}: ${describeCommand(command, stdinBytes)}${result.become ? ' (sudo)' : ''}: ${outcomeOf(result)}, ${result.durationMs} ms`);
+    if (level >= 2) for (const line of describeRecords(stdout.toString('utf8'))) write(`${connection.target.name}:   ${line}`);
+  };
   return {
     target: connection.target,
     get info() {
@@ -43,20 +47,27 @@ function wrapConnection(connection: Connection, level: number, write: (line: str
     },
     async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
       const result = await connection.exec(command, options);
-      const outcome = outcomeOf(result);
-      write(`${connection.target.name}: ${describeCommand(command, options)}${result.become ? ' (sudo)' : ''}: ${outcome}, ${result.durationMs} ms`);
-      if (level >= 2) for (const line of describeRecords(result.stdout.toString('utf8'))) write(`${connection.target.name}:   ${line}`);
+      report(command, options?.stdin === undefined ? undefined : Buffer.byteLength(options.stdin), result, result.stdout);
       return result;
     },
+    // A stream is told as one command: all its input, its exit, and (-vv) the records of all it printed.
     async stream(command, options) {
       const stream = await connection.stream(command, options);
+      let written = 0;
+      const read: Buffer[] = [];
       return {
-        write: (data) => stream.write(data),
-        readUntil: (delimiter, timeoutMs) => stream.readUntil(delimiter, timeoutMs),
+        write: (data) => {
+          written += Buffer.byteLength(data);
+          stream.write(data);
+        },
+        async readUntil(delimiter, timeoutMs) {
+          const before = await stream.readUntil(delimiter, timeoutMs);
+          if (before) read.push(before);
+          return before;
+        },
         async end(timeoutMs) {
           const result = await stream.end(timeoutMs);
-          const outcome = outcomeOf(result);
-          write(`${connection.target.name}: ${command} (scripts in parts on stdin)${result.become ? ' (sudo)' : ''}: ${outcome}, ${result.durationMs} ms`);
+          report(command, written, result, Buffer.concat([...read, result.stdout]));
           return result;
         },
       };
