@@ -87,14 +87,16 @@ export interface SshdBuildFacts {
 }
 
 /**
- * The build's identity, without running any of its programs: size, mtime and inode of sshd, its
+ * The build's identity, without running any of its programs: path, size and mtime of sshd, its
  * session binary and ssh (whose `-Q` lists are read), and the host key the defaults are read with
- * (`sshd -T` wants one). A package upgrade changes the binaries' mtime and inode.
+ * (`sshd -T` wants one). A package upgrade changes the binaries' mtime; the package manager gives
+ * every host of a package the same size and mtime, while each host's inode is its own (with it, no
+ * two hosts of a real fleet would share a build).
  */
 const SSHD_BUILD_ID_LINES = [
   'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
   'ssh_bin=/usr/bin/ssh; command -v ssh >"$t/w" 2>/dev/null && read -r ssh_bin <"$t/w"',
-  'stat -L -c "%n:%s:%Y:%i" "$sshd_bin" "$ssh_bin" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session >"$t/w" 2>/dev/null',
+  'stat -L -c "%n:%s:%Y" "$sshd_bin" "$ssh_bin" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session >"$t/w" 2>/dev/null',
   // Each line followed by a space, as `tr "\\n" " "` would, without the subshell and the pipe.
   'b=; while IFS= read -r l; do b="$b$l "; done <"$t/w"; printf "%s%s\\n" "$b" "${hk:+key}"',
 ];
