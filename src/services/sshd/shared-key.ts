@@ -10,7 +10,9 @@
  *   directory), the algorithms it knows; the build id (the binaries' identity) covers them;
  * - the config file and every file its `Include` globs match, in glob order: the key holds each
  *   file's path and bytes, and the listing of every directory an Include globs in (a match that
- *   is not a readable regular file makes sshd fail);
+ *   is not a readable regular file makes sshd fail). The file is the one the build compiles in;
+ *   the key holds /etc/ssh/sshd_config's tree, the path Debian, Ubuntu, RHEL and Alpine builds
+ *   use and the one apply validates and verification reads;
  * - `getaddrinfo()` for each ListenAddress (and the wildcard addresses when there is none): a
  *   host name resolves per host (not cached); numeric addresses do not, but the order of the two
  *   wildcard addresses (`[::]`, `0.0.0.0`) follows RFC 3484 sorting, i.e. whether the host has
