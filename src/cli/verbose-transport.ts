@@ -11,8 +11,8 @@ function kib(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-function describeCommand(command: string, options: ExecOptions | undefined): string {
-  if (command === 'exec sh -s' && options?.stdin !== undefined) return `sh -s (a ${kib(Buffer.byteLength(options.stdin))} script on stdin)`;
+function describeCommand(command: string, stdinBytes: number | undefined): string {
+  if (command === 'exec sh -s' && stdinBytes !== undefined) return `sh -s (a ${kib(stdinBytes)} script on stdin)`;
   const first = command.split('\n')[0] ?? '';
   return first.length > 120 ? `${first.slice(0, 117)}...` : first;
 }
@@ -31,7 +31,15 @@ export function describeRecords(stdout: string): string[] {
   return lines;
 }
 
+function outcomeOf(result: ExecResult): string {
+  return result.timedOut ? 'timed out' : result.exitCode !== null ? `exit ${result.exitCode}` : `signal ${result.signal ?? '?'}`;
+}
+
 function wrapConnection(connection: Connection, level: number, write: (line: string) => void): Connection {
+  const report = (command: string, stdinBytes: number | undefined, result: ExecResult, stdout: Buffer): void => {
+    write(`${connection.target.name}: ${describeCommand(command, stdinBytes)}${result.become ? ' (sudo)' : ''}: ${outcomeOf(result)}, ${result.durationMs} ms`);
+    if (level >= 2) for (const line of describeRecords(stdout.toString('utf8'))) write(`${connection.target.name}:   ${line}`);
+  };
   return {
     target: connection.target,
     get info() {
@@ -39,10 +47,30 @@ function wrapConnection(connection: Connection, level: number, write: (line: str
     },
     async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
       const result = await connection.exec(command, options);
-      const outcome = result.timedOut ? 'timed out' : result.exitCode !== null ? `exit ${result.exitCode}` : `signal ${result.signal ?? '?'}`;
-      write(`${connection.target.name}: ${describeCommand(command, options)}${result.become ? ' (sudo)' : ''}: ${outcome}, ${result.durationMs} ms`);
-      if (level >= 2) for (const line of describeRecords(result.stdout.toString('utf8'))) write(`${connection.target.name}:   ${line}`);
+      report(command, options?.stdin === undefined ? undefined : Buffer.byteLength(options.stdin), result, result.stdout);
       return result;
+    },
+    // A stream is told as one command: all its input, its exit, and (-vv) the records of all it printed.
+    async stream(command, options) {
+      const stream = await connection.stream(command, options);
+      let written = 0;
+      const read: Buffer[] = [];
+      return {
+        write: (data) => {
+          written += Buffer.byteLength(data);
+          stream.write(data);
+        },
+        async readUntil(delimiter, timeoutMs) {
+          const before = await stream.readUntil(delimiter, timeoutMs);
+          if (before) read.push(before);
+          return before;
+        },
+        async end(timeoutMs) {
+          const result = await stream.end(timeoutMs);
+          report(command, written, result, Buffer.concat([...read, result.stdout]));
+          return result;
+        },
+      };
     },
     close: () => connection.close(),
   };

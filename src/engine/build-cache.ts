@@ -53,3 +53,53 @@ export class BuildCache {
     };
   }
 }
+
+/**
+ * Results a run computes once per key and shares between hosts (a service's shared fact records,
+ * a candidate check's verdict): the first host with a key computes it while later ones wait for
+ * it; when that fails, the next waiting host computes its own. Bounded: past `limit` keys the
+ * oldest is dropped (a host whose key was dropped only computes it again). Pure, in memory.
+ */
+export class SharedResults<T> {
+  private readonly done = new Map<string, T>();
+  private readonly running = new Map<string, Promise<T | undefined>>();
+  /** Keys computed here, and keys answered from the cache or another host's computation (for tests and the bench). */
+  computed = 0;
+  reused = 0;
+
+  constructor(private readonly limit = 256) {}
+
+  async get(key: string, compute: () => Promise<T>): Promise<T> {
+    for (let pending = this.running.get(key); pending; pending = this.running.get(key)) {
+      const value = await pending;
+      if (value !== undefined) {
+        this.reused++;
+        return value;
+      }
+    }
+    const stored = this.done.get(key);
+    if (stored !== undefined) {
+      this.reused++;
+      return stored;
+    }
+    const mine = compute();
+    // Stored (or given up) before any waiting host sees the outcome.
+    this.running.set(
+      key,
+      mine.then(
+        (value) => {
+          this.running.delete(key);
+          this.computed++;
+          if (this.done.size >= this.limit) this.done.delete(this.done.keys().next().value as string);
+          this.done.set(key, value);
+          return value;
+        },
+        () => {
+          this.running.delete(key);
+          return undefined;
+        },
+      ),
+    );
+    return mine;
+  }
+}

@@ -8,15 +8,19 @@
  * goes as it is: it starts with "/", which no base64 text does (every absolute path's starts with L).
  *
  *     R <name> <exit code> <stdout b64> <stderr b64>     a command's result
+ *     T <name> <exit code> <stderr b64>                 a command's result whose stdout is text,
+ *     |<line>                                           in the lines that follow: one per line,
+ *     \<line>                                           and a last line without a newline
  *     F <path b64> <mode octal> <uid> <gid> <content b64> a regular file
  *     M <path b64>                                      a path that does not exist
  *     U <path b64>                                      a path that exists but is not a readable file
- *     D <dir b64> <names b64>                           a directory's entries, newline-separated
+ *     D <dir b64> <names b64>                           a directory's entries, newline-separated,
+ *     |<name>                                           or one a line after the record
  *     I <pattern b64>                                   an Include pattern the script found
  *     L <path b64> <target b64>                         a symbolic link and the file it resolves to
  */
 import { lookupService } from '../services/registry.js';
-import type { RawFacts } from '../services/service.js';
+import type { RawFacts, RecordedCommand } from '../services/service.js';
 import { RECORD_SCRIPT_PRELUDE } from '../util/record-script.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 
@@ -43,6 +47,11 @@ const readDirLine = (dir: string): string => `ld ${q(dir)}; for m in ${q(dir)}/*
 const PRELUDE = [
     ...RECORD_SCRIPT_PRELUDE,
     'enc() { printf %s "$1" | b64; }',
+    // A command whose output is a few lines of text, as text lines: no base64 process for it.
+    'rt() {',
+    '  n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "T %s %s " "$n" "$rc"; [ -s "$t/e" ] && b64 <"$t/e"; printf "\\n"',
+    '  l=; while IFS= read -r l; do printf "|%s\\n" "$l"; l=; done <"$t/o"; [ -n "$l" ] && printf "\\\\%s\\n" "$l"; return 0',
+    '}',
     // An absolute path of plain characters as it is (a base64 field never starts with "/"), else base64.
     'pe() { case $1 in /*) case $1 in *[!A-Za-z0-9/._+,:@%=*?~-]*) ;; *) printf %s "$1"; return; esac; esac; enc "$1"; }',
     'rf() {',
@@ -52,7 +61,14 @@ const PRELUDE = [
     '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U "; pe "$1"; printf "\\n"',
     '  else printf "M "; pe "$1"; printf "\\n"; fi',
     '}',
-    'ld() { if [ -d "$1" ]; then printf "D "; pe "$1"; printf " "; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; else printf "M "; pe "$1"; printf "\\n"; fi; }',
+    // A directory's entries as text lines from a glob (no process), or through ls and base64 when a name holds a newline.
+    'ld() {',
+    '  [ -d "$1" ] || { printf "M "; pe "$1"; printf "\\n"; return; }',
+    '  printf "D "; pe "$1"; ln=',
+    '  for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do ldn=${e##*/}; { [ -e "$e" ] || [ -L "$e" ]; } && [ "${ldn#*"$nl"}" != "$ldn" ] && { ln=x; break; }; done',
+    '  if [ -n "$ln" ]; then printf " "; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; return; fi',
+    '  printf " \\n"; for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do { [ -e "$e" ] || [ -L "$e" ]; } && printf "|%s\\n" "${e##*/}"; done; return 0',
+    '}',
     // Include arguments of a config file, made absolute as OpenSSH does (relative => /etc/ssh/).
     // Quoted arguments with spaces are left to the engine, which asks again if it must.
     'incs() {',
@@ -94,6 +110,9 @@ const PRELUDE = [
     '  done',
     '}',
     // The engine's own facts, from builtins where a file or a variable has them.
+    // The effective uid from the shell's own status (no process), else id.
+    'euid() { if [ -r /proc/self/status ]; then while read -r k r e _; do [ "$k" = Uid: ] && { echo "$e"; return 0; }; done </proc/self/status; fi; id -u; }',
+    'lgroups() { if [ -n "${SUDO_USER-}" ]; then id -Gn "$SUDO_USER"; else id -Gn; fi; }',
     'hn() { if [ -r /proc/sys/kernel/hostname ]; then IFS= read -r h </proc/sys/kernel/hostname; printf "%s\\n" "$h"; else uname -n; fi; }',
     'osr() { for f in /etc/os-release /usr/lib/os-release; do [ -r "$f" ] || continue; while IFS= read -r l || [ -n "$l" ]; do printf "%s\\n" "$l"; done <"$f"; return 0; done; return 1; }',
     'initsys() {',
@@ -112,31 +131,44 @@ export function buildFactScript(request: FactRequest, knownBuilds: Readonly<Reco
 }
 
 /**
+ * Where the services' shared lines go: `inline` in the script (every host runs them), or
+ * `deferred`: the script runs their key lines instead, and the engine sends the shared lines
+ * later, to the hosts whose key the run has no records for.
+ */
+export type SharedPlacement = 'inline' | 'deferred';
+
+/**
  * A service's build section: its build id (recorded as `build_<id>`), then its build facts, read
  * only when the id is none of `known` (the builds the run already read).
  */
 function buildLines(id: string, build: { idLines: readonly string[]; factLines: readonly string[] }, known: readonly string[]): string[] {
   const v = `build_${id}`;
-  const lines = ['{', ...build.idLines, `} >"$t/${v}" 2>/dev/null`, `${v}=; read -r ${v} <"$t/${v}"`, `run ${v} printf %s "$${v}"`];
+  const lines = ['{', ...build.idLines, `} >"$t/${v}" 2>/dev/null`, `${v}=; read -r ${v} <"$t/${v}"`, `rt ${v} printf %s "$${v}"`];
   if (known.length === 0) return [...lines, ...build.factLines];
   return [...lines, `case "$${v}" in ${known.map(q).join('|')}) ;; *)`, ...build.factLines, ';; esac'];
 }
 
 /** The fact script's commands after its functions, one per line (the bench times them one by one). */
-export function factScriptBody(request: FactRequest, knownBuilds: Readonly<Record<string, readonly string[]>> = {}): string[] {
+export function factScriptBody(
+  request: FactRequest,
+  knownBuilds: Readonly<Record<string, readonly string[]>> = {},
+  shared: SharedPlacement = 'inline',
+): string[] {
   const lines = [
-    'run id id -u',
-    'run ssh_connection printf "%s\\n" "${SSH_CONNECTION-}"',
-    // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups.
-    'run login_groups id -Gn "${SUDO_USER:-$(id -un)}"',
-    'run hostname hn',
-    'run os_release osr',
+    'rt id euid',
+    'rt ssh_connection printf "%s\\n" "${SSH_CONNECTION-}"',
+    // The login account's groups (sudo's caller when through sudo), for AllowGroups/DenyGroups:
+    // without sudo the shell's own groups are the login's (sshd set them with initgroups).
+    'rt login_groups lgroups',
+    'rt hostname hn',
+    'rt os_release osr',
     // The init system, so services are reloaded the way the host expects.
-    'run init initsys',
+    'rt init initsys',
     ...Object.entries(request.services).flatMap(([id, paths]) => {
       const service = lookupService(id);
       if (!service) return [];
-      return [...service.factLines(paths), ...(service.build ? buildLines(id, service.build, knownBuilds[id] ?? []) : [])];
+      const sharedLines = service.shared ? (shared === 'inline' ? service.shared.lines : service.shared.keyLines) : [];
+      return [...service.factLines(paths), ...sharedLines, ...(service.build ? buildLines(id, service.build, knownBuilds[id] ?? []) : [])];
     }),
     ...request.files.map((path) => `rf ${q(path)}`),
     ...request.dirs.map(readDirLine),
@@ -149,7 +181,12 @@ export const FACT_SCRIPT_PRELUDE: readonly string[] = PRELUDE;
 
 /** A follow-up script: list and read every regular file of `dirs` (Include targets the first pass missed). */
 export function buildDirScript(dirs: readonly string[]): string {
-  return [...PRELUDE, ...dirs.map(readDirLine), 'exit 0'].join('\n') + '\n';
+  return [...PRELUDE, ...dirLines(dirs), 'exit 0'].join('\n') + '\n';
+}
+
+/** The lines that list and read every regular file of `dirs`, in a script that has the fact functions. */
+export function dirLines(dirs: readonly string[]): string[] {
+  return dirs.map(readDirLine);
 }
 
 export class FactOutputError extends Error {
@@ -171,12 +208,25 @@ export function parseFactOutput(stdout: string): RawFacts {
     includes: [],
     symlinks: new Map(),
   };
+  /** Takes the text lines after a T or D record. */
+  let continued: ((line: string) => void) | undefined;
   for (const line of stdout.split('\n')) {
+    if (continued && (line.startsWith('|') || line.startsWith('\\'))) {
+      continued(line);
+      continue;
+    }
+    continued = undefined;
     if (line === '') continue;
     const parts = line.split(' ');
     const kind = parts[0];
     const path = (): string => pathField(parts[1]);
     switch (kind) {
+      case 'T': {
+        const text: RecordedCommand = { exitCode: Number(parts[2]), stdout: '', stderr: decode(parts[3]).toString('utf8') };
+        raw.commands.set(parts[1] ?? '', text);
+        continued = (more) => (text.stdout += more.startsWith('|') ? `${more.slice(1)}\n` : more.slice(1));
+        break;
+      }
       case 'R':
         raw.commands.set(parts[1] ?? '', {
           exitCode: Number(parts[2]),
@@ -198,15 +248,15 @@ export function parseFactOutput(stdout: string): RawFacts {
       case 'U':
         raw.unreadable.add(path());
         break;
-      case 'D':
-        raw.dirs.set(
-          path(),
-          decode(parts[2])
-            .toString('utf8')
-            .split('\n')
-            .filter((n) => n !== ''),
-        );
+      case 'D': {
+        const names = decode(parts[2])
+          .toString('utf8')
+          .split('\n')
+          .filter((n) => n !== '');
+        raw.dirs.set(path(), names);
+        continued = (more) => names.push(more.slice(1));
         break;
+      }
       case 'I':
         raw.includes.push(path());
         break;
@@ -217,5 +267,7 @@ export function parseFactOutput(stdout: string): RawFacts {
         throw new FactOutputError(`unexpected line in fact output: ${JSON.stringify(line.slice(0, 80))}`);
     }
   }
+  // In the order `ls -1A` lists them under LC_ALL=C (byte order), however the script listed them.
+  for (const names of raw.dirs.values()) (names as string[]).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return raw;
 }

@@ -19,8 +19,7 @@ import { isTaskKindName } from '../tasks/registry.js';
 import { BuildCache } from './build-cache.js';
 import type { FactRequest } from './facts-script.js';
 import type { HostFacts } from './facts.js';
-import { FactError, gatherFacts, gatherMore } from './gather-facts.js';
-import { HostFiles } from './host-files.js';
+import { createRunCaches, FactError, factsFor, HostSession, type RunCaches } from './gather-facts.js';
 import { localHostRefusal } from './local-host.js';
 import { describeWork, emptyHostPlan, type HostPlan } from './plan-model.js';
 import { planHost } from './plan-host.js';
@@ -81,16 +80,7 @@ export async function runPool<T, R>(items: readonly T[], limit: number, work: (i
   return results;
 }
 
-/** A host's facts, completed with a second round trip when config trees pointed outside what was read. */
-export async function factsFor(connection: Connection, host: { name: string; address: string }, request: FactRequest, builds?: BuildCache): Promise<HostFacts> {
-  const facts = await gatherFacts(connection, request, { name: host.name, address: host.address, ...(builds ? { builds } : {}) });
-  const snapshot = new HostFiles(facts).snapshot();
-  const missingDirs = new Set<string>();
-  for (const [id, paths] of Object.entries(request.services)) {
-    for (const dir of lookupService(id)?.unlistedDirs(snapshot, paths) ?? []) missingDirs.add(dir);
-  }
-  return missingDirs.size > 0 ? gatherMore(connection, facts, [...missingDirs]) : facts;
-}
+export { factsFor };
 
 export interface PlannedHostResult {
   plan: HostPlan;
@@ -109,6 +99,8 @@ export interface PlanHostOptions {
   keepOpen: boolean;
   /** The run's build facts, shared by its hosts. */
   builds?: BuildCache;
+  /** The run's shared fact records and candidate verdicts (plan only: apply reads and checks every host itself). */
+  caches?: RunCaches;
 }
 
 /** Classifies an error thrown while working on a host into the plan's terms. */
@@ -140,7 +132,9 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
     options.progress.stage(host.name, 'connecting');
     connection = await options.transport.connect(toConnectTarget(options.inventory, host));
     options.progress.stage(host.name, 'gathering facts');
-    const facts = await factsFor(connection, work.host, request, options.builds);
+    // One shell on the host for the facts and the candidate checks.
+    const session = await HostSession.open(connection, { name: host.name, address: host.address, ...(options.builds ? { builds: options.builds } : {}), ...(options.caches ? { caches: options.caches } : {}) });
+    const facts = await session.facts(request);
     const { plan, state } = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts });
     // Read-only tasks are fine anywhere; a change is refused where it could not be proven.
     const refusal = plan.status === 'failed' ? undefined : localHostRefusal(host, Object.keys(plan.services));
@@ -148,7 +142,8 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
       plan.status = 'failed';
       plan.error = refusal;
     }
-    if (plan.status !== 'failed') await validateCandidates(connection, plan, state.snapshot(), request, (text) => options.progress.stage(host.name, text));
+    if (plan.status !== 'failed') await validateCandidates(session, plan, state.snapshot(), request, (text) => options.progress.stage(host.name, text));
+    await session.close();
     if (!options.keepOpen) {
       await connection.close();
       connection = undefined;
@@ -161,16 +156,16 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
 }
 
 /** Each touched service checks its candidate files on the host (one round trip per check); the first rejection fails the plan. */
-async function validateCandidates(connection: Connection, plan: HostPlan, snapshot: FileSnapshot, request: FactRequest, stage: (text: string) => void): Promise<void> {
+async function validateCandidates(session: HostSession, plan: HostPlan, snapshot: FileSnapshot, request: FactRequest, stage: (text: string) => void): Promise<void> {
   for (const [id, servicePlan] of Object.entries(plan.services)) {
     const service = lookupService(id);
     if (!service) continue;
     const checks = service.candidateChecks({ plan: servicePlan, snapshot, changed: plan.files, requested: request.services[id] ?? [] });
     if (checks.length > 0) stage(service.validatingStage);
     for (const check of checks) {
-      const result = await connection.exec('exec sh -s', { stdin: check.script, timeoutMs: 60_000 });
-      const message = result.stdout.toString('utf8').replace(/\r/g, '').trim();
-      plan.validation = result.exitCode === 0 ? { ok: true } : { ok: false, message: message || result.stderr.toString('utf8').trim() };
+      const result = await session.check(id, check);
+      const message = result.stdout.replace(/\r/g, '').trim();
+      plan.validation = result.exitCode === 0 ? { ok: true } : { ok: false, message: message || result.stderr.trim() };
       if (result.exitCode !== 0) {
         plan.status = 'failed';
         const rejected = service.candidateRejected(plan.validation.message ?? '');
@@ -214,7 +209,7 @@ export function boundHeapGrowth(): void {
 /** Plans every host of `work`; the order of the result follows `work`. */
 export async function runPlan(runOptions: RunPlanOptions): Promise<PlanRunResult[]> {
   boundHeapGrowth();
-  const options = { ...runOptions, builds: runOptions.builds ?? new BuildCache() };
+  const options = { ...runOptions, builds: runOptions.builds ?? new BuildCache(), caches: runOptions.caches ?? createRunCaches() };
   const keep = options.keep ?? ((result: PlanRunResult): PlanRunResult => result);
   return runPool(options.work, options.forks, async (work): Promise<PlanRunResult> => {
     if (options.signal?.aborted) {

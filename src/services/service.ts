@@ -75,6 +75,24 @@ export interface ServiceRefusal {
 /** A script that checks a candidate on the host without installing it: exit 0, or the reason on stdout. */
 export interface CandidateCheck {
   script: string;
+  /**
+   * The script's verdict depends only on the script, the build and what the service's shared key
+   * holds (nothing else on the host): a run may reuse it for hosts with the same key.
+   */
+  hostIndependent?: boolean;
+}
+
+/**
+ * Fact lines whose records depend only on what a key holds (the build, files, a host probe), so a
+ * plan asks the first host of each key and reuses its records for the others.
+ */
+export interface SharedFacts {
+  /** Lines run with the fact lines when a run shares: they record what the key needs besides the files. */
+  keyLines: readonly string[];
+  /** The shared lines (they may use what the fact lines set), run on a host whose key has no records yet. */
+  lines: readonly string[];
+  /** The key of this host's records, from the rest of its facts; undefined when they are host-dependent. */
+  key(raw: RawFacts): string | undefined;
 }
 
 /**
@@ -158,7 +176,7 @@ export interface CommitDiagnoses {
 export interface BuildFacts<Build> {
   /**
    * Shell lines, run after the service's fact lines, that print one line identifying the build
-   * cheaply (no program of the build runs): e.g. size, mtime and inode of its binaries.
+   * cheaply (no program of the build runs): e.g. path, size and mtime of its binaries.
    */
   idLines: readonly string[];
   /** Lines for the fact script that read the build's facts (run only when the build is not cached). */
@@ -181,6 +199,8 @@ export interface Service<Facts, Plan, Expectation, Contribution, Build = unknown
   factLines(paths: readonly string[]): string[];
   /** Facts that depend only on the build, when the service has any (read once per build per run). */
   readonly build?: BuildFacts<Build>;
+  /** Fact lines a run may share between hosts with the same key (without a run cache they run with the fact lines). */
+  readonly shared?: SharedFacts;
   /** `build` is the build's facts, from this host's output or the run's cache (absent when neither has them). */
   readFacts(raw: RawFacts, base: BaseFacts, build?: Build): Facts;
   /** The OpenSSH version the service reports, for hosts whose banner did not say. */

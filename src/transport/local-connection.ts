@@ -4,9 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { execCommand, type StartedProcess } from './run-process.js';
+import { execThrough, streamCommand, type StartedProcess } from './run-process.js';
 import { sudoContext } from './sudo.js';
-import { TransportError, type ConnectTarget, type Connection, type ConnectionInfo, type ExecOptions, type ExecResult } from './types.js';
+import { TransportError, type ConnectTarget, type Connection, type ConnectionInfo, type ExecOptions, type ExecResult, type ExecStream, type StreamOptions } from './types.js';
 
 export interface LocalConnectOptions {
   /** Run commands through sudo (skipped when sshfix already runs as root). */
@@ -52,11 +52,15 @@ class LocalConnection implements Connection {
   ) {}
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return execThrough(await this.stream(command, options), options);
+  }
+
+  async stream(command: string, options: StreamOptions = {}): Promise<ExecStream> {
     if (this.closed) {
       throw new TransportError('connection-lost', 'the local connection is closed', 'This is a bug in sshfix: a command ran after its connection was closed. Please report it.');
     }
     const useSudo = options.become !== false && this.target.become === 'sudo' && !this.isRoot;
-    return execCommand(command, options, useSudo ? sudoContext(this.target, this.becomePassword) : undefined, async (line) => {
+    return streamCommand(command, options, useSudo ? sudoContext(this.target, this.becomePassword) : undefined, async (line) => {
       const proc = startLocal(line);
       this.running.add(proc);
       void proc.finished.then(() => this.running.delete(proc));

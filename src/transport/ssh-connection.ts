@@ -3,10 +3,10 @@
  * status, timeouts and sudo, and a clear error once the connection itself is gone.
  */
 import type { Client, ClientChannel } from 'ssh2';
-import { execCommand, type StartedProcess } from './run-process.js';
+import { execThrough, streamCommand, type StartedProcess } from './run-process.js';
 import { Semaphore } from './semaphore.js';
 import { sudoContext } from './sudo.js';
-import { TransportError, type ConnectTarget, type Connection, type ConnectionInfo, type ExecOptions, type ExecResult } from './types.js';
+import { TransportError, type ConnectTarget, type Connection, type ConnectionInfo, type ExecOptions, type ExecResult, type ExecStream, type StreamOptions } from './types.js';
 
 /**
  * Channels open at once on one connection: sshd's MaxSessions defaults to 10, and a refused
@@ -74,14 +74,37 @@ export class SshConnection implements Connection {
   }
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return this.channels.run(() => this.execNow(command, options));
+    return this.channels.run(async () => execThrough(await this.streamNow(command, options), options));
   }
 
-  private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
+  /** Holds one of the connection's channel slots from the start until the stream's end. */
+  stream(command: string, options: StreamOptions = {}): Promise<ExecStream> {
+    return new Promise((resolve, reject) => {
+      void this.channels.run(async () => {
+        let stream: ExecStream;
+        try {
+          stream = await this.streamNow(command, options);
+        } catch (err) {
+          reject(err);
+          return;
+        }
+        let ended: () => void = () => undefined;
+        const over = new Promise<void>((resolveOver) => (ended = resolveOver));
+        resolve({
+          write: (data) => stream.write(data),
+          readUntil: (delimiter, timeoutMs) => stream.readUntil(delimiter, timeoutMs),
+          end: (timeoutMs) => stream.end(timeoutMs).finally(ended),
+        });
+        await over;
+      });
+    });
+  }
+
+  private async streamNow(command: string, options: StreamOptions): Promise<ExecStream> {
     this.assertOpen();
     const useSudo = options.become !== false && this.target.become === 'sudo' && this.target.user !== 'root';
     let watched: WatchedChannel | undefined;
-    return execCommand(
+    return streamCommand(
       command,
       options,
       useSudo ? sudoContext(this.target, this.options.becomePassword) : undefined,

@@ -67,6 +67,7 @@ export async function connectSsh(target: ConnectTarget, options: TransportOption
     target: connection.target,
     info: connection.info,
     exec: (command, execOptions) => connection.exec(command, execOptions),
+    stream: (command, streamOptions) => connection.stream(command, streamOptions),
     close: () => transport.closeAll(),
   };
 }
@@ -127,6 +128,7 @@ class SshTransport implements Transport {
       target: local.target,
       info: local.info,
       exec: (command, options) => local.exec(command, options),
+      stream: (command, options) => local.stream(command, options),
       close: async () => {
         this.locals.delete(local);
         await local.close();

@@ -67,6 +67,29 @@ export interface ExecOptions {
   forwardEnv?: readonly string[];
 }
 
+/** What a stream takes: everything exec takes but its input and overall timeout, which come in parts. */
+export type StreamOptions = Omit<ExecOptions, 'stdin' | 'timeoutMs'>;
+
+/**
+ * A command whose stdin stays open: the caller sends input in parts and reads stdout as it comes,
+ * e.g. a shell given a script, then after reading its output another script, over one channel.
+ */
+export interface ExecStream {
+  /** Sends bytes to the command's stdin (through sudo, once it has handed over). */
+  write(data: Buffer | string): void;
+  /**
+   * Waits until stdout holds `delimiter` and returns what came before it (both consumed), or
+   * undefined when the command ended without printing it: `end()` then says how. Past `timeoutMs`
+   * the command is stopped (and `end()` reports it timed out).
+   */
+  readUntil(delimiter: string, timeoutMs?: number): Promise<Buffer | undefined>;
+  /**
+   * Closes stdin and waits for the command to end (stopping it past `timeoutMs`). The result's
+   * stdout is what no read consumed; its stderr is all of it. Rejects as exec does.
+   */
+  end(timeoutMs?: number): Promise<ExecResult>;
+}
+
 /** An open connection to one host. */
 export interface Connection {
   readonly target: ConnectTarget;
@@ -74,6 +97,8 @@ export interface Connection {
   readonly info: ConnectionInfo;
   /** Runs a POSIX shell command line (built with util/shell-quote). Rejects only on transport failure. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Starts a command with its stdin left open (it holds one channel until `end`). Rejects only on transport failure. */
+  stream(command: string, options?: StreamOptions): Promise<ExecStream>;
   close(): Promise<void>;
 }
 

@@ -1,10 +1,12 @@
 /**
  * Where a host's share of sshfix's cost goes: the fact script's commands, timed one by one on
  * one lab host (wall clock on the host, the best of a few runs, less the cost of the timing
- * itself). sshfix's own script, as the first host of a build runs it (build facts included).
+ * itself). sshfix's own script, as the first host of a build and of a shared key runs it (build
+ * facts and `sshd -T` included).
  */
 import { spawnSync } from 'node:child_process';
 import { FACT_SCRIPT_PRELUDE, factScriptBody } from '../../src/engine/facts-script.js';
+import { lookupService } from '../../src/services/registry.js';
 import { BENCH_FACT_REQUEST } from './floor-contender.js';
 
 export interface CommandTime {
@@ -14,7 +16,7 @@ export interface CommandTime {
 
 const RUNS = 3;
 
-/** The body's lines, with multi-line constructs (a `{ ... }` group, a `case ... esac`) kept whole. */
+/** The body's lines, with multi-line constructs (a `{ ... }` group, a function, a `case ... esac`) kept whole. */
 export function scriptUnits(body: readonly string[]): string[] {
   const units: string[] = [];
   let open: string[] | undefined;
@@ -25,7 +27,7 @@ export function scriptUnits(body: readonly string[]): string[] {
         units.push(open.join('\n'));
         open = undefined;
       }
-    } else if (line === '{' || /^case /.test(line)) {
+    } else if (line === '{' || /^[a-z_]+\(\) \{$/.test(line) || /^case /.test(line)) {
       open = [line];
     } else if (line !== 'exit 0') {
       units.push(line);
@@ -42,7 +44,9 @@ function timedScript(units: readonly string[]): string {
 
 /** Times the fact script's commands on `address` (through the floor's ssh config). */
 export function factScriptBreakdown(sshConfig: string, address: string): CommandTime[] | string {
-  const units = scriptUnits(factScriptBody(BENCH_FACT_REQUEST));
+  // What a plan's host runs: the script with the shared lines deferred, then those lines (run by the first host of each key).
+  const shared = Object.keys(BENCH_FACT_REQUEST.services).flatMap((id) => lookupService(id)?.shared?.lines ?? []);
+  const units = scriptUnits([...factScriptBody(BENCH_FACT_REQUEST, {}, 'deferred'), ...shared]);
   const script = timedScript(units);
   const best = new Array<number>(units.length + 1).fill(Number.POSITIVE_INFINITY);
   for (let run = 0; run < RUNS; run++) {

@@ -4,7 +4,7 @@
  * run side by side never share hosts.
  *
  * ADDRESS BLOCKS (third octet of 127.77.x.y): 0 = the default `sshfix lab up` lab (never used by
- * tests), 10-11 = lab.test, 20 = plan e2e, 30 = transport, 40 = apply, 50-52 = bench, 60 = review and plan guard e2e, 70-71 = perf work, 80 = lab backups, 81 = ansible e2e, 82 = diagnose, 83 = ci fleet, 84 = injection e2e, 86 = lab-syslog (clients 127.0.0.9-11), 87 = fail2ban task e2e, 88 = wrappers/sshguard e2e (clients 127.0.0.9, 127.0.0.10, 127.0.0.12), 89 = ssh_client e2e, 91 = apply newcomer, 92 = lab newcomer, 93 = rollback e2e, 94-95 = OpenSSH 10 lab.
+ * tests), 10-11 = lab.test, 20 = plan e2e, 30 = transport, 40 = apply, 50-52 = bench, 60 = review and plan guard e2e, 70-71 = perf work, 80 = lab backups, 81 = ansible e2e, 82 = diagnose, 83 = ci fleet, 84 = injection e2e, 86 = lab-syslog (clients 127.0.0.9-11), 87 = fail2ban task e2e, 88 = wrappers/sshguard e2e (clients 127.0.0.9, 127.0.0.10, 127.0.0.12), 89 = ssh_client e2e, 91 = apply newcomer, 92 = lab newcomer, 93 = rollback e2e, 94-95 = OpenSSH 10 lab, 96 = plan shared facts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

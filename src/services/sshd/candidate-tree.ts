@@ -11,6 +11,7 @@ import type { SshdConfigTree } from '../../config/sshd/tree.js';
 import { includePattern } from '../../config/sshd/tree.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
 import { SCRATCH_DIR_PRELUDE } from '../scratch-dir.js';
+import { hostDependence } from './shared-key.js';
 
 const q = quoteShellArg;
 
@@ -33,6 +34,8 @@ export function rerootIncludes(text: string, root: string): string {
 export interface CandidateValidation {
   /** POSIX sh script: exit 0 when sshd accepts the tree (and every -C spec), else sshd's message on stdout. */
   script: string;
+  /** Its verdict depends on nothing of the host but what the sshd shared key holds (shared-key.ts). */
+  hostIndependent: boolean;
 }
 
 /** The script that writes the candidate tree to a temporary directory, validates it, and removes it. */
@@ -65,5 +68,6 @@ export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly s
     ...specs.map((spec) => `out=$("$sshd_bin" -T -f ${main} -C ${q(spec)} 2>&1 >/dev/null) || { ${test}; printf '%s (for the connection %s)' "$out" ${q(spec)} | sed "s#$d##g"; exit 1; }`),
     'exit 0',
   );
-  return { script: lines.join('\n') + '\n' };
+  const withUser = specs.some((spec) => /(^|,)user=/.test(spec));
+  return { script: lines.join('\n') + '\n', hostIndependent: hostDependence(tree, withUser) === undefined };
 }

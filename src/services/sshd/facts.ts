@@ -8,7 +8,8 @@ import { buildSshdConfigTree, SSHD_MAIN_CONFIG } from '../../config/sshd/tree.js
 import type { FileSnapshot } from '../../config/openssh/snapshot-glob.js';
 import { parseOpensshRelease, parseOpensshVersion } from '../../config/openssh/version.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
-import type { BaseFacts, InitSystem, RawFacts } from '../service.js';
+import type { BaseFacts, InitSystem, RawFacts, SharedFacts } from '../service.js';
+import { SSHD_ENV_LINES, sshdDumpKey } from './shared-key.js';
 
 export const DEFAULT_SSHD_CONFIG = SSHD_MAIN_CONFIG;
 
@@ -47,23 +48,29 @@ export interface SshdFacts {
 
 /**
  * The fact script's lines for sshd; `configs` are the main config files whose Include trees to
- * read. `sshd -T` alone both dumps the live config and refuses an invalid one (with the same
- * message `sshd -t` prints), so no separate `sshd -t` runs.
+ * read. `sshd -T` (SSHD_SHARED) alone both dumps the live config and refuses an invalid one (with
+ * the same message `sshd -t` prints), so no separate `sshd -t` runs.
  */
 export function sshdFactLines(configs: readonly string[]): string[] {
   return [
-    'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
-    'run sshd_dump "$sshd_bin" -T',
+    // Without a subshell: `command -v` into a file, read back with a builtin.
+    'sshd_bin=/usr/sbin/sshd; command -v sshd >"$t/w" 2>/dev/null && read -r sshd_bin <"$t/w"',
     // Which units run sshd, to reload it the way the host expects.
     // A function rather than `sh -c`: one process less on every host.
     'sshd_units() { ' +
       'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then ' +
       'for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
       'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && echo sshd=active; fi; }',
-    'run sshd_units sshd_units',
+    'rt sshd_units sshd_units',
     ...configs.map((path) => `walk ${quoteShellArg(path)}`),
   ];
 }
+
+/**
+ * `sshd -T` of the live config: the same on every host with the same build, files and host probe
+ * (shared-key.ts says why), so a plan runs it once per key.
+ */
+export const SSHD_SHARED: SharedFacts = { keyLines: SSHD_ENV_LINES, lines: ['run sshd_dump "$sshd_bin" -T'], key: sshdDumpKey };
 
 /** What depends only on the OpenSSH build: the same on every host that runs it. */
 export interface SshdBuildFacts {
@@ -80,14 +87,18 @@ export interface SshdBuildFacts {
 }
 
 /**
- * The build's identity, without running any of its programs: size, mtime and inode of sshd, its
+ * The build's identity, without running any of its programs: path, size and mtime of sshd, its
  * session binary and ssh (whose `-Q` lists are read), and the host key the defaults are read with
- * (`sshd -T` wants one). A package upgrade changes the binaries' mtime and inode.
+ * (`sshd -T` wants one). A package upgrade changes the binaries' mtime; the package manager gives
+ * every host of a package the same size and mtime, while each host's inode is its own (with it, no
+ * two hosts of a real fleet would share a build).
  */
 const SSHD_BUILD_ID_LINES = [
   'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
-  'ssh_bin=$(command -v ssh 2>/dev/null || echo /usr/bin/ssh)',
-  'printf "%s%s\\n" "$(stat -L -c "%n:%s:%Y:%i" "$sshd_bin" "$ssh_bin" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session 2>/dev/null | tr "\\n" " ")" "${hk:+key}"',
+  'ssh_bin=/usr/bin/ssh; command -v ssh >"$t/w" 2>/dev/null && read -r ssh_bin <"$t/w"',
+  'stat -L -c "%n:%s:%Y" "$sshd_bin" "$ssh_bin" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session >"$t/w" 2>/dev/null',
+  // Each line followed by a space, as `tr "\\n" " "` would, without the subshell and the pipe.
+  'b=; while IFS= read -r l; do b="$b$l "; done <"$t/w"; printf "%s%s\\n" "$b" "${hk:+key}"',
 ];
 
 /** The build's own defaults and algorithm lists, so effective values are computed for this build. */

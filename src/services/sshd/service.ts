@@ -9,7 +9,7 @@ import { isRecord, isSafePath } from '../../util/safe-values.js';
 import type { Service } from '../service.js';
 import { buildCandidateValidation } from './candidate-tree.js';
 import { hostSshdDefaults } from './host-defaults.js';
-import { DEFAULT_SSHD_CONFIG, readSshdFacts, SSHD_BUILD, sshdFactLines, unlistedIncludeDirs, type SshdBuildFacts, type SshdFacts } from './facts.js';
+import { DEFAULT_SSHD_CONFIG, readSshdFacts, SSHD_BUILD, SSHD_SHARED, sshdFactLines, unlistedIncludeDirs, type SshdBuildFacts, type SshdFacts } from './facts.js';
 import { sshdScripts } from './scripts.js';
 import { unplannedChanges, verifyValues, type SshdExpectation } from './verify.js';
 
@@ -36,6 +36,7 @@ export const sshdService: Service<SshdFacts, SshdPlan, SshdExpectation, SshdCont
   defaultPaths: [DEFAULT_SSHD_CONFIG],
   factLines: sshdFactLines,
   build: SSHD_BUILD,
+  shared: SSHD_SHARED,
   readFacts: readSshdFacts,
   opensshVersion: (facts) => facts.version,
   unlistedDirs: unlistedIncludeDirs,

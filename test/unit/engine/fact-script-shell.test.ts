@@ -59,9 +59,33 @@ describe('fact script functions in a real shell', () => {
     assert.deepEqual([...raw.missing], [join(root, 'absent')]);
   });
 
+  it('lists a directory as text lines, and through base64 when a name holds a newline or starts like a line marker', () => {
+    const odd = join(root, 'odd');
+    mkdirSync(join(odd, 'sub'), { recursive: true });
+    for (const name of ['|pipe', '\\back', '..dots', '.x', 'plain %s']) writeFileSync(join(odd, name), '');
+    symlinkSync(join(odd, 'nowhere'), join(odd, 'dangling'));
+    const listed = (dir: string) => parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, `ld ${quoteShellArg(dir)}`, 'exit 0'].join('\n') + '\n')).dirs.get(dir);
+    const expected = ['..dots', '.x', '\\back', 'dangling', 'plain %s', 'sub', '|pipe'];
+    assert.deepEqual(listed(odd)?.slice().sort(), expected.slice().sort());
+    writeFileSync(join(odd, 'new\nline'), '');
+    assert.deepEqual(listed(odd)?.slice().sort(), [...expected, 'new', 'line'].sort(), 'a name with a newline comes through ls, whose listing splits it as before');
+    assert.deepEqual(listed(join(root, 'empty-dir-absent')), undefined);
+  });
+
   it('records a command with empty output as empty fields', () => {
     const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, 'run quiet true', 'run loud sh -c "echo out; echo err >&2; exit 3"', 'exit 0'].join('\n') + '\n'));
     assert.deepEqual(raw.commands.get('quiet'), { exitCode: 0, stdout: '', stderr: '' });
     assert.deepEqual(raw.commands.get('loud'), { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('records a text command line by line, exactly as base64 would (no base64 process for its stdout)', () => {
+    const outputs = ['', 'one line\n', 'no newline at the end', 'two\nlines\n', '|pipe\n\\backslash %s %% \tx\n\nafter a blank\n', 'R looks like a record\nT too\n', '\n\n'];
+    const lines = outputs.flatMap((text, i) => [`rt text_${i} printf %s ${quoteShellArg(text)}`, `run b64_${i} printf %s ${quoteShellArg(text)}`]);
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...lines, 'rt failing sh -c "echo out; echo err >&2; exit 3"', 'exit 0'].join('\n') + '\n'));
+    outputs.forEach((text, i) => {
+      assert.deepEqual(raw.commands.get(`text_${i}`), { exitCode: 0, stdout: text, stderr: '' }, JSON.stringify(text));
+      assert.deepEqual(raw.commands.get(`text_${i}`), raw.commands.get(`b64_${i}`));
+    });
+    assert.deepEqual(raw.commands.get('failing'), { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
   });
 });

@@ -55,6 +55,74 @@ describe('local connection', () => {
   });
 });
 
+describe('local connection: streams', () => {
+  it('runs a shell given its script in parts, reading each part\'s output before sending the next', async () => {
+    const local = connectLocal();
+    const stream = await local.stream('exec sh -s');
+    // The second part depends on the first having run: the shell keeps its variables.
+    stream.write('x=41; printf "first %s\\n" "$x"; echo "@END 1"\n');
+    assert.equal((await stream.readUntil('@END 1\n', 5_000))?.toString(), 'first 41\n');
+    stream.write('x=$((x + 1)); printf "second %s" "$x"; echo warn >&2; echo "@END 2"\n');
+    assert.equal((await stream.readUntil('@END 2\n', 5_000))?.toString(), 'second 42');
+    stream.write('printf tail; exit 3\n');
+    const result = await stream.end(5_000);
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.stdout.toString(), 'tail', 'the result holds only what no read consumed');
+    assert.equal(result.stderr.toString(), 'warn\n');
+    assert.equal(result.command, 'exec sh -s');
+  });
+
+  it('finds a delimiter split across chunks, and reads nothing past it', async () => {
+    const local = connectLocal();
+    const stream = await local.stream('exec sh -s');
+    stream.write('printf "ab@E"; sleep 0.1; printf "ND rest"\n');
+    assert.equal((await stream.readUntil('@END', 5_000))?.toString(), 'ab');
+    assert.equal((await stream.end(5_000)).stdout.toString(), ' rest');
+  });
+
+  it('says when the command ended without the delimiter, and end() tells how', async () => {
+    const local = connectLocal();
+    const stream = await local.stream('exec sh -s');
+    stream.write('echo partial; echo broken >&2; exit 9\n');
+    assert.equal(await stream.readUntil('@END\n', 5_000), undefined);
+    const result = await stream.end();
+    assert.equal(result.exitCode, 9);
+    assert.equal(result.stdout.toString(), 'partial\n');
+    assert.equal(result.stderr.toString(), 'broken\n');
+  });
+
+  it('stops a command whose read times out, and reports it timed out', async () => {
+    const local = connectLocal();
+    const stream = await local.stream('exec sh -s');
+    const started = Date.now();
+    stream.write('sleep 5; echo "@END"\n');
+    assert.equal(await stream.readUntil('@END', 200), undefined);
+    const result = await stream.end();
+    assert.equal(result.timedOut, true);
+    assert.equal(result.exitCode, null);
+    assert.ok(Date.now() - started < 3_000);
+  });
+
+  it('a deadline met by a read does not stop the command later', async () => {
+    const local = connectLocal();
+    const stream = await local.stream('exec sh -s');
+    stream.write('echo "@END"\n');
+    assert.equal((await stream.readUntil('@END\n', 150))?.toString(), '');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stream.write('echo alive\n');
+    const result = await stream.end(5_000);
+    assert.equal(result.timedOut, undefined);
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.stdout.toString(), 'alive\n');
+  });
+
+  it('refuses a stream after close', async () => {
+    const local = connectLocal();
+    await local.close();
+    await assert.rejects(local.stream('true'), (err: unknown) => err instanceof TransportError && err.code === 'connection-lost');
+  });
+});
+
 describe('semaphore', () => {
   it('never lets more than the limit run, and runs everything', async () => {
     const sem = new Semaphore(2);

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runProcess, type StartedProcess } from '../../../src/transport/run-process.js';
+import { ProcessStream, runProcess, type StartedProcess } from '../../../src/transport/run-process.js';
 import { SudoHandshake, sudoFailedError, wrapForSudo } from '../../../src/transport/sudo.js';
 
 const NONCE = '0123456789abcdef01';
@@ -93,6 +93,18 @@ describe('sudo wrapper run through a shell', () => {
       stop: () => child.kill(),
     };
   }
+
+  it('holds a stream\'s input until sudo has handed over, then runs it in parts', async () => {
+    const wrapped = wrapForSudo('exec sh -s');
+    const stream = new ProcessStream(start(wrapped.command), { wrapped, password: 's3cret pw' });
+    // Written before sudo asked for the password: it must not be taken for the password line.
+    stream.write('echo one; echo "@END"\n');
+    assert.equal((await stream.readUntil(Buffer.from('@END\n')))?.toString(), 'one\n');
+    stream.write('echo two; exit 4\n');
+    stream.endInput();
+    const outcome = await stream.outcome;
+    assert.deepEqual(outcome.kind === 'done' && [outcome.exitCode, outcome.stdout.toString(), outcome.stderr.toString()], [4, 'two\n', '']);
+  });
 
   it('passes the command and its stdin through untouched, and strips sudo\'s words from stderr', async () => {
     const command = `printf '%s|' "it's" '$HOME' "a\\"b"; cat; echo done >&2; exit 5`;
