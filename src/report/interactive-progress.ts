@@ -3,7 +3,7 @@
  * hosts in flight for a big fleet. Loaded by createProgress only when it draws on a terminal.
  */
 import { Listr, ProcessOutput, type ListrTask } from 'listr2';
-import type { ProgressView, StatusWord } from './progress.js';
+import type { ProgressView, StatusWord } from './progress-view.js';
 
 /** The wrapper listr2 hands a running task (title, output, skip). */
 type TaskWrapper = Parameters<ListrTask<unknown>['task']>[1];

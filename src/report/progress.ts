@@ -5,15 +5,9 @@
  * the result.
  */
 import type { HostStatus } from '../engine/plan-model.js';
-import type { ProgressReporter } from '../engine/progress.js';
+import type { ProgressView, StatusWord } from './progress-view.js';
 
-/** What the command that drew the progress can still do with it after an interruption. */
-export interface ProgressView extends ProgressReporter {
-  /** Ctrl-C: mark the hosts in flight with `note` at once, on screen. */
-  interrupted(note: string): void;
-  /** A second Ctrl-C: stop drawing and print `text` now, just before the process exits. */
-  abandon(text: string): void;
-}
+export type { ProgressView } from './progress-view.js';
 
 export type ProgressMode = 'interactive' | 'plain' | 'silent';
 
@@ -44,9 +38,6 @@ export async function createProgress(
   const { perHostListr, counterListr } = await import('./interactive-progress.js');
   return hosts.length <= PER_HOST_LINES_LIMIT ? perHostListr(hosts, say) : counterListr(hosts, verb);
 }
-
-/** The word a progress line shows for a host's status. */
-export type StatusWord = (status: HostStatus) => string;
 
 function plainProgress(write: (line: string) => void, say: StatusWord): ProgressView {
   return {
