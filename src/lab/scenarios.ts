@@ -458,6 +458,26 @@ sshd: ALL
   ],
 };
 
+/** The sshguard.conf of the sshguard scenarios: only the backend script, its purpose and the ticket differ. */
+const sshguardConf = (backend: string, purpose: string, ticket: string): SeedFile => ({
+  path: '/etc/sshguard/sshguard.conf',
+  content: `# Brute-force protection ${purpose} (${ticket})
+BACKEND="/usr/libexec/sshguard/${backend}"
+FILES="/var/log/auth.log"
+THRESHOLD=30
+BLOCK_TIME=120
+DETECTION_TIME=1800
+BLACKLIST_FILE=120:/var/lib/sshguard/enemies
+WHITELIST_FILE=/etc/sshguard/whitelist
+`,
+});
+
+/** The whitelist (with `extra` entries) and blacklist of the sshguard scenarios: at start sshguard blocks 127.0.0.9 and 127.0.0.10. */
+const sshguardLists = (ticket: string, extra = ''): SeedFile[] => [
+  { path: '/etc/sshguard/whitelist', content: `# Address blocks in CIDR notation\n# Office VPN (${ticket})\n10.8.0.0/16\n${extra}` },
+  { path: '/var/lib/sshguard/enemies', content: '1764500000|100|4|127.0.0.9\n1764500100|100|4|127.0.0.10\n' },
+];
+
 /**
  * sshguard with its TCP wrappers backend (`sshg-fw-hosts`, which keeps its block between two
  * `###sshguard###` lines at the top of hosts.allow) reading the host's auth.log. Debian's whitelist
@@ -469,44 +489,12 @@ const sshguard: LabScenario = {
   summary: 'sshguard blocks through hosts.allow (hosts backend), reading auth.log',
   files: [
     sshdConfig(DEBIAN_12_SSHD_CONFIG),
-    {
-      path: '/etc/sshguard/sshguard.conf',
-      content: `# Brute-force protection through TCP wrappers (OPS-2211)
-BACKEND="/usr/libexec/sshguard/sshg-fw-hosts"
-FILES="/var/log/auth.log"
-THRESHOLD=30
-BLOCK_TIME=120
-DETECTION_TIME=1800
-BLACKLIST_FILE=120:/var/lib/sshguard/enemies
-WHITELIST_FILE=/etc/sshguard/whitelist
-`,
-    },
-    { path: '/etc/sshguard/whitelist', content: '# Address blocks in CIDR notation\n# Office VPN (OPS-2211)\n10.8.0.0/16\n::1/128\n' },
-    { path: '/var/lib/sshguard/enemies', content: '1764500000|100|4|127.0.0.9\n1764500100|100|4|127.0.0.10\n' },
+    sshguardConf('sshg-fw-hosts', 'through TCP wrappers', 'OPS-2211'),
+    ...sshguardLists('OPS-2211', '::1/128\n'),
     { path: '/etc/hosts.allow', content: HOSTS_ALLOW_HEADER },
   ],
   daemons: ['sshguard'],
 };
-
-/** sshguard.conf of the firewall scenarios: the backend script and the ticket differ. */
-const firewallSshguardConf = (backend: string, ticket: string): SeedFile => ({
-  path: '/etc/sshguard/sshguard.conf',
-  content: `# Brute-force protection in the host firewall (${ticket})
-BACKEND="/usr/libexec/sshguard/${backend}"
-FILES="/var/log/auth.log"
-THRESHOLD=30
-BLOCK_TIME=120
-DETECTION_TIME=1800
-BLACKLIST_FILE=120:/var/lib/sshguard/enemies
-WHITELIST_FILE=/etc/sshguard/whitelist
-`,
-});
-
-/** The whitelist and blacklist of the firewall scenarios: at start sshguard blocks 127.0.0.9 and 127.0.0.10. */
-const firewallSshguardLists = (ticket: string): SeedFile[] => [
-  { path: '/etc/sshguard/whitelist', content: `# Address blocks in CIDR notation\n# Office VPN (${ticket})\n10.8.0.0/16\n` },
-  { path: '/var/lib/sshguard/enemies', content: '1764500000|100|4|127.0.0.9\n1764500100|100|4|127.0.0.10\n' },
-];
 
 /**
  * sshguard with its nftables backend (`sshg-fw-nft-sets`: the set `attackers` in the tables `ip
@@ -518,7 +506,7 @@ const firewallSshguardLists = (ticket: string): SeedFile[] => [
 const sshguardNft: LabScenario = {
   name: 'sshguard-nft',
   summary: 'sshguard blocks through an nftables set (own network namespace)',
-  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), firewallSshguardConf('sshg-fw-nft-sets', 'OPS-2230'), ...firewallSshguardLists('OPS-2230')],
+  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), sshguardConf('sshg-fw-nft-sets', 'in the host firewall', 'OPS-2230'), ...sshguardLists('OPS-2230')],
   daemons: ['sshguard'],
   ownNetwork: true,
 };
@@ -531,7 +519,7 @@ const sshguardNft: LabScenario = {
 const sshguardIpset: LabScenario = {
   name: 'sshguard-ipset',
   summary: 'sshguard blocks through an ipset its iptables rule drops (own network namespace)',
-  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), firewallSshguardConf('sshg-fw-ipset', 'OPS-2231'), ...firewallSshguardLists('OPS-2231')],
+  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), sshguardConf('sshg-fw-ipset', 'in the host firewall', 'OPS-2231'), ...sshguardLists('OPS-2231')],
   daemons: ['sshguard'],
   ownNetwork: true,
   networkSetup: ['ipset -exist create sshguard4 hash:net family inet', 'iptables -w -I INPUT -m set --match-set sshguard4 src -j DROP'],
@@ -545,7 +533,7 @@ const sshguardIpset: LabScenario = {
 const sshguardIptables: LabScenario = {
   name: 'sshguard-iptables',
   summary: 'sshguard blocks through its iptables chain (own network namespace)',
-  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), firewallSshguardConf('sshg-fw-iptables', 'OPS-2232'), ...firewallSshguardLists('OPS-2232')],
+  files: [sshdConfig(DEBIAN_12_SSHD_CONFIG), sshguardConf('sshg-fw-iptables', 'in the host firewall', 'OPS-2232'), ...sshguardLists('OPS-2232')],
   daemons: ['sshguard'],
   ownNetwork: true,
   networkSetup: ['iptables -w -N sshguard', 'iptables -w -A INPUT -j sshguard'],
