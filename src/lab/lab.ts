@@ -46,7 +46,7 @@ import {
 import { LAB_RELAY_SOCKET } from './net-relay.js';
 import { blocksCovering, FIREWALL_BACKENDS, FIREWALL_LISTING, parseFirewallBlocks, type FirewallBackend } from '../config/sshguard/firewall.js';
 import { blacklistPath, readSshguardConf } from '../config/sshguard/lists.js';
-import { SSHGUARD_CONF } from '../services/sshguard/facts.js';
+import { SSHGUARD_CONF, sshguardBackendOf } from '../services/sshguard/facts.js';
 import { findLabScenario, type LabDaemon, type LabScenario, type SeedFile } from './scenarios.js';
 import { ensureSyslogReceiver, stopSyslogReceiver, syslogPaths, SyslogError, type SyslogHost } from './syslog-receiver.js';
 
@@ -674,28 +674,27 @@ function hostLabel(prepared: PreparedHost): Pick<LabHostState, 'name' | 'address
   };
 }
 
-/** The firewall backend a scenario's sshguard.conf names, if it names one (else its hosts backend). */
-function sshguardFirewall(scenario: LabScenario): FirewallBackend | undefined {
-  const conf = scenario.files.find((f) => f.path === SSHGUARD_CONF)?.content ?? '';
-  const backend = readSshguardConf(conf).get('BACKEND') ?? '';
-  return FIREWALL_BACKENDS.find((b) => backend.endsWith(`/sshg-fw-${b}`));
-}
+/** The firewall programs each sshguard backend runs, and the Debian package of each. */
+const FIREWALL_PROGRAMS: Record<FirewallBackend, readonly { program: string; pkg: string }[]> = {
+  'nft-sets': [{ program: 'nft', pkg: 'nftables' }],
+  ipset: [
+    { program: 'ipset', pkg: 'ipset' },
+    { program: 'iptables', pkg: 'iptables' },
+  ],
+  iptables: [{ program: 'iptables', pkg: 'iptables' }],
+};
 
-/** The programs a scenario's firewall backend runs. */
-function firewallPrograms(scenario: LabScenario): string[] {
-  const firewall = sshguardFirewall(scenario);
-  return firewall === 'nft-sets' ? ['nft'] : firewall === 'ipset' ? ['ipset', 'iptables'] : firewall ? ['iptables'] : [];
-}
-
-/** The addresses a scenario's blacklist file lists: sshguard blocks them at start. */
-function seededBlacklist(scenario: LabScenario): string[] {
-  const conf = scenario.files.find((f) => f.path === SSHGUARD_CONF)?.content ?? '';
-  const path = blacklistPath(readSshguardConf(conf).get('BLACKLIST_FILE'));
-  const text = scenario.files.find((f) => f.path === path)?.content ?? '';
-  return text
+/** What a scenario's seeded sshguard.conf says: its firewall backend (none: the hosts backend) and the addresses its blacklist file lists, which sshguard blocks at start. */
+function seededSshguard(scenario: LabScenario): { firewall?: FirewallBackend; blacklisted: string[] } {
+  const conf = readSshguardConf(scenario.files.find((f) => f.path === SSHGUARD_CONF)?.content ?? '');
+  const backend = sshguardBackendOf(conf.get('BACKEND'));
+  const firewall = FIREWALL_BACKENDS.find((b) => b === backend);
+  const path = blacklistPath(conf.get('BLACKLIST_FILE'));
+  const blacklisted = (scenario.files.find((f) => f.path === path)?.content ?? '')
     .split('\n')
     .filter((line) => line.includes('|'))
     .map((line) => line.slice(line.lastIndexOf('|') + 1).trim());
+  return { ...(firewall ? { firewall } : {}), blacklisted };
 }
 
 /**
@@ -704,8 +703,7 @@ function seededBlacklist(scenario: LabScenario): string[] {
  * a set or chain covering every blacklisted address.
  */
 async function waitForSshguard(spec: LabHostSpec, sshdPid: number, bootLog: string, tools: LabTools): Promise<void> {
-  const firewall = sshguardFirewall(spec.scenario);
-  const blacklisted = seededBlacklist(spec.scenario);
+  const { firewall, blacklisted } = seededSshguard(spec.scenario);
   const ready = (): boolean => {
     if (!firewall) {
       const allow = `/proc/${sshdPid}/root/etc/hosts.allow`;
@@ -839,12 +837,12 @@ export async function labUp(options: LabUpOptions): Promise<LabSummary> {
     tools.ip = ip;
     tools.nsenter = nsenter;
   }
-  for (const spec of specs.filter((s) => s.scenario.networkSetup && !s.scenario.ownNetwork)) {
-    throw new LabError(`internal: scenario ${spec.scenario.name} sets up a network without one of its own: it would change the machine's firewall`);
-  }
+  const stray = specs.find((s) => s.scenario.networkSetup && !s.scenario.ownNetwork);
+  if (stray) throw new LabError(`internal: scenario ${stray.scenario.name} sets up a network without one of its own: it would change the machine's firewall`);
   for (const spec of specs.filter((s) => s.scenario.ownNetwork)) {
-    for (const program of firewallPrograms(spec.scenario)) {
-      if (!findProgram(program, [`/usr/sbin/${program}`])) throw new LabError(`the ${spec.scenario.name} scenario needs ${program}: apt-get install -y --no-install-recommends ${program === 'iptables' ? 'iptables' : program === 'ipset' ? 'ipset' : 'nftables'}`);
+    const { firewall } = seededSshguard(spec.scenario);
+    for (const { program, pkg } of firewall ? FIREWALL_PROGRAMS[firewall] : []) {
+      if (!findProgram(program, [`/usr/sbin/${program}`])) throw new LabError(`the ${spec.scenario.name} scenario needs ${program}: apt-get install -y --no-install-recommends ${pkg}`);
     }
   }
   const say = options.onEvent ?? ((): void => {});

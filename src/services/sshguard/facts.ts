@@ -63,14 +63,15 @@ export function sshguardFactLines(): string[] {
     'for f in $sg_vars; do case "$f" in /*) rf "$f";; esac; done',
     `rf ${q(HOSTS_ALLOW)}`,
     // Running instances (the sshguard script, and the subshells of its pipeline): pid, parent, process group, command line.
-    `run sg_procs sh -c ${q(`${FOR_EACH_SSHGUARD} printf "%s %s %s\\n" "\${p#/proc/}" "$(echo "$s" | cut -d" " -f2,3)" "$(tr "\\0" " " < "$p/cmdline")"; done`)}`,
+    `run sg_procs sh -c ${q(`${FOR_EACH_SSHGUARD} set -- $s; printf "%s %s %s %s\\n" "\${p#/proc/}" "$2" "$3" "$(tr "\\0" " " < "$p/cmdline")"; done`)}`,
     'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then run sg_unit systemctl is-active sshguard.service; fi',
     'if command -v rc-service >/dev/null && [ -d /run/openrc ]; then run sg_openrc rc-service sshguard status; fi',
     ...Object.entries(FIREWALL_LISTING).map(([backend, listing]) => `run ${FACT_NAME[backend as FirewallBackend]} sh -c ${q(listing)}`),
   ];
 }
 
-function backendOf(path: string | undefined): SshguardBackend {
+/** The backend sshguard.conf's BACKEND names, by the script's file name. */
+export function sshguardBackendOf(path: string | undefined): SshguardBackend {
   const name = path?.slice(path.lastIndexOf('/') + 1) ?? '';
   if (name === 'sshg-fw-hosts') return 'hosts';
   if (name === 'sshg-fw-nft-sets') return 'nft-sets';
@@ -114,7 +115,7 @@ export function readSshguardFacts(raw: RawFacts, base: BaseFacts): SshguardFacts
   // An instance is a process whose parent is not one too (the others are its pipeline's subshells).
   const instances = procs.filter((p) => !procs.some((o) => o.pid === p.ppid)).map(({ pid, pgid, commandLine }) => ({ pid, pgid, commandLine }));
   const backendPath = conf.get('BACKEND');
-  const backend = backendOf(backendPath);
+  const backend = sshguardBackendOf(backendPath);
   const whitelistFile = conf.get('WHITELIST_FILE');
   const blacklistFile = blacklistPath(conf.get('BLACKLIST_FILE'));
   let restart: SshguardRestart;

@@ -73,17 +73,28 @@ function restartScripts(facts: SshguardFacts): Pick<ServiceScripts, 'helpers' | 
   }
 }
 
-/** Reads the files verification needs (base64 each, M for a missing one), then the firewall's listing (base64, L) when given. */
-async function readFiles(connection: CommandRunner, paths: readonly string[], listing?: string): Promise<(string | undefined)[]> {
+/** What verification reads over the fresh login: each file (undefined when missing), the firewall's listing, how many sshguard processes run. */
+interface VerifyReading {
+  files: (string | undefined)[];
+  listing: string;
+  running: number;
+}
+
+/** Reads the files verification needs (an F line in base64 each, M for a missing one), then the firewall's listing (an L line) when given. */
+async function readForVerify(connection: CommandRunner, paths: readonly string[], listing?: string): Promise<VerifyReading> {
   const script = paths.map((p) => `if [ -f ${q(p)} ]; then printf 'F '; base64 -w0 < ${q(p)}; echo; else echo M; fi`).join('; ');
-  const list = listing ? `; printf 'F '; { ${listing}; } | base64 -w0; echo` : '';
+  const list = listing ? `; printf 'L '; { ${listing}; } | base64 -w0; echo` : '';
   const result = await connection.exec(`${script}${list}; printf 'P %s\\n' "$(${LIST_SSHGUARD} | wc -l)"`, { timeoutMs: 30_000 });
   if (result.exitCode !== 0) throw new Error('reading sshguard files failed');
-  return result.stdout
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => (l.startsWith('F ') ? Buffer.from(l.slice(2), 'base64').toString('utf8') : l.startsWith('P ') ? l : undefined));
+  const reading: VerifyReading = { files: [], listing: '', running: 0 };
+  for (const line of result.stdout.toString('utf8').split('\n')) {
+    const decoded = (): string => Buffer.from(line.slice(2), 'base64').toString('utf8');
+    if (line.startsWith('F ')) reading.files.push(decoded());
+    else if (line === 'M') reading.files.push(undefined);
+    else if (line.startsWith('L ')) reading.listing = decoded();
+    else if (line.startsWith('P ')) reading.running = Number(line.slice(2));
+  }
+  return reading;
 }
 
 export const sshguardService: Service<SshguardFacts, SshguardPlan, SshguardExpectation, SshguardContribution> = {
@@ -134,10 +145,9 @@ export const sshguardService: Service<SshguardFacts, SshguardPlan, SshguardExpec
     stopped: 'sshguard did not stay up after the restart; the previous files were restored and it was started again.',
   },
   verify: async (connection, plan, expectations) => {
-    const read = await readFiles(connection, [plan.whitelistFile ?? '/nonexistent', plan.blacklistFile ?? '/nonexistent', HOSTS_ALLOW], plan.firewall ? FIREWALL_LISTING[plan.firewall] : undefined);
-    const [whitelist, blacklist, allow] = read;
-    const blocks = plan.firewall ? parseFirewallBlocks(plan.firewall, read[3] ?? '') : [];
-    const running = read[plan.firewall ? 4 : 3];
+    const reading = await readForVerify(connection, [plan.whitelistFile ?? '/nonexistent', plan.blacklistFile ?? '/nonexistent', HOSTS_ALLOW], plan.firewall ? FIREWALL_LISTING[plan.firewall] : undefined);
+    const [whitelist, blacklist, allow] = reading.files;
+    const blocks = plan.firewall ? parseFirewallBlocks(plan.firewall, reading.listing) : [];
     const values: VerifiedValue[] = expectations.map((e) => {
       let actual: string;
       const covering = blocksCovering(blocks, e.value);
@@ -149,8 +159,8 @@ export const sshguardService: Service<SshguardFacts, SshguardPlan, SshguardExpec
       return { service: 'sshguard', keyword: `${e.kind} ${e.value}`, expected: [e.kind], actual: [actual], ok: actual === e.kind };
     });
     if (plan.restart) {
-      const count = Number(/^P (\d+)/.exec(running ?? '')?.[1] ?? '0');
-      values.push({ service: 'sshguard', keyword: 'running', expected: ['yes'], actual: [count > 0 ? 'yes' : 'no'], ok: count > 0 });
+      const up = reading.running > 0;
+      values.push({ service: 'sshguard', keyword: 'running', expected: ['yes'], actual: [up ? 'yes' : 'no'], ok: up });
     }
     return { values };
   },
