@@ -16,7 +16,8 @@ import { emptyHostPlan, type HostPlan } from './plan-model.js';
 import type { ProgressReporter } from './progress.js';
 import { BuildCache } from './build-cache.js';
 import { localHostRefusal } from './local-host.js';
-import { factsFor, hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
+import { factsFor } from './gather-facts.js';
+import { hostFailure, planOneHost, runPool, type HostWork } from './run-plan.js';
 import { runActions, runTransaction, type TouchedService, type TransactionInput, type TransactionOptions, type TransactionRecord } from './transaction.js';
 
 /** A host's plan with what its apply transaction did (the report renders the record). */

@@ -1,7 +1,8 @@
 /**
- * `plan` across a fleet: select hosts, then per host (at most `forks` at a time) connect once,
- * gather facts in one exec round trip, plan the tasks (pure), and have each touched service
- * validate its changed files on the host in a second round trip. Nothing on any host changes.
+ * `plan` across a fleet: select hosts, then per host (at most `forks` at a time) connect once and
+ * open one shell (see HostSession), read the facts over it, plan the tasks (pure), and have each
+ * touched service validate its changed files on the host over the same shell. Nothing on any host
+ * changes.
  */
 import { setFlagsFromString } from 'node:v8';
 import { toConnectTarget } from '../model/connect-target.js';
@@ -19,7 +20,7 @@ import { isTaskKindName } from '../tasks/registry.js';
 import { BuildCache } from './build-cache.js';
 import type { FactRequest } from './facts-script.js';
 import type { HostFacts } from './facts.js';
-import { createRunCaches, FactError, factsFor, HostSession, type RunCaches } from './gather-facts.js';
+import { createRunCaches, FactError, HostSession, type RunCaches } from './gather-facts.js';
 import { localHostRefusal } from './local-host.js';
 import { describeWork, emptyHostPlan, type HostPlan } from './plan-model.js';
 import { planHost } from './plan-host.js';
@@ -80,7 +81,6 @@ export async function runPool<T, R>(items: readonly T[], limit: number, work: (i
   return results;
 }
 
-export { factsFor };
 
 export interface PlannedHostResult {
   plan: HostPlan;

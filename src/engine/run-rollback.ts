@@ -13,7 +13,8 @@ import { emptyHostPlan } from './plan-model.js';
 import type { ProgressReporter } from './progress.js';
 import { chooseTransaction, parseTransactionList, planRollback, rollbackFactRequest, buildTransactionListScript, type RollbackPlan } from './rollback-plan.js';
 import type { AppliedHost } from './run-apply.js';
-import { factsFor, hostFailure, runPool } from './run-plan.js';
+import { factsFor } from './gather-facts.js';
+import { hostFailure, runPool } from './run-plan.js';
 import { runTransaction, type TransactionOptions } from './transaction.js';
 
 export interface RollbackOptions {
