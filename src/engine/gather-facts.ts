@@ -17,6 +17,7 @@ import type { CandidateCheck, RawFacts, RecordedCommand } from '../services/serv
 import { SharedResults, type BuildCache } from './build-cache.js';
 import { dirLines, FACT_SCRIPT_PRELUDE, factScriptBody, FactOutputError, parseFactOutput, type FactRequest } from './facts-script.js';
 import { interpretFacts, type HostFacts } from './facts.js';
+import { PlanningMemo } from './planning-memo.js';
 
 /** A host whose facts could not be read: the plan reports it as failed with this code. */
 export class FactError extends Error {
@@ -36,10 +37,12 @@ export interface RunCaches {
   shared: SharedResults<ReadonlyMap<string, RecordedCommand>>;
   /** Candidate check verdicts, by service id, the host's shared key and the check's script. */
   checks: SharedResults<CheckVerdict>;
+  /** Task outcomes, for hosts whose planning inputs are the same. */
+  planning: PlanningMemo;
 }
 
 export function createRunCaches(): RunCaches {
-  return { shared: new SharedResults(), checks: new SharedResults() };
+  return { shared: new SharedResults(), checks: new SharedResults(), planning: new PlanningMemo() };
 }
 
 export interface GatherOptions {

@@ -16,6 +16,7 @@ import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
 import { HostFiles } from './host-files.js';
 import { encodeText } from '../util/text-encoding.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
+import type { PlanningMemo } from './planning-memo.js';
 
 export interface HostPlanInput {
   /** With the inventory's connection settings when known: they say how sshfix itself logs in. */
@@ -24,6 +25,8 @@ export interface HostPlanInput {
   plays: readonly Play[];
   cliVars: Readonly<Record<string, PlainValue>>;
   facts: HostFacts;
+  /** The run's planning shared between hosts with the same inputs (plan only); absent: every task is planned here. */
+  memo?: PlanningMemo;
 }
 
 export interface PlannedHost {
@@ -75,6 +78,7 @@ export function planHost(input: HostPlanInput): PlannedHost {
   }
 
   const login = runnerLoginFor(host, facts);
+  const shared = input.memo?.forHost(facts, login);
   const factValues = factValuesFrom(facts);
   const expectations = new Map<string, ServiceExpectation>();
   const contributions = new Map<string, unknown[]>();
@@ -102,7 +106,8 @@ export function planHost(input: HostPlanInput): PlannedHost {
       }
       const { kind, name, params } = rendered.rendered;
       const planner = TASK_PLANNERS[kind as TaskKindName] as (input: PlanInput<unknown>) => PlanOutcome;
-      const outcome = planner({ params, task: name, facts, files, ...(login ? { login } : {}) });
+      const run = (seen: HostFacts): PlanOutcome => planner({ params, task: name, facts: seen, files, ...(login ? { login } : {}) });
+      const outcome = shared ? shared.plan({ kind, name, params }, run) : run(facts);
       if (outcome.refusal) {
         return failed(plan, files, outcome.refusal.code, `${name}: ${outcome.refusal.message}`, outcome.refusal.hint);
       }

@@ -135,7 +135,7 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
     // One shell on the host for the facts and the candidate checks.
     const session = await HostSession.open(connection, { name: host.name, address: host.address, ...(options.builds ? { builds: options.builds } : {}), ...(options.caches ? { caches: options.caches } : {}) });
     const facts = await session.facts(request);
-    const { plan, state } = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts });
+    const { plan, state } = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts, ...(options.caches ? { memo: options.caches.planning } : {}) });
     // Read-only tasks are fine anywhere; a change is refused where it could not be proven.
     const refusal = plan.status === 'failed' ? undefined : localHostRefusal(host, Object.keys(plan.services));
     if (refusal) {

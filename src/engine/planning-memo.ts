@@ -1,0 +1,182 @@
+/**
+ * Planning shared between a run's hosts (plan only). A task planner is a pure function of the
+ * task, the host's facts, its files as the earlier tasks left them and sshfix's own login; a fleet
+ * managed by configuration management has many hosts for which all of these are the same, and
+ * planning (the sshd config engine above all) is the largest part of the runner's CPU per host.
+ *
+ * So a host's planning is keyed by a digest of everything a planner can read, chained through its
+ * tasks (the files a task sees are the facts' files with the earlier tasks' edits applied, so the
+ * earlier tasks are part of its key), and a host whose key was planned before gets that outcome.
+ * What a host alone has (its inventory name, address and hostname) is left out of the digest; a
+ * planner that reads one of them anyway is seen doing so, and its outcome is kept for that host
+ * only. Outcomes are frozen, so that nothing can change one host's plan through another's.
+ *
+ * Pure: in memory, no I/O.
+ */
+import { createHash } from 'node:crypto';
+import type { HostFacts } from './facts.js';
+import type { PlanOutcome, RunnerLogin } from '../tasks/planner.js';
+
+/** The facts only one host has: never digested, watched when a planner runs. */
+const HOST_IDENTITY: ReadonlySet<PropertyKey> = new Set(['name', 'address', 'hostname']);
+
+/** How many outcomes a run keeps: enough for the distinct configurations of a large fleet, bounded so memory follows --forks. */
+const DEFAULT_LIMIT = 512;
+
+class Undigestible extends Error {}
+
+/**
+ * Appends an unambiguous encoding of `value` to `parts`: every item is tagged and strings carry
+ * their length. Maps and objects are taken in their own order (the same inputs built the same way
+ * give the same digest; another order only costs a miss). Throws Undigestible on what has no value
+ * semantics (functions, symbols, cycles).
+ */
+function encode(value: unknown, parts: string[], open: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+      parts.push(`s${value.length}:`, value);
+      return;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      parts.push(`${typeof value}:${String(value)};`);
+      return;
+    case 'undefined':
+      parts.push('u;');
+      return;
+    case 'object':
+      break;
+    default:
+      throw new Undigestible(typeof value);
+  }
+  if (value === null) {
+    parts.push('n;');
+    return;
+  }
+  if (Buffer.isBuffer(value)) {
+    parts.push(`b${value.length}:`, value.toString('latin1'));
+    return;
+  }
+  if (open.has(value)) throw new Undigestible('cycle');
+  open.add(value);
+  if (Array.isArray(value)) {
+    parts.push(`a${value.length}[`);
+    for (const item of value) encode(item, parts, open);
+  } else if (value instanceof Map) {
+    parts.push(`m${value.size}[`);
+    for (const [key, item] of value) {
+      encode(key, parts, open);
+      encode(item, parts, open);
+    }
+  } else if (value instanceof Set) {
+    parts.push(`S${value.size}[`);
+    for (const item of value) encode(item, parts, open);
+  } else {
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) throw new Undigestible('class instance');
+    const keys = Object.keys(value);
+    parts.push(`o${keys.length}[`);
+    for (const key of keys) {
+      parts.push(`k${key.length}:`, key);
+      encode((value as Record<string, unknown>)[key], parts, open);
+    }
+  }
+  parts.push(']');
+  open.delete(value);
+}
+
+/** sha256 of `values`' encoding, or undefined when one cannot be digested. */
+export function digestValues(...values: unknown[]): string | undefined {
+  const parts: string[] = [];
+  try {
+    for (const value of values) encode(value, parts, new Set());
+  } catch (error) {
+    if (error instanceof Undigestible) return undefined;
+    throw error;
+  }
+  return createHash('sha256').update(parts.join(''), 'latin1').digest('hex');
+}
+
+/** Everything of the facts a planner may read but the host's identity. */
+function factsWithoutIdentity(facts: HostFacts): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(facts).filter(([key]) => !HOST_IDENTITY.has(key)));
+}
+
+/** Freezes an outcome and everything in it (Maps and Sets keep their own methods; outcomes hold none). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const item of Object.values(value as object)) deepFreeze(item);
+  return value;
+}
+
+/** The run's shared planning: outcomes by chained key, least recently used dropped first. */
+export class PlanningMemo {
+  private readonly outcomes = new Map<string, PlanOutcome>();
+  private hitCount = 0;
+
+  constructor(private readonly limit = DEFAULT_LIMIT) {}
+
+  /** A host's chain of keys, or undefined when its facts cannot be digested (it plans alone). */
+  forHost(facts: HostFacts, login: RunnerLogin | undefined): HostPlanning | undefined {
+    const start = digestValues(factsWithoutIdentity(facts), login ?? null);
+    return start === undefined ? undefined : new HostPlanning(this, facts, start);
+  }
+
+  /** How many task outcomes were taken from another host (for tests and the bench). */
+  get hits(): number {
+    return this.hitCount;
+  }
+
+  /** @internal */
+  lookup(key: string): PlanOutcome | undefined {
+    const outcome = this.outcomes.get(key);
+    if (outcome === undefined) return undefined;
+    this.outcomes.delete(key);
+    this.outcomes.set(key, outcome);
+    this.hitCount++;
+    return outcome;
+  }
+
+  /** @internal */
+  store(key: string, outcome: PlanOutcome): void {
+    this.outcomes.set(key, outcome);
+    if (this.outcomes.size > this.limit) this.outcomes.delete(this.outcomes.keys().next().value as string);
+  }
+}
+
+/** One host's tasks, in order, against the memo. */
+export class HostPlanning {
+  constructor(
+    private readonly memo: PlanningMemo,
+    private readonly facts: HostFacts,
+    private chain: string | undefined,
+  ) {}
+
+  /**
+   * The outcome of a task: another host's when the chain so far and the task are the same, else
+   * `run`'s, given facts that tell when the planner reads the host's identity. After a task whose
+   * outcome belongs to this host alone, the later tasks plan alone too (their files differ).
+   */
+  plan(task: { kind: string; name: string; params: unknown }, run: (facts: HostFacts) => PlanOutcome): PlanOutcome {
+    const key = this.chain === undefined ? undefined : digestValues(this.chain, task.kind, task.name, task.params);
+    this.chain = key;
+    if (key === undefined) return run(this.facts);
+    const known = this.memo.lookup(key);
+    if (known) return known;
+    let identityRead = false;
+    const watched = new Proxy(this.facts, {
+      get(target, property, receiver) {
+        if (HOST_IDENTITY.has(property)) identityRead = true;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const outcome = run(watched);
+    if (identityRead) {
+      this.chain = undefined;
+      return outcome;
+    }
+    this.memo.store(key, deepFreeze(outcome));
+    return outcome;
+  }
+}
