@@ -8,11 +8,42 @@
  * string it came from, so a message quoting one value of a config file would otherwise keep the
  * host's whole file (and its facts) alive.
  */
-import type { HostPlan } from '../engine/plan-model.js';
+import { createHash } from 'node:crypto';
+import type { FileChange, HostPlan } from '../engine/plan-model.js';
 import { changeDiff } from './diff.js';
 
+type DiffOf = (change: FileChange) => string;
+
 export function reportOnly(plan: HostPlan): HostPlan {
-  return JSON.parse(JSON.stringify(reduce(plan))) as HostPlan;
+  return JSON.parse(JSON.stringify(reduce(plan, changeDiff))) as HostPlan;
+}
+
+/** How many diffs a run keeps for hosts whose change is the same: one per distinct change of a large fleet, bounded. */
+const DIFF_MEMO_LIMIT = 256;
+
+/**
+ * changeDiff for the hosts of one run: hosts built alike make the same change, and computing a
+ * diff costs far more than a digest of its texts, so each distinct change (path, before, after)
+ * is diffed once; the least recently used is dropped past the limit.
+ */
+function memoizedDiff(): DiffOf {
+  const diffs = new Map<string, string>();
+  return (change) => {
+    if (change.diff !== undefined) return change.diff;
+    const hash = createHash('sha256').update(`${change.path.length}:${change.path}`);
+    if (change.before !== undefined) hash.update(`b${change.before.length}:`).update(change.before);
+    const key = hash.update(`a${(change.after ?? '').length}:`).update(change.after ?? '').digest('hex');
+    const known = diffs.get(key);
+    if (known !== undefined) {
+      diffs.delete(key);
+      diffs.set(key, known);
+      return known;
+    }
+    const diff = changeDiff(change);
+    diffs.set(key, diff);
+    if (diffs.size > DIFF_MEMO_LIMIT) diffs.delete(diffs.keys().next().value as string);
+    return diff;
+  };
 }
 
 /**
@@ -54,10 +85,11 @@ export function sharedReportOnly(): (plan: HostPlan) => HostPlan {
     partIds.set(value, nextId++);
     return value;
   };
-  return (plan) => JSON.parse(JSON.stringify(reduce(plan)), share) as HostPlan;
+  const diffOf = memoizedDiff();
+  return (plan) => JSON.parse(JSON.stringify(reduce(plan, diffOf)), share) as HostPlan;
 }
 
-function reduce(plan: HostPlan): HostPlan {
+function reduce(plan: HostPlan, diffOf: DiffOf): HostPlan {
   return {
     ...plan,
     changes: plan.changes.map((c) => ({
@@ -65,7 +97,7 @@ function reduce(plan: HostPlan): HostPlan {
       path: c.path,
       action: c.action,
       ...(c.beforeSha256 !== undefined ? { beforeSha256: c.beforeSha256 } : {}),
-      diff: changeDiff(c),
+      diff: diffOf(c),
     })),
     filesRead: {},
     files: [],

@@ -101,6 +101,19 @@ describe('finished hosts of one run reduced to their reports', () => {
     assert.notEqual(failed.error, undefined);
   });
 
+  it('diff each distinct change once, and never give one host the diff of another host\'s different file', () => {
+    const reduce = sharedReportOnly();
+    const plain = changedHost('a');
+    const other = changedHost('b');
+    const otherBefore = other.changes[0]!.before!.replace('Port 22', 'Port 2222');
+    other.changes[0] = { ...other.changes[0]!, before: otherBefore, after: otherBefore.replace('MaxStartups 10:30:100', 'MaxStartups 100:30:500') };
+    const [a, b, again] = [plain, other, changedHost('c')].map((plan) => reduce(plan)) as [HostPlan, HostPlan, HostPlan];
+    assert.deepEqual([a, b, again].map((h) => h.changes[0]?.diff), [plain, other, changedHost('c')].map((h) => reportOnly(h).changes[0]?.diff));
+    assert.notEqual(a.changes[0]?.diff, b.changes[0]?.diff);
+    assert.match(b.changes[0]?.diff ?? '', /^ Port 2222$/m);
+    assert.equal(a.changes[0]?.diff, again.changes[0]?.diff);
+  });
+
   it('hold the texts hosts share once, not once per host', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
