@@ -88,10 +88,13 @@ export function interpretFacts(raw: RawFacts, options: InterpretOptions): HostFa
   };
 }
 
+/** Paths in code-unit order: the same on every runner, and without localeCompare's collator (about 14 ms to set up, once per run). */
+const byPath = ([a]: readonly [string, unknown], [b]: readonly [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** sha256 of every file the facts read (null for a path that did not exist), for saved plans. */
 export function fileDigests(facts: HostFacts): Record<string, string | null> {
   const digests: Record<string, string | null> = {};
-  for (const [path, file] of [...facts.files].sort(([a], [b]) => a.localeCompare(b))) digests[path] = sha256Hex(file.content);
+  for (const [path, file] of [...facts.files].sort(byPath)) digests[path] = sha256Hex(file.content);
   for (const path of [...facts.missing].sort()) digests[path] = null;
   return digests;
 }
