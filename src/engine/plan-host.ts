@@ -16,7 +16,7 @@ import { fileDigests, sha256Hex, type HostFacts } from './facts.js';
 import { HostFiles } from './host-files.js';
 import { encodeText } from '../util/text-encoding.js';
 import { emptyHostPlan, type HostPlan } from './plan-model.js';
-import type { PlanningMemo } from './planning-memo.js';
+import type { HostPlanning, PlanningMemo } from './planning-memo.js';
 
 export interface HostPlanInput {
   /** With the inventory's connection settings when known: they say how sshfix itself logs in. */
@@ -33,6 +33,8 @@ export interface PlannedHost {
   plan: HostPlan;
   /** The host's files with every task's edits applied. */
   state: HostFiles;
+  /** With a memo: the host's planning, for what is derived from it later (candidate checks). */
+  shared?: HostPlanning;
 }
 
 function failed(plan: HostPlan, state: HostFiles, code: string, message: string, diagnosis?: string): PlannedHost {
@@ -176,7 +178,8 @@ export function planHost(input: HostPlanInput): PlannedHost {
   const snapshot = touched.length > 0 ? files.snapshot() : undefined;
   const servicePlans: Record<string, unknown> = {};
   for (const { id, service, facts: serviceFacts } of touched) {
-    servicePlans[id] = service.finishPlan({ contributions: contributions.get(id) ?? [], snapshot: snapshot!, facts: serviceFacts, base: facts });
+    const finish = (base: HostFacts): unknown => service.finishPlan({ contributions: contributions.get(id) ?? [], snapshot: snapshot!, facts: serviceFacts, base });
+    servicePlans[id] = shared ? shared.derive(`finishPlan ${id}`, finish) : finish(facts);
   }
   plan.services = servicePlans as ServicePlans;
   const failedChecks = plan.checks.filter((c) => !c.passed).length;
@@ -186,5 +189,5 @@ export function planHost(input: HostPlanInput): PlannedHost {
   } else {
     plan.status = changing ? 'changed' : 'ok';
   }
-  return { plan, state: files };
+  return { plan, state: files, ...(shared ? { shared } : {}) };
 }

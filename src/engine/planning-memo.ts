@@ -110,9 +110,9 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The run's shared planning: outcomes by chained key, least recently used dropped first. */
+/** The run's shared planning: outcomes (and what is derived from them) by chained key, least recently used dropped first. */
 export class PlanningMemo {
-  private readonly outcomes = new Map<string, PlanOutcome>();
+  private readonly outcomes = new Map<string, unknown>();
   private hitCount = 0;
 
   constructor(private readonly limit = DEFAULT_LIMIT) {}
@@ -129,7 +129,7 @@ export class PlanningMemo {
   }
 
   /** @internal */
-  lookup(key: string): PlanOutcome | undefined {
+  lookup(key: string): unknown {
     const outcome = this.outcomes.get(key);
     if (outcome === undefined) return undefined;
     this.outcomes.delete(key);
@@ -139,7 +139,7 @@ export class PlanningMemo {
   }
 
   /** @internal */
-  store(key: string, outcome: PlanOutcome): void {
+  store(key: string, outcome: unknown): void {
     this.outcomes.set(key, outcome);
     if (this.outcomes.size > this.limit) this.outcomes.delete(this.outcomes.keys().next().value as string);
   }
@@ -160,10 +160,25 @@ export class HostPlanning {
    */
   plan(task: { kind: string; name: string; params: unknown }, run: (facts: HostFacts) => PlanOutcome): PlanOutcome {
     const key = this.chain === undefined ? undefined : digestValues(this.chain, task.kind, task.name, task.params);
-    this.chain = key;
-    if (key === undefined) return run(this.facts);
+    const { value, own } = this.share(key, run);
+    this.chain = own ? undefined : key;
+    return value;
+  }
+
+  /**
+   * What a pure function of the host's tasks so far (their outcomes and the files they leave) and
+   * its facts makes of them, e.g. a service's plan or its candidate checks: another host's when
+   * the chain and `label` (which names the function and any further input) are the same.
+   */
+  derive<T>(label: string, run: (facts: HostFacts) => T): T {
+    return this.share(this.chain === undefined ? undefined : digestValues(this.chain, 'derived', label), run).value;
+  }
+
+  /** `run`'s value under `key`, or the stored one; `own` when it read the host's identity (then not stored). */
+  private share<T>(key: string | undefined, run: (facts: HostFacts) => T): { value: T; own: boolean } {
+    if (key === undefined) return { value: run(this.facts), own: true };
     const known = this.memo.lookup(key);
-    if (known) return known;
+    if (known !== undefined) return { value: known as T, own: false };
     let identityRead = false;
     const watched = new Proxy(this.facts, {
       get(target, property, receiver) {
@@ -171,12 +186,8 @@ export class HostPlanning {
         return Reflect.get(target, property, receiver) as unknown;
       },
     });
-    const outcome = run(watched);
-    if (identityRead) {
-      this.chain = undefined;
-      return outcome;
-    }
-    this.memo.store(key, deepFreeze(outcome));
-    return outcome;
+    const value = run(watched);
+    if (!identityRead) this.memo.store(key, deepFreeze(value));
+    return { value, own: identityRead };
   }
 }

@@ -15,6 +15,7 @@ import type { PlainValue } from '../lang/yaml-tree.js';
 import { describeTransportError, TransportError, type Connection, type Transport } from '../transport/index.js';
 import type { Diagnostic } from '../util/diagnostics.js';
 import { lookupService, type ServiceId } from '../services/registry.js';
+import type { CandidateCheck } from '../services/service.js';
 import { TASK_NEEDS } from '../tasks/planners.js';
 import { isTaskKindName } from '../tasks/registry.js';
 import { BuildCache } from './build-cache.js';
@@ -23,7 +24,9 @@ import type { HostFacts } from './facts.js';
 import { createRunCaches, FactError, HostSession, type RunCaches } from './gather-facts.js';
 import { localHostRefusal } from './local-host.js';
 import { describeWork, emptyHostPlan, type HostPlan } from './plan-model.js';
+import type { HostFiles } from './host-files.js';
 import { planHost } from './plan-host.js';
+import type { HostPlanning } from './planning-memo.js';
 import type { ProgressReporter } from './progress.js';
 
 /** One host and the plays that target it, in run order. */
@@ -135,14 +138,14 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
     // One shell on the host for the facts and the candidate checks.
     const session = await HostSession.open(connection, { name: host.name, address: host.address, ...(options.builds ? { builds: options.builds } : {}), ...(options.caches ? { caches: options.caches } : {}) });
     const facts = await session.facts(request);
-    const { plan, state } = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts, ...(options.caches ? { memo: options.caches.planning } : {}) });
+    const { plan, state, shared } = planHost({ host, plays: work.plays, cliVars: options.cliVars, facts, ...(options.caches ? { memo: options.caches.planning } : {}) });
     // Read-only tasks are fine anywhere; a change is refused where it could not be proven.
     const refusal = plan.status === 'failed' ? undefined : localHostRefusal(host, Object.keys(plan.services));
     if (refusal) {
       plan.status = 'failed';
       plan.error = refusal;
     }
-    if (plan.status !== 'failed') await validateCandidates(session, plan, state.snapshot(), request, (text) => options.progress.stage(host.name, text));
+    if (plan.status !== 'failed') await validateCandidates(session, plan, state, request, shared, (text) => options.progress.stage(host.name, text));
     await session.close();
     if (!options.keepOpen) {
       await connection.close();
@@ -155,12 +158,26 @@ export async function planOneHost(work: HostWork, options: PlanHostOptions): Pro
   }
 }
 
-/** Each touched service checks its candidate files on the host (one round trip per check); the first rejection fails the plan. */
-async function validateCandidates(session: HostSession, plan: HostPlan, snapshot: FileSnapshot, request: FactRequest, stage: (text: string) => void): Promise<void> {
+/**
+ * Each touched service checks its candidate files on the host (one round trip per check); the
+ * first rejection fails the plan. The checks are derived from the host's planning: hosts that
+ * planned alike share them.
+ */
+async function validateCandidates(
+  session: HostSession,
+  plan: HostPlan,
+  state: HostFiles,
+  request: FactRequest,
+  shared: HostPlanning | undefined,
+  stage: (text: string) => void,
+): Promise<void> {
+  let snapshot: FileSnapshot | undefined;
   for (const [id, servicePlan] of Object.entries(plan.services)) {
     const service = lookupService(id);
     if (!service) continue;
-    const checks = service.candidateChecks({ plan: servicePlan, snapshot, changed: plan.files, requested: request.services[id] ?? [] });
+    const requested = request.services[id] ?? [];
+    const derive = (): readonly CandidateCheck[] => service.candidateChecks({ plan: servicePlan, snapshot: (snapshot ??= state.snapshot()), changed: plan.files, requested });
+    const checks = shared ? shared.derive(`candidateChecks ${id}\n${requested.join('\n')}`, derive) : derive();
     if (checks.length > 0) stage(service.validatingStage);
     for (const check of checks) {
       const result = await session.check(id, check);

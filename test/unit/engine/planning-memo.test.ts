@@ -59,8 +59,8 @@ describe('planning memo: hosts', () => {
       assert.equal(shared.name, host.name);
       assert.equal(shared.address, host.address);
     }
-    // Three tasks per host after the first: each taken from the first host's planning.
-    assert.equal(memo.hits, 2 * plays.flatMap((p) => p.tasks).length);
+    // Every task and sshd's plan, for each host after the first: taken from the first host's planning.
+    assert.equal(memo.hits, 2 * (plays.flatMap((p) => p.tasks).length + 1));
   });
 
   it('shares nothing between hosts whose configs differ, or whose runner address or login differs', () => {
@@ -109,6 +109,22 @@ describe('planning memo: hosts', () => {
     four?.plan(task, plain);
     assert.equal(runs, 3);
     assert.equal(memo.hits, 1);
+  });
+
+  it('derives a service\'s plan once for hosts that planned alike, and keeps a derivation that reads the host to that host', () => {
+    const memo = new PlanningMemo();
+    const [a, b] = [fleetHost(1), fleetHost(2)].map(({ host, facts }) => planHost({ host, plays, cliVars: {}, facts, memo }));
+    assert.ok(a?.plan.services.sshd);
+    assert.equal(b?.plan.services.sshd, a.plan.services.sshd, 'one plan object, from the first host');
+    assert.ok(Object.isFrozen(a.plan.services.sshd));
+    let runs = 0;
+    const byName = (facts: HostFacts): string => (runs++, `checks for ${facts.name}`);
+    assert.equal(a.shared?.derive('probe', byName), 'checks for web-01');
+    assert.equal(b?.shared?.derive('probe', byName), 'checks for web-02');
+    const plain = (): string => (runs++, 'the same checks');
+    a.shared?.derive('other', plain);
+    assert.equal(b?.shared?.derive('other', plain), 'the same checks');
+    assert.equal(runs, 3);
   });
 
   it('freezes what it shares, so no host can change another host\'s outcome', () => {
