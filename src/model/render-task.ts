@@ -32,6 +32,40 @@ export interface RenderTaskResult {
  * scope). Pure. Diagnostics point at the place in the playbook the value came from.
  */
 export function renderTask(task: Task, scope: VariableScope): RenderTaskResult {
+  if (hasTemplates(task)) return renderTaskFor(task, scope);
+  // Without `{{ }}` the result depends on the task and the host's OpenSSH version alone: a fleet's
+  // hosts share it (it is read, never changed).
+  const version = scope.facts['openssh.version'];
+  const byVersion = untemplated.get(task) ?? new Map<unknown, RenderTaskResult>();
+  untemplated.set(task, byVersion);
+  const known = byVersion.get(version);
+  if (known) return known;
+  const result = renderTaskFor(task, scope);
+  byVersion.set(version, result);
+  return result;
+}
+
+/** Rendered tasks without templates, by task and OpenSSH version. */
+const untemplated = new WeakMap<Task, Map<unknown, RenderTaskResult>>();
+const templated = new WeakMap<Task, boolean>();
+
+/** Whether the task's name or any parameter holds `{{`. */
+function hasTemplates(task: Task): boolean {
+  let found = templated.get(task);
+  if (found === undefined) {
+    const walk = (node: YamlNode): boolean =>
+      node.type === 'scalar'
+        ? typeof node.value === 'string' && node.value.includes('{{')
+        : node.type === 'seq'
+          ? node.items.some(walk)
+          : node.pairs.some((p) => walk(p.value));
+    found = (task.name?.includes('{{') ?? false) || walk(task.params);
+    templated.set(task, found);
+  }
+  return found;
+}
+
+function renderTaskFor(task: Task, scope: VariableScope): RenderTaskResult {
   const diagnostics: Diagnostic[] = [];
   const substituted = substitute(task.params, scope, task.file, diagnostics);
   const name = renderTaskName(task, scope, diagnostics);

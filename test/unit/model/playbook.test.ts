@@ -120,6 +120,26 @@ describe('rendering tasks per host', () => {
     assert.deepEqual(renderTask(task!, createHostScope({ host, facts: { ...facts, 'openssh.version': '9.8p1' } })).diagnostics, []);
   });
 
+  it('renders a task without templates once per OpenSSH version for every host, and a templated one per host', () => {
+    const [plain, templated] = tasksOf(yaml`
+      tasks:
+        - sshd: { set: { MaxStartups: "100:30:500" } }
+        - sshd: { set: { Banner: "/etc/issue.{{ account }}" } }
+    `);
+    const other = { ...host, name: 'web-02', vars: { ...host.vars, account: 'ops' } };
+    const [one, two] = [host, other].map((h) => createHostScope({ host: h, facts }));
+    assert.equal(renderTask(plain!, one!), renderTask(plain!, two!), 'one result, shared');
+    const newer = renderTask(plain!, createHostScope({ host: other, facts: { ...facts, 'openssh.version': '10.0p1' } }));
+    assert.notEqual(newer, renderTask(plain!, one!));
+    assert.deepEqual(newer.rendered?.params, renderTask(plain!, one!).rendered?.params);
+    const banners = [one, two].map((scope) => {
+      const rendered = renderTask(templated!, scope!).rendered;
+      assert.ok(rendered?.kind === 'sshd');
+      return rendered.params.set[0]?.value;
+    });
+    assert.deepEqual(banners, ['/etc/issue.deploy', '/etc/issue.ops']);
+  });
+
   it('renders assert tasks with their comparisons', () => {
     const [task] = tasksOf(yaml`
       tasks:
