@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { HostFacts } from './facts.js';
 import type { PlanOutcome, RunnerLogin } from '../tasks/planner.js';
+import { deepFreeze } from '../util/deep-freeze.js';
 
 /** The facts only one host has: never digested, watched when a planner runs. */
 const HOST_IDENTITY: ReadonlySet<PropertyKey> = new Set(['name', 'address', 'hostname']);
@@ -94,20 +95,13 @@ export function digestValues(...values: unknown[]): string | undefined {
     if (error instanceof Undigestible) return undefined;
     throw error;
   }
-  return createHash('sha256').update(parts.join(''), 'latin1').digest('hex');
+  // UTF-16 code units as they are: every JS string, lone surrogates included, encodes differently.
+  return createHash('sha256').update(parts.join(''), 'utf16le').digest('hex');
 }
 
 /** Everything of the facts a planner may read but the host's identity. */
 function factsWithoutIdentity(facts: HostFacts): Record<string, unknown> {
   return Object.fromEntries(Object.entries(facts).filter(([key]) => !HOST_IDENTITY.has(key)));
-}
-
-/** Freezes an outcome and everything in it (Maps and Sets keep their own methods; outcomes hold none). */
-function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  for (const item of Object.values(value as object)) deepFreeze(item);
-  return value;
 }
 
 /** The run's shared planning: outcomes (and what is derived from them) by chained key, least recently used dropped first. */

@@ -7,6 +7,7 @@ import { findReferencedControlCharacter, renderTemplate, scalarTextError } from 
 import { formatVariableOrigin, type VariableScope } from './variables.js';
 import { evaluateWhen } from './when.js';
 import { fromPlainValue, rangeInScalar, type YamlNode } from '../lang/yaml-tree.js';
+import { deepFreeze } from '../util/deep-freeze.js';
 
 /** A task with its variables substituted for one host and its parameters typed. */
 export type RenderedTask = {
@@ -41,6 +42,7 @@ export function renderTask(task: Task, scope: VariableScope): RenderTaskResult {
   const known = byVersion.get(version);
   if (known) return known;
   const result = renderTaskFor(task, scope);
+  if (result.rendered) deepFreeze(result.rendered.params);
   byVersion.set(version, result);
   return result;
 }

@@ -35,6 +35,11 @@ describe('planning memo: digests', () => {
     assert.equal(digestValues(new Map([['k', Buffer.from('x')]])), digestValues(new Map([['k', Buffer.from('x')]])));
     assert.notEqual(digestValues(new Map([['k', Buffer.from('x')]])), digestValues(new Map([['k', Buffer.from('y')]])));
     assert.notEqual(digestValues(new Set(['a'])), digestValues(['a']));
+    // Any two strings: characters beyond Latin-1, and lone surrogates, which UTF-8 would turn into U+FFFD.
+    assert.notEqual(digestValues('\u0100'), digestValues('\u0000'));
+    assert.notEqual(digestValues('\ud800'), digestValues('\ufffd'));
+    assert.notEqual(digestValues(Buffer.from([0xc4, 0x80])), digestValues(Buffer.from([0xc4, 0x81])));
+    assert.notEqual(digestValues(Buffer.from('ab')), digestValues('ab'));
   });
 
   it('gives up on what has no value semantics: functions, class instances, cycles', () => {
