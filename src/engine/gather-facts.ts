@@ -67,6 +67,13 @@ const CLOSE_TIMEOUT_MS = 30_000;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/**
+ * Each candidate check gets `$sshfix_scratch`: a fresh path (not created) in the session's
+ * private scratch directory `$t`, which goes with the session, so a check needs no directory of
+ * its own to make and remove (two processes on the host per check).
+ */
+const CHECK_SCRATCH = ['sshfix_checks=$((${sshfix_checks:-0} + 1))', 'sshfix_scratch="$t/check$sshfix_checks"'];
+
 /** One host's shell, fed its scripts in parts. */
 export class HostSession {
   /** Each service's shared key on this host, once the facts are read (absent: host-dependent). */
@@ -141,12 +148,13 @@ export class HostSession {
 
   /**
    * Runs a service's candidate check in this shell (in a subshell: its exit and traps stay its
-   * own). With run caches, a check that depends on nothing of the host but the service's shared
-   * key is run once per key and script.
+   * own; the session's functions and variables, `$sshd_bin` and others the fact lines set, and
+   * `$sshfix_scratch` are there). With run caches, a check that depends on nothing of the host but
+   * the service's shared key is run once per key and script.
    */
   async check(service: string, check: CandidateCheck): Promise<CheckVerdict> {
     const run = async (): Promise<CheckVerdict> => {
-      const raw = parseRecords(await this.part(['sshfix_check() (', check.script.replace(/\n$/, ''), ')', 'run check sshfix_check'], PART_TIMEOUT_MS));
+      const raw = parseRecords(await this.part([...CHECK_SCRATCH, 'sshfix_check() (', check.script.replace(/\n$/, ''), ')', 'run check sshfix_check'], PART_TIMEOUT_MS));
       const record = raw.commands.get('check');
       if (!record) throw new FactError('facts-unreadable', 'the candidate check printed no result');
       return { exitCode: record.exitCode, stdout: record.stdout, stderr: record.stderr };

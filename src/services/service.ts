@@ -217,7 +217,12 @@ export interface Service<Facts, Plan, Expectation, Contribution, Build = unknown
   finishPlan(input: { contributions: readonly Contribution[]; snapshot: FileSnapshot; facts: Facts; base: BaseFacts }): Plan;
   /** Expectations with the same key are one: the later task's wins. */
   expectationKey(expectation: Expectation): string;
-  /** Candidate checks to run on the host before anything is written (plan time); `requested` are the paths the facts read for it. */
+  /**
+   * Candidate checks to run on the host before anything is written (plan time); `requested` are
+   * the paths the facts read for it. Each script runs in a subshell of the host's fact shell: its
+   * functions and variables (what the service's fact lines set) are there, and `$sshfix_scratch`
+   * names a fresh path in the session's private scratch directory, removed with the session.
+   */
   candidateChecks(input: { plan: Plan; snapshot: FileSnapshot; changed: readonly ChangedFile[]; requested: readonly string[] }): CandidateCheck[];
   /** The error when a candidate check fails. */
   candidateRejected(message: string): ServiceRefusal;

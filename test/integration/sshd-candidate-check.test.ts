@@ -17,11 +17,21 @@ function check(main: string, specs: string[], dropIn?: string): { status: number
   const files = new Map([['/etc/ssh/sshd_config', main], ...(dropIn !== undefined ? [['/etc/ssh/sshd_config.d/50-x.conf', dropIn] as [string, string]] : [])]);
   const { tree } = buildSshdConfigTree({ files, listedDirs: new Set(['/etc/ssh/sshd_config.d']) });
   const { script } = buildCandidateValidation(tree, specs);
-  // Count the sshd processes the script starts: each invocation goes through $sshd_bin.
-  const counted = script.replace('sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)', 'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd); real_sshd=$sshd_bin; sshd_bin=counted_sshd; counted_sshd() { echo x >>"$d/runs"; "$real_sshd" "$@"; }');
-  const withCount = counted.replace(/\nexit 0\n$/, '\n[ -f "$d/runs" ] && wc -l <"$d/runs" >&2\nexit 0\n').replace(/exit 1; \}/g, 'wc -l <"$d/runs" >&2; exit 1; }');
+  // What the host's session gives a check: a scratch path, and $sshd_bin, here a wrapper that
+  // counts the sshd processes the script starts and the processes of any other kind.
+  const session = [
+    't=$(mktemp -d) || exit 70',
+    "trap 'rm -rf \"$t\"' EXIT",
+    'sshfix_scratch="$t/check1"',
+    'real_sshd=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
+    'sshd_bin=counted_sshd; counted_sshd() { echo x >>"$t/runs"; "$real_sshd" "$@"; }',
+    '(',
+    script.replace(/\n$/, ''),
+    ')',
+    'rc=$?; [ -f "$t/runs" ] && wc -l <"$t/runs" >&2; exit $rc',
+  ].join('\n');
   // sshd -t and -T need /run/sshd, which a fresh machine does not have: a private /run holds one.
-  const result = runWithPrivateRun(withCount);
+  const result = runWithPrivateRun(session + '\n');
   return { status: result.status, stdout: result.stdout, sshdRuns: Number(result.stderr.trim().split('\n').pop()) };
 }
 

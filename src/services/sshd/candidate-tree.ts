@@ -10,7 +10,6 @@ import { lexText, linesToText, quoteArgument, type ConfigLine } from '../../conf
 import type { SshdConfigTree } from '../../config/sshd/tree.js';
 import { includePattern } from '../../config/sshd/tree.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
-import { SCRATCH_DIR_PRELUDE } from '../scratch-dir.js';
 import { hostDependence } from './shared-key.js';
 
 const q = quoteShellArg;
@@ -38,34 +37,52 @@ export interface CandidateValidation {
   hostIndependent: boolean;
 }
 
-/** The script that writes the candidate tree to a temporary directory, validates it, and removes it. */
-export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly string[]): CandidateValidation {
-  const lines = [
-    ...SCRATCH_DIR_PRELUDE,
-    'sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
-  ];
-  // The root is only known on the host: write files with a placeholder root, then substitute.
-  // Each process costs the host CPU on every host of a plan: one mkdir for every directory, and
-  // sed only for a file whose Includes were rewritten.
-  const ROOT = '/SSHFIX_CANDIDATE_ROOT';
-  const dirs = new Set([...tree.files.keys()].map((path) => path.slice(0, path.lastIndexOf('/')) || '/'));
-  if (dirs.size > 0) lines.push(`mkdir -p ${[...dirs].map((dir) => `"$d"${q(dir)}`).join(' ')}`);
-  let index = 0;
-  for (const [path, file] of tree.files) {
-    const text = rerootIncludes(linesToText(file.lines), ROOT);
+/** Placeholder for the scratch root in file texts: the root is only known on the host. */
+const ROOT = '/SSHFIX_CANDIDATE_ROOT';
+
+/**
+ * The line that writes one candidate file under "$d": printf, a shell builtin, with the text in
+ * quoted chunks and "$d" wherever an Include was rerooted (no process on the host). A text with a
+ * NUL byte, which no shell word can hold, goes through `base64 -d` and `sed` instead.
+ */
+function writeFileLines(path: string, text: string, index: number): string[] {
+  const target = `"$d"${q(path)}`;
+  if (text.includes('\0')) {
     const b64 = Buffer.from(text, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
     const reroot = text.includes(ROOT) ? ` | sed "s#${ROOT}#$d#g"` : '';
-    lines.push(`base64 -d <<'SSHFIX_TREE_${index}_EOF'${reroot} > "$d"${q(path)}`, `${b64}SSHFIX_TREE_${index}_EOF`);
-    index++;
+    return [`base64 -d <<'SSHFIX_TREE_${index}_EOF'${reroot} > ${target}`, `${b64}SSHFIX_TREE_${index}_EOF`];
   }
+  const words = text.split(ROOT).flatMap((chunk, i) => [...(i > 0 ? ['"$d"'] : []), ...(chunk === '' ? [] : [q(chunk)])]);
+  return [`printf %s ${words.length > 0 ? words.join(' ') : "''"} > ${target}`];
+}
+
+/**
+ * The script that writes the candidate tree and validates it. It runs in the host's session shell
+ * (gather-facts.ts), which gives each check a fresh path in the session's private scratch
+ * directory (`$sshfix_scratch`, removed with the session) and has already found `$sshd_bin`.
+ * Each process costs the host CPU: on success the script starts one `mkdir` and the sshd runs,
+ * nothing else (files are written by a builtin, sshd's output goes to a file).
+ */
+export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly string[]): CandidateValidation {
+  const lines = [
+    'd=$sshfix_scratch',
+    '[ -n "${sshd_bin-}" ] || sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)',
+  ];
+  const dirs = new Set([...tree.files.keys()].map((path) => path.slice(0, path.lastIndexOf('/')) || '/'));
+  lines.push(`mkdir -p "$d" ${[...dirs].map((dir) => `"$d"${q(dir)}`).join(' ')}`);
+  let index = 0;
+  for (const [path, file] of tree.files) lines.push(...writeFileLines(path, rerootIncludes(linesToText(file.lines), ROOT), index++));
   const main = `"$d"${q(tree.mainPath)}`;
   // `sshd -T -C` refuses whatever `sshd -t` refuses, so with connections to check, `sshd -t` runs
   // only when one of them fails, to tell a config that does not load (its message, as before)
   // from one connection's failure: one sshd process less on every host whose plan has connections.
   const test = `t_out=$("$sshd_bin" -t -f ${main} 2>&1) || { printf '%s' "$t_out" | sed "s#$d##g"; exit 1; }`;
   lines.push(
-    ...(specs.length === 0 ? [test] : []),
-    ...specs.map((spec) => `out=$("$sshd_bin" -T -f ${main} -C ${q(spec)} 2>&1 >/dev/null) || { ${test}; printf '%s (for the connection %s)' "$out" ${q(spec)} | sed "s#$d##g"; exit 1; }`),
+    ...(specs.length === 0 ? [`"$sshd_bin" -t -f ${main} >"$d/.out" 2>&1 || { ${test}; }`] : []),
+    ...specs.map(
+      (spec) =>
+        `"$sshd_bin" -T -f ${main} -C ${q(spec)} >/dev/null 2>"$d/.out" || { ${test}; out=$(cat "$d/.out"); printf '%s (for the connection %s)' "$out" ${q(spec)} | sed "s#$d##g"; exit 1; }`,
+    ),
     'exit 0',
   );
   const withUser = specs.some((spec) => /(^|,)user=/.test(spec));

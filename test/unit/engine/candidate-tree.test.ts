@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { rerootIncludes } from '../../../src/services/sshd/candidate-tree.js';
+import { buildCandidateValidation, rerootIncludes } from '../../../src/services/sshd/candidate-tree.js';
 import { connectionForCriteria, formatConnectionSpec, matchValidationSpecs } from '../../../src/config/sshd/connection-spec.js';
 import { parseMatchCriteria } from '../../../src/config/sshd/match.js';
 import { buildSshdConfigTree } from '../../../src/config/sshd/tree.js';
@@ -17,6 +18,52 @@ describe('candidate trees', () => {
   it('leaves a file without Include byte-identical', () => {
     const text = 'Match User x\r\n\tPasswordAuthentication no';
     assert.equal(rerootIncludes(text, '/tmp/x'), text);
+  });
+});
+
+/**
+ * Runs a candidate check as the host's session does (a subshell with `$sshfix_scratch` and
+ * `$sshd_bin`), with sshd replaced by a function that copies out the tree it was given and every
+ * other command on PATH replaced by a wrapper that logs its name first.
+ */
+function runCheck(files: Map<string, string>): { status: number | null; tree: Map<string, string>; processes: string[]; sshdArgs: string[] } {
+  const { tree } = buildSshdConfigTree({ files, listedDirs: new Set(['/etc/ssh/sshd_config.d']) });
+  const { script } = buildCandidateValidation(tree, []);
+  const session = [
+    't=$(mktemp -d) && out=$(mktemp -d) || exit 70',
+    'mkdir "$t/bin" && for c in mkdir sed base64 cat rm mktemp cp; do real=$(command -v $c); printf \'#!/bin/sh\\necho %s >>%s/log\\nexec %s "$@"\\n\' "$c" "$out" "$real" >"$t/bin/$c"; chmod +x "$t/bin/$c"; done',
+    'PATH="$t/bin:$PATH"',
+    'sshfix_scratch="$t/check1"',
+    'sshd_bin=fake_sshd; fake_sshd() { printf "%s\\n" "$@" >"$out/args"; (cd "$sshfix_scratch" && find . -type f ! -name .out | while read -r f; do printf "%s\\0" "$f"; /bin/cat "$f"; printf "\\0"; done) >"$out/tree"; }',
+    '(',
+    script.replace(/\n$/, ''),
+    ')',
+    'rc=$?',
+    'printf "%s\\0" "$rc"; /bin/cat "$out/tree"; printf "@@"; [ -f "$out/log" ] && /bin/cat "$out/log"; printf "@@"; /bin/cat "$out/args"',
+    '/bin/rm -rf "$t" "$out"',
+  ].join('\n');
+  const result = spawnSync('sh', ['-s'], { input: session + '\n', encoding: 'utf8' });
+  assert.equal(result.stderr, '');
+  const [treePart = '', log = '', args = ''] = result.stdout.split('@@');
+  const fields = treePart.split('\0');
+  const written = new Map<string, string>();
+  for (let i = 1; i + 1 < fields.length; i += 2) written.set(fields[i]!.slice(1), fields[i + 1]!);
+  return { status: Number(fields[0]), tree: written, processes: log.split('\n').filter(Boolean), sshdArgs: args.split('\n').filter(Boolean) };
+}
+
+describe('the candidate check script on the host', () => {
+  it('writes every file byte for byte with builtins, points Includes into its scratch root, and starts only mkdir besides sshd', () => {
+    const odd = "# it's 100% \\ \"quoted\" $HOME `x` %s\ttab\r\nPort 22";
+    const main = 'Include /etc/ssh/sshd_config.d/*.conf\nMaxStartups 100:30:500\n';
+    const result = runCheck(new Map([['/etc/ssh/sshd_config', main], ['/etc/ssh/sshd_config.d/50-x.conf', odd], ['/etc/ssh/sshd_config.d/60-empty.conf', '']]));
+    assert.equal(result.status, 0);
+    assert.deepEqual(result.processes, ['mkdir']);
+    assert.equal(result.tree.get('/etc/ssh/sshd_config.d/50-x.conf'), odd);
+    assert.equal(result.tree.get('/etc/ssh/sshd_config.d/60-empty.conf'), '');
+    const written = result.tree.get('/etc/ssh/sshd_config') ?? '';
+    assert.match(written, /^Include \/\S+\/check1\/etc\/ssh\/sshd_config\.d\/\*\.conf\nMaxStartups 100:30:500\n$/);
+    assert.deepEqual(result.sshdArgs.slice(0, 2), ['-t', '-f']);
+    assert.match(result.sshdArgs[2] ?? '', /\/check1\/etc\/ssh\/sshd_config$/);
   });
 });
 
