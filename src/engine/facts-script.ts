@@ -54,12 +54,35 @@ const PRELUDE = [
     '}',
     // An absolute path of plain characters as it is (a base64 field never starts with "/"), else base64.
     'pe() { case $1 in /*) case $1 in *[!A-Za-z0-9/._+,:@%=*?~-]*) ;; *) printf %s "$1"; return; esac; esac; enc "$1"; }',
+    // A symbolic link's record: readlink into a file and read back (no subshell for it).
+    'rl() {',
+    '  [ -L "$1" ] || return 0',
+    '  readlink -f "$1" >"$t/rl" 2>/dev/null; rlt=; rln=; while IFS= read -r l || [ -n "$l" ]; do rlt=$rlt$rln$l; rln=$nl; l=; done <"$t/rl"',
+    '  printf "L "; pe "$1"; printf " "; pe "$rlt"; printf "\\n"',
+    '}',
+    // stat into a file and read back with a builtin: no subshell.
     'rf() {',
-    '  [ -L "$1" ] && { printf "L "; pe "$1"; printf " "; pe "$(readlink -f "$1")"; printf "\\n"; }',
-    '  if [ -f "$1" ] && [ -r "$1" ] && st=$(stat -L -c "%a %u %g" "$1" 2>/dev/null); then',
+    '  rl "$1"',
+    '  if [ -f "$1" ] && [ -r "$1" ] && stat -L -c "%a %u %g" "$1" >"$t/st" 2>/dev/null && IFS= read -r st <"$t/st"; then',
     '    printf "F "; pe "$1"; printf " %s " "$st"; [ -s "$1" ] && b64 <"$1"; printf "\\n"',
     '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U "; pe "$1"; printf "\\n"',
     '  else printf "M "; pe "$1"; printf "\\n"; fi',
+    '}',
+    // Regular readable files, one a line in $wfs, read with one stat for all: an F record each
+    // (U when stat cannot read it after all). stat prints "mode uid gid name", skipping a path it
+    // cannot read, so each line is matched to its file by the name.
+    'rfs() {',
+    '  [ -n "$wfs" ] || return 0',
+    '  oi=$IFS; IFS=$nl; set -f; set -- $wfs; set +f; IFS=$oi',
+    '  stat -L -c "%a %u %g %n" "$@" >"$t/st" 2>/dev/null',
+    '  {',
+    '    sl=; IFS= read -r sl',
+    '    for f; do',
+    '      if [ "${sl#* * * }" = "$f" ]; then',
+    '        printf "F "; pe "$f"; printf " %s " "${sl%" $f"}"; [ -s "$f" ] && b64 <"$f"; printf "\\n"; sl=; IFS= read -r sl',
+    '      else printf "U "; pe "$f"; printf "\\n"; fi',
+    '    done',
+    '  } <"$t/st"',
     '}',
     // A directory's entries as text lines from a glob (no process), or through ls and base64 when a name holds a newline.
     'ld() {',
@@ -69,7 +92,7 @@ const PRELUDE = [
     '  if [ -n "$ln" ]; then printf " "; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; return; fi',
     '  printf " \\n"; for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do { [ -e "$e" ] || [ -L "$e" ]; } && printf "|%s\\n" "${e##*/}"; done; return 0',
     '}',
-    // Include arguments of a config file, made absolute as OpenSSH does (relative => /etc/ssh/).
+    // Include arguments of config files, in order, made absolute as OpenSSH does (relative => /etc/ssh/).
     // Quoted arguments with spaces are left to the engine, which asks again if it must.
     'incs() {',
     "  awk '{",
@@ -85,29 +108,37 @@ const PRELUDE = [
     '      if (substr(w, 1, 1) != "/") w = "/etc/ssh/" w;',
     '      print w',
     '    }',
-    "  }' \"$1\" 2>/dev/null",
+    "  }' \"$@\" 2>/dev/null",
     '}',
-    // Walk the Include tree breadth first, reading each file once. The queue and the files seen
-    // are newline-separated lists in variables; the loop over a file's Includes reads a file, so
-    // it runs in this shell and can add to the queue.
+    // Walk the Include tree breadth first, reading each file once, one level at a time: one awk
+    // finds the Includes of all the level's files, and one stat at the end takes every file's
+    // mode and owner (rfs). The queue and the files seen are newline-separated lists in variables;
+    // the loop over the Includes reads a file, so it runs in this shell and can add to the queue.
     "nl='",
     "'",
     'walk() {',
-    '  wq=$1$nl; wseen=$nl',
-    '  while [ -n "$wq" ]; do',
-    '    wf=${wq%%$nl*}; wq=${wq#*$nl}',
-    '    case $wseen in *"$nl$wf$nl"*) continue; esac',
-    '    wseen=$wseen$wf$nl',
-    '    rf "$wf"',
-    '    [ -f "$wf" ] || continue',
-    '    incs "$wf" >"$t/incs"',
+    '  wl=$1$nl; wseen=$nl; wfs=',
+    '  while [ -n "$wl" ]; do',
+    '    set --',
+    '    while [ -n "$wl" ]; do',
+    '      wf=${wl%%$nl*}; wl=${wl#*$nl}',
+    '      case $wseen in *"$nl$wf$nl"*) continue; esac',
+    '      wseen=$wseen$wf$nl',
+    '      rl "$wf"',
+    '      if [ -f "$wf" ] && [ -r "$wf" ]; then set -- "$@" "$wf"; wfs=$wfs$wf$nl',
+    '      elif [ -e "$wf" ] || [ -L "$wf" ]; then printf "U "; pe "$wf"; printf "\\n"',
+    '      else printf "M "; pe "$wf"; printf "\\n"; fi',
+    '    done',
+    '    [ $# -gt 0 ] || break',
+    '    incs "$@" >"$t/incs"',
     '    while IFS= read -r wp; do',
     '      printf "I "; pe "$wp"; printf "\\n"',
     '      case $wp in */*/) wd=$(dirname -- "$wp") ;; */*) wd=${wp%/*}; wd=${wd:-/} ;; *) wd=.; esac',
     '      ld "$wd"',
-    '      for wm in $wp; do [ -f "$wm" ] && wq=$wq$wm$nl; done',
+    '      for wm in $wp; do [ -f "$wm" ] && wl=$wl$wm$nl; done',
     '    done <"$t/incs"',
     '  done',
+    '  rfs',
     '}',
     // The engine's own facts, from builtins where a file or a variable has them.
     // The effective uid from the shell's own status (no process), else id.

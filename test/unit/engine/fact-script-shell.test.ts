@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +26,8 @@ describe('fact script functions in a real shell', () => {
     mkdirSync(join(root, 'conf.d'));
     writeFileSync(join(root, 'sshd_config'), `Port 22\nInclude ${root}/conf.d/*.conf\n  include = ${root}/nested.conf # trailing\n`);
     writeFileSync(join(root, 'conf.d', 'a.conf'), `MaxStartups 10:30:100\nInclude ${root}/nested.conf\n`);
+    chmodSync(join(root, 'conf.d', 'a.conf'), 0o640);
+    chownSync(join(root, 'conf.d', 'a.conf'), 0, 7);
     writeFileSync(join(root, 'conf.d', 'b c.conf'), 'ClientAliveInterval 60\n');
     writeFileSync(join(root, 'conf.d', '.hidden'), '');
     writeFileSync(join(root, 'nested.conf'), 'X11Forwarding no');
@@ -50,6 +52,57 @@ describe('fact script functions in a real shell', () => {
     // A plain path goes as it is, one with a space in base64.
     assert.match(out, new RegExp(`^F ${root.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/sshd_config `, 'm'));
     assert.match(out, new RegExp(`^F ${Buffer.from(join(root, 'conf.d', 'b c.conf')).toString('base64').replace(/[+/]/g, '\\$&')} `, 'm'));
+  });
+
+  /** The walk of `main` with awk and stat counted: shell functions named like them log each start, then run the program. */
+  const countedWalk = (main: string): { raw: ReturnType<typeof parseFactOutput>; starts: string[] } => {
+    const log = join(root, 'starts.log');
+    writeFileSync(log, '');
+    const counters = ['awk', 'stat'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counters, `walk ${quoteShellArg(main)}`, 'exit 0'].join('\n') + '\n'));
+    return { raw, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  };
+
+  it('reads an Include tree with one awk per level and one stat for all its files', () => {
+    // Level 0: the main file; level 1: three drop-ins (one named with a space) and nested.conf; level 2: nested.conf again (read once).
+    const { raw, starts } = countedWalk(join(root, 'sshd_config'));
+    assert.equal(raw.files.size, 5);
+    assert.deepEqual(starts, ['awk', 'awk', 'stat'], 'awk for level 0 and level 1, one stat at the end');
+    assert.equal(raw.files.get(join(root, 'conf.d', 'b c.conf'))?.content.toString(), 'ClientAliveInterval 60\n');
+    assert.equal(raw.files.get(join(root, 'conf.d', 'a.conf'))?.mode, 0o640);
+    assert.equal(raw.files.get(join(root, 'conf.d', 'a.conf'))?.gid, 7);
+  });
+
+  it('walks a symlinked main config, a directory, a missing file and a name with a newline as before', () => {
+    const tree = join(root, 'odd-tree');
+    mkdirSync(join(tree, 'd.conf'), { recursive: true });
+    writeFileSync(join(tree, 'real'), `Include ${tree}/d.conf ${tree}/absent.conf ${tree}/new*line.conf ${tree}/sp*ce.conf\n`);
+    writeFileSync(join(tree, 'new\nline.conf'), 'Port 2222\n');
+    writeFileSync(join(tree, 'sp ce.conf'), 'Port 2223\n');
+    symlinkSync(join(tree, 'real'), join(tree, 'main'));
+    const { raw } = countedWalk(join(tree, 'main'));
+    assert.deepEqual([...raw.files.keys()], [join(tree, 'main'), join(tree, 'sp ce.conf')]);
+    assert.equal(raw.symlinks.get(join(tree, 'main')), join(tree, 'real'));
+    assert.equal(raw.unreadable.size, 0, 'a directory an Include matches is not read');
+    assert.deepEqual([...countedWalk(join(tree, 'd.conf')).raw.unreadable], [join(tree, 'd.conf')], 'a config that is not a regular file exists but is unreadable');
+    // A name with a newline splits in the walk's queue (it did before): its parts are missing, the engine asks again.
+    assert.deepEqual([...raw.missing].sort(), [join(tree, 'new'), 'line.conf'].sort());
+    assert.deepEqual(raw.includes, [`${tree}/d.conf`, `${tree}/absent.conf`, `${tree}/new*line.conf`, `${tree}/sp*ce.conf`]);
+  });
+
+  it('records a file that stat cannot read after the walk found it as unreadable, and matches the others by name', () => {
+    const tree = join(root, 'vanishing');
+    mkdirSync(tree, { recursive: true });
+    writeFileSync(join(tree, 'main'), `Include ${tree}/*.conf\n`);
+    for (const name of ['a.conf', 'b.conf', 'c.conf']) writeFileSync(join(tree, name), `# ${name}\n`);
+    chmodSync(join(tree, 'c.conf'), 0o600);
+    // The stat of the walk removes b.conf first, as if it went away between the walk and the stat.
+    const vanish = `stat() { rm -f ${quoteShellArg(join(tree, 'b.conf'))}; command stat "$@"; }`;
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, vanish, `walk ${quoteShellArg(join(tree, 'main'))}`, 'exit 0'].join('\n') + '\n'));
+    assert.deepEqual([...raw.files.keys()], [join(tree, 'main'), join(tree, 'a.conf'), join(tree, 'c.conf')]);
+    assert.deepEqual([...raw.unreadable], [join(tree, 'b.conf')]);
+    assert.equal(raw.files.get(join(tree, 'c.conf'))?.mode, 0o600);
+    assert.equal(raw.files.get(join(tree, 'c.conf'))?.content.toString(), '# c.conf\n');
   });
 
   it('lists and reads a directory, and says which paths are missing', () => {
