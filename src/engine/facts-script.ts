@@ -69,19 +69,22 @@ const PRELUDE = [
     '  else printf "M "; pe "$1"; printf "\\n"; fi',
     '}',
     // Regular readable files, one a line in $wfs, read with one stat for all: an F record each
-    // (U when stat cannot read it after all). stat prints "mode uid gid name", skipping a path it
-    // cannot read, so each line is matched to its file by the name.
+    // (U when stat cannot read it after all). stat prints "mode uid gid size mtime type:name",
+    // skipping a path it cannot read, so each line is matched to its file by the name. The same
+    // stat takes the paths in $wx (one a line), whose lines it leaves in $wxs for their readers.
     'rfs() {',
-    '  [ -n "$wfs" ] || return 0',
-    '  oi=$IFS; IFS=$nl; set -f; set -- $wfs; set +f; IFS=$oi',
-    '  stat -L -c "%a %u %g %n" "$@" >"$t/st" 2>/dev/null',
+    '  [ -n "$wfs${wx-}" ] || return 0',
+    '  oi=$IFS; IFS=$nl; set -f; set -- $wfs; wfn=$#; set -- "$@" ${wx-}; set +f; IFS=$oi',
+    '  stat -L -c "%a %u %g %s %Y %F:%n" "$@" >"$t/st" 2>/dev/null',
     '  {',
     '    sl=; IFS= read -r sl',
-    '    for f; do',
-    '      if [ "${sl#* * * }" = "$f" ]; then',
-    '        printf "F "; pe "$f"; printf " %s " "${sl%" $f"}"; [ -s "$f" ] && b64 <"$f"; printf "\\n"; sl=; IFS= read -r sl',
+    '    while [ "$wfn" -gt 0 ]; do',
+    '      f=$1; shift; wfn=$((wfn - 1))',
+    '      if [ "${sl#*:}" = "$f" ]; then',
+    '        r=${sl#* * * }; printf "F "; pe "$f"; printf " %s " "${sl%" $r"}"; [ -s "$f" ] && b64 <"$f"; printf "\\n"; sl=; IFS= read -r sl',
     '      else printf "U "; pe "$f"; printf "\\n"; fi',
     '    done',
+    '    if [ -n "${wx-}" ]; then wxs=; while [ -n "$sl" ]; do wxs=$wxs$sl$nl; sl=; IFS= read -r sl; done; wx=; fi',
     '  } <"$t/st"',
     '}',
     // A directory's entries as text lines from a glob (no process), or through ls and base64 when a name holds a newline.

@@ -36,13 +36,18 @@ import { buildSshdConfigTree, SSHD_MAIN_CONFIG, type SshdConfigTree } from '../.
 import { rawSnapshot } from '../raw-snapshot.js';
 import type { RawFacts } from '../service.js';
 
+/** What the host probe stats: the privilege separation directories and the host keys (a glob). */
+export const SSHD_ENV_STAT_PATHS = '/run/sshd /var/run/sshd /var/empty /etc/ssh/ssh_host_*';
+
 /**
- * The host probe's fact line: what sshd checks on the host besides its files, with one process
- * (stat) and the shell's builtins. `sshd_env` records it.
+ * The host probe's fact line: what sshd checks on the host besides its files, with the shell's
+ * builtins and one awk. Its stat lines come from the Include walk's stat when sshd's fact lines
+ * had it take them (`sshd_envst`, see sshdFactLines), else from a stat of its own. `sshd_env`
+ * records it.
  */
 export const SSHD_ENV_LINES: readonly string[] = [
   'sshd_env() {',
-  '  stat -L -c "%n %F %a %u %g" /run/sshd /var/run/sshd /var/empty /etc/ssh/ssh_host_* 2>/dev/null',
+  `  if [ -n "\${sshd_envst+x}" ]; then printf %s "$sshd_envst"; else stat -L -c "%n %F %a %u %g" ${SSHD_ENV_STAT_PATHS} 2>/dev/null; fi`,
   // Whether each key file is empty, not its size: keys are unique per host and their size varies by a byte or so.
   '  for k in /etc/ssh/ssh_host_*; do [ -s "$k" ] && echo "non-empty $k"; done',
   '  set --; for f in /etc/passwd /etc/nsswitch.conf /proc/net/if_inet6 /etc/gai.conf; do [ -r "$f" ] && set -- "$@" "$f"; done',

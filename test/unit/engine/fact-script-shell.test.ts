@@ -9,7 +9,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildDirScript, FACT_SCRIPT_PRELUDE, parseFactOutput } from '../../../src/engine/facts-script.js';
+import { buildDirScript, FACT_SCRIPT_PRELUDE, factScriptBody, parseFactOutput } from '../../../src/engine/facts-script.js';
 import { quoteShellArg } from '../../../src/util/shell-quote.js';
 
 let root = '';
@@ -104,6 +104,32 @@ describe('fact script functions in a real shell', () => {
     assert.equal(raw.files.get(join(tree, 'c.conf'))?.mode, 0o600);
     assert.equal(raw.files.get(join(tree, 'c.conf'))?.content.toString(), '# c.conf\n');
   });
+
+  /** sshd's part of the fact script (host probe, build id; not the build facts) for `configs`, with awk and stat counted. */
+  const sshdPart = (configs: string[], unmerged: boolean): { raw: ReturnType<typeof parseFactOutput>; stats: number } => {
+    const body = factScriptBody({ services: { sshd: configs }, files: [], dirs: [] }, {}, 'deferred');
+    const lines = body.slice(0, body.findIndex((l) => l.startsWith('case "$build_sshd"')));
+    // Without the paths for the walk's stat, the probe and the build id take their own stats (the way they did before).
+    const script = unmerged ? lines.map((l) => (l.startsWith('wx=;') ? 'wx=' : l)) : lines;
+    const log = join(root, 'sshd-starts.log');
+    writeFileSync(log, '');
+    const counter = `stat() { echo stat >>${quoteShellArg(log)}; command stat "$@"; }`;
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, counter, ...script, 'exit 0'].join('\n') + '\n'));
+    return { raw, stats: readFileSync(log, 'utf8').split('\n').filter(Boolean).length };
+  };
+
+  for (const [what, configs] of [['with an Include tree', () => [join(root, 'sshd_config')]], ['without a config to walk', () => []]] as const) {
+    it(`gives sshd's host probe and build id the walk's one stat, with the lines their own stats give (${what})`, () => {
+      const merged = sshdPart(configs(), false);
+      const own = sshdPart(configs(), true);
+      assert.equal(merged.stats, 1);
+      assert.equal(own.stats, configs().length === 0 ? 2 : 3);
+      for (const name of ['sshd_env', 'build_sshd']) assert.deepEqual(merged.raw.commands.get(name), own.raw.commands.get(name), name);
+      assert.match(merged.raw.commands.get('build_sshd')?.stdout ?? '', /^\/\S*sshd:\d+:\d+ /);
+      assert.match(merged.raw.commands.get('sshd_env')?.stdout ?? '', /^privsep-user [01]$/m);
+      assert.deepEqual(merged.raw.files, own.raw.files);
+    });
+  }
 
   it('lists and reads a directory, and says which paths are missing', () => {
     const raw = parseFactOutput(runScript(buildDirScript([join(root, 'conf.d'), join(root, 'absent')])));
