@@ -131,6 +131,24 @@ describe('fact script functions in a real shell', () => {
     });
   }
 
+  it("reads the state of sshd's systemd units with one systemctl, each unit's line to its name", () => {
+    const units = factScriptBody({ services: { sshd: [] }, files: [], dirs: [] }, {}, 'deferred').find((l) => l.startsWith('units_active()'));
+    assert.ok(units);
+    const log = join(root, 'systemctl.log');
+    // A systemctl that knows two of the units, and one that cannot reach systemd at all.
+    const fake = (out: string) => `systemctl() { echo "$*" >>${quoteShellArg(log)}; printf ${quoteShellArg(out)}; }`;
+    const state = (out: string) => {
+      writeFileSync(log, '');
+      const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, units, fake(out), 'rt units units_active ssh.service sshd.service ssh.socket', 'exit 0'].join('\n') + '\n'));
+      return { stdout: raw.commands.get('units')?.stdout, calls: readFileSync(log, 'utf8') };
+    };
+    assert.deepEqual(state('active\ninactive\nactive\n'), {
+      stdout: 'ssh.service=active\nsshd.service=inactive\nssh.socket=active\n',
+      calls: 'is-active ssh.service sshd.service ssh.socket\n',
+    });
+    assert.equal(state('').stdout, 'ssh.service=\nsshd.service=\nssh.socket=\n', 'no state printed: empty, as $(systemctl ...) gave');
+  });
+
   it('lists and reads a directory, and says which paths are missing', () => {
     const raw = parseFactOutput(runScript(buildDirScript([join(root, 'conf.d'), join(root, 'absent')])));
     assert.deepEqual([...raw.files.keys()].sort(), [join(root, 'conf.d', '.hidden'), join(root, 'conf.d', 'a.conf'), join(root, 'conf.d', 'b c.conf'), join(root, 'conf.d', 'link.conf')]);
