@@ -169,6 +169,15 @@ describe('fact script functions in a real shell', () => {
     assert.deepEqual(listed(join(root, 'empty-dir-absent')), undefined);
   });
 
+  it('makes its scratch directory with mktemp -d, or with a template where plain -d fails (older busybox), and removes it', () => {
+    const scratch = (fake: string[]) => parseFactOutput(runScript([...fake, ...FACT_SCRIPT_PRELUDE, 'rt t printf %s "$t"', 'exit 0'].join('\n') + '\n')).commands.get('t')?.stdout ?? '';
+    const plain = scratch([]);
+    assert.match(plain, /^\/\S+$/);
+    const templated = scratch(['mktemp() { [ "$*" = -d ] && return 1; command mktemp "$@"; }']);
+    assert.match(templated, /\/sshfix\.\w{6}$/);
+    for (const dir of [plain, templated]) assert.equal(spawnSync('test', ['-e', dir]).status, 1, `${dir} removed on exit`);
+  });
+
   it('records a command with empty output as empty fields', () => {
     const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, 'run quiet true', 'run loud sh -c "echo out; echo err >&2; exit 3"', 'exit 0'].join('\n') + '\n'));
     assert.deepEqual(raw.commands.get('quiet'), { exitCode: 0, stdout: '', stderr: '' });
