@@ -96,9 +96,12 @@ const PRELUDE = [
     '  printf " \\n"; for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do { [ -e "$e" ] || [ -L "$e" ]; } && printf "|%s\\n" "${e##*/}"; done; return 0',
     '}',
     // Include arguments of config files, in order, made absolute as OpenSSH does (relative => /etc/ssh/).
-    // Quoted arguments with spaces are left to the engine, which asks again if it must.
+    // Quoted arguments with spaces are left to the engine, which asks again if it must. The first
+    // call also runs the awk program in $wxa on the operands in $wxf (one a line): its lines start
+    // with "@" (an Include argument starts with "/"), and the walk keeps them in $wxo.
     'incs() {',
-    "  awk '{",
+    '  if [ -n "${wxa-}" ]; then oi=$IFS; IFS=$nl; set -f; set -- "$@" $wxf; set +f; IFS=$oi; else wxa=; fi',
+    "  awk -v xp=@ '!xa {",
     '    sub(/^[ \\t]+/, "");',
     '    if (tolower(substr($0, 1, 7)) != "include") next;',
     '    rest = substr($0, 8);',
@@ -111,7 +114,7 @@ const PRELUDE = [
     '      if (substr(w, 1, 1) != "/") w = "/etc/ssh/" w;',
     '      print w',
     '    }',
-    "  }' \"$@\" 2>/dev/null",
+    "  }'\"$wxa\" \"$@\" 2>/dev/null; wxa=",
     '}',
     // Walk the Include tree breadth first, reading each file once, one level at a time: one awk
     // finds the Includes of all the level's files, and one stat at the end takes every file's
@@ -135,6 +138,7 @@ const PRELUDE = [
     '    [ $# -gt 0 ] || break',
     '    incs "$@" >"$t/incs"',
     '    while IFS= read -r wp; do',
+    '      case $wp in @*) wxo=$wxo${wp#@}$nl; continue; esac',
     '      printf "I "; pe "$wp"; printf "\\n"',
     '      case $wp in */*/) wd=$(dirname -- "$wp") ;; */*) wd=${wp%/*}; wd=${wd:-/} ;; *) wd=.; esac',
     '      ld "$wd"',

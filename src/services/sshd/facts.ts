@@ -9,7 +9,7 @@ import type { FileSnapshot } from '../../config/openssh/snapshot-glob.js';
 import { parseOpensshRelease, parseOpensshVersion } from '../../config/openssh/version.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
 import type { BaseFacts, InitSystem, RawFacts, SharedFacts } from '../service.js';
-import { SSHD_ENV_LINES, SSHD_ENV_STAT_PATHS, sshdDumpKey } from './shared-key.js';
+import { SSHD_ENV_AWK, SSHD_ENV_AWK_FILES, SSHD_ENV_LINES, SSHD_ENV_STAT_PATHS, sshdDumpKey } from './shared-key.js';
 
 export const DEFAULT_SSHD_CONFIG = SSHD_MAIN_CONFIG;
 
@@ -70,7 +70,10 @@ export function sshdFactLines(configs: readonly string[]): string[] {
     // The walk's stat also takes the host probe's paths and the build id's (two stat processes
     // less); a host key whose name holds a newline leaves them to stats of their own.
     `wx=; for p in ${SSHD_ENV_STAT_PATHS} "$sshd_bin" "$ssh_bin" ${SSHD_SESSION_PATHS}; do case $p in *"$nl"*) wx=; break; esac; wx=$wx$p$nl; done`,
+    // Its first awk also runs the probe's program (one awk less); the probe runs its own when the walk read no file.
+    `wxo=; wxa='\n${SSHD_ENV_AWK}'; wxf=xa=1$nl; for f in ${SSHD_ENV_AWK_FILES}; do [ -r "$f" ] && wxf=$wxf$f$nl; done`,
     ...configs.map((path) => `walk ${quoteShellArg(path)}`),
+    'wxa=; case $wxo in *"privsep-user "*"$nl"ipv6-loopback*) sshd_envawk=$wxo; esac',
     // Without a config to walk, one stat for those paths alone; then split its lines between the probe and the build id.
     'wfs=; rfs',
     'sshd_sts() {',

@@ -106,28 +106,34 @@ describe('fact script functions in a real shell', () => {
   });
 
   /** sshd's part of the fact script (host probe, build id; not the build facts) for `configs`, with awk and stat counted. */
-  const sshdPart = (configs: string[], unmerged: boolean): { raw: ReturnType<typeof parseFactOutput>; stats: number } => {
+  const sshdPart = (configs: string[], unmerged: boolean): { raw: ReturnType<typeof parseFactOutput>; starts: string[] } => {
     const body = factScriptBody({ services: { sshd: configs }, files: [], dirs: [] }, {}, 'deferred');
     const lines = body.slice(0, body.findIndex((l) => l.startsWith('case "$build_sshd"')));
-    // Without the paths for the walk's stat, the probe and the build id take their own stats (the way they did before).
-    const script = unmerged ? lines.map((l) => (l.startsWith('wx=;') ? 'wx=' : l)) : lines;
+    // Without the paths and the program for the walk's stat and awk, the probe and the build id run their own (the way they did before).
+    const script = unmerged ? lines.map((l) => (l.startsWith('wx=;') ? 'wx=' : l.startsWith('wxo=;') ? 'wxo=' : l)) : lines;
     const log = join(root, 'sshd-starts.log');
     writeFileSync(log, '');
-    const counter = `stat() { echo stat >>${quoteShellArg(log)}; command stat "$@"; }`;
-    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, counter, ...script, 'exit 0'].join('\n') + '\n'));
-    return { raw, stats: readFileSync(log, 'utf8').split('\n').filter(Boolean).length };
+    const counters = ['awk', 'stat'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counters, ...script, 'exit 0'].join('\n') + '\n'));
+    return { raw, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() };
   };
 
   for (const [what, configs] of [['with an Include tree', () => [join(root, 'sshd_config')]], ['without a config to walk', () => []]] as const) {
-    it(`gives sshd's host probe and build id the walk's one stat, with the lines their own stats give (${what})`, () => {
+    it(`gives sshd's host probe and build id the walk's stat and first awk, with the lines their own give (${what})`, () => {
       const merged = sshdPart(configs(), false);
       const own = sshdPart(configs(), true);
-      assert.equal(merged.stats, 1);
-      assert.equal(own.stats, configs().length === 0 ? 2 : 3);
+      if (configs().length === 0) {
+        assert.deepEqual(merged.starts, ['awk', 'stat'], "the probe's own awk; one stat for the probe and the build id");
+        assert.deepEqual(own.starts, ['awk', 'stat', 'stat']);
+      } else {
+        assert.deepEqual(merged.starts, ['awk', 'awk', 'stat'], 'the awk of each level of the walk, one stat');
+        assert.deepEqual(own.starts, ['awk', 'awk', 'awk', 'stat', 'stat', 'stat']);
+      }
       for (const name of ['sshd_env', 'build_sshd']) assert.deepEqual(merged.raw.commands.get(name), own.raw.commands.get(name), name);
       assert.match(merged.raw.commands.get('build_sshd')?.stdout ?? '', /^\/\S*sshd:\d+:\d+ /);
-      assert.match(merged.raw.commands.get('sshd_env')?.stdout ?? '', /^privsep-user [01]$/m);
+      assert.match(merged.raw.commands.get('sshd_env')?.stdout ?? '', /^privsep-user [01]\nipv6-loopback [01]\n$/m);
       assert.deepEqual(merged.raw.files, own.raw.files);
+      assert.deepEqual(merged.raw.includes, own.raw.includes);
     });
   }
 
