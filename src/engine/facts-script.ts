@@ -98,9 +98,13 @@ const PRELUDE = [
     // Include arguments of config files, in order, made absolute as OpenSSH does (relative => /etc/ssh/).
     // Quoted arguments with spaces are left to the engine, which asks again if it must. The first
     // call also runs the awk program in $wxa on the operands in $wxf (one a line): its lines start
-    // with "@" (an Include argument starts with "/"), and the walk keeps them in $wxo.
+    // with "@" (an Include argument starts with "/"), and the walk keeps them in $wxo. The files in
+    // $ws (one a line), read ahead, come after an xs=1 operand: their Includes start with "+".
     'incs() {',
-    '  if [ -n "${wxa-}" ]; then oi=$IFS; IFS=$nl; set -f; set -- "$@" $wxf; set +f; IFS=$oi; else wxa=; fi',
+    '  oi=$IFS; IFS=$nl; set -f',
+    '  [ -z "${ws-}" ] || set -- "$@" xs=1 $ws',
+    '  if [ -n "${wxa-}" ]; then set -- "$@" $wxf; else wxa=; fi',
+    '  set +f; IFS=$oi',
     "  awk -v xp=@ '!xa {",
     '    sub(/^[ \\t]+/, "");',
     '    if (tolower(substr($0, 1, 7)) != "include") next;',
@@ -112,7 +116,7 @@ const PRELUDE = [
     '      w = a[i]; if (w == "") continue; if (substr(w, 1, 1) == "#") break;',
     '      gsub(/^["\\047]|["\\047]$/, "", w);',
     '      if (substr(w, 1, 1) != "/") w = "/etc/ssh/" w;',
-    '      print w',
+    '      print (xs ? "+" : "") w',
     '    }',
     "  }'\"$wxa\" \"$@\" 2>/dev/null; wxa=",
     '}',
@@ -120,25 +124,29 @@ const PRELUDE = [
     // finds the Includes of all the level's files, and one stat at the end takes every file's
     // mode and owner (rfs). The queue and the files seen are newline-separated lists in variables;
     // the loop over the Includes reads a file, so it runs in this shell and can add to the queue.
+    // The first awk also reads the drop-ins a main file usually includes (<main>.d/*.conf, $ws):
+    // when they are all of the second level, their Includes are known without a second awk.
     "nl='",
     "'",
     'walk() {',
-    '  wl=$1$nl; wseen=$nl; wfs=',
+    '  wl=$1$nl; wseen=$nl; wfs=; wsv=; wso=; ws=',
+    '  for wm in "$1".d/*.conf; do [ -f "$wm" ] && [ -r "$wm" ] || continue; case $wm in *"$nl"*) ws=; break; esac; ws=$ws$wm$nl; done',
     '  while [ -n "$wl" ]; do',
-    '    set --',
+    '    set --; wlv=',
     '    while [ -n "$wl" ]; do',
     '      wf=${wl%%$nl*}; wl=${wl#*$nl}',
     '      case $wseen in *"$nl$wf$nl"*) continue; esac',
     '      wseen=$wseen$wf$nl',
     '      rl "$wf"',
-    '      if [ -f "$wf" ] && [ -r "$wf" ]; then set -- "$@" "$wf"; wfs=$wfs$wf$nl',
+    '      if [ -f "$wf" ] && [ -r "$wf" ]; then set -- "$@" "$wf"; wfs=$wfs$wf$nl; wlv=$wlv$wf$nl',
     '      elif [ -e "$wf" ] || [ -L "$wf" ]; then printf "U "; pe "$wf"; printf "\\n"',
     '      else printf "M "; pe "$wf"; printf "\\n"; fi',
     '    done',
     '    [ $# -gt 0 ] || break',
-    '    incs "$@" >"$t/incs"',
+    '    if [ -n "$wsv" ] && [ "$wlv" = "$wsv" ]; then printf %s "$wso" >"$t/incs"; else incs "$@" >"$t/incs"; fi',
+    '    wsv=$ws; ws=',
     '    while IFS= read -r wp; do',
-    '      case $wp in @*) wxo=$wxo${wp#@}$nl; continue; esac',
+    '      case $wp in @*) wxo=$wxo${wp#@}$nl; continue ;; +*) wso=$wso${wp#+}$nl; continue; esac',
     '      printf "I "; pe "$wp"; printf "\\n"',
     '      case $wp in */*/) wd=$(dirname -- "$wp") ;; */*) wd=${wp%/*}; wd=${wd:-/} ;; *) wd=.; esac',
     '      ld "$wd"',

@@ -73,6 +73,41 @@ describe('fact script functions in a real shell', () => {
     assert.equal(raw.files.get(join(root, 'conf.d', 'a.conf'))?.gid, 7);
   });
 
+  it('reads the drop-ins <main>.d/*.conf in the first awk: when they are the whole second level, that level needs no awk', () => {
+    const tree = (name: string, main: (dir: string) => string) => {
+      const dir = join(root, name);
+      mkdirSync(join(dir, 'main.d'), { recursive: true });
+      writeFileSync(join(dir, 'main'), main(dir));
+      writeFileSync(join(dir, 'main.d', '10-x.conf'), `X 1\nInclude ${dir}/nested.conf\n`);
+      writeFileSync(join(dir, 'main.d', '20 y.conf'), 'Y 2\n');
+      writeFileSync(join(dir, 'nested.conf'), `include ${dir}/main.d/10-x.conf\n`);
+      writeFileSync(join(dir, 'other'), 'Q\n');
+      return dir;
+    };
+    // The usual tree: main includes its drop-ins, one of which includes a third level.
+    const usual = tree('usual', (dir) => `Port 1\nInclude ${dir}/main.d/*.conf\n`);
+    const read = countedWalk(join(usual, 'main'));
+    assert.deepEqual(read.starts, ['awk', 'awk', 'stat'], 'level 0 with the drop-ins, level 2; not level 1');
+    assert.deepEqual([...read.raw.files.keys()], ['main', 'main.d/10-x.conf', 'main.d/20 y.conf', 'nested.conf'].map((f) => join(usual, f)));
+    assert.deepEqual(read.raw.includes, [`${usual}/main.d/*.conf`, `${usual}/nested.conf`, `${usual}/main.d/10-x.conf`]);
+    // The second level is more than the drop-ins, or only some of them, or none: it has its own awk, and the same records.
+    const more = tree('more', (dir) => `Include ${dir}/main.d/*.conf ${dir}/other\n`);
+    const withMore = countedWalk(join(more, 'main'));
+    assert.deepEqual(withMore.starts, ['awk', 'awk', 'awk', 'stat']);
+    assert.deepEqual([...withMore.raw.files.keys()], ['main', 'main.d/10-x.conf', 'main.d/20 y.conf', 'other', 'nested.conf'].map((f) => join(more, f)));
+    assert.deepEqual(withMore.raw.includes, [`${more}/main.d/*.conf`, `${more}/other`, `${more}/nested.conf`, `${more}/main.d/10-x.conf`]);
+    const some = tree('some', (dir) => `Include ${dir}/main.d/2*.conf\n`);
+    const withSome = countedWalk(join(some, 'main'));
+    assert.deepEqual(withSome.starts, ['awk', 'awk', 'stat']);
+    assert.deepEqual([...withSome.raw.files.keys()], ['main', 'main.d/20 y.conf'].map((f) => join(some, f)));
+    assert.deepEqual(withSome.raw.includes, [`${some}/main.d/2*.conf`]);
+    const none = tree('none', () => 'Port 3\n');
+    const withNone = countedWalk(join(none, 'main'));
+    assert.deepEqual(withNone.starts, ['awk', 'stat']);
+    assert.deepEqual([...withNone.raw.files.keys()], [join(none, 'main')]);
+    assert.deepEqual(withNone.raw.includes, []);
+  });
+
   it('walks a symlinked main config, a directory, a missing file and a name with a newline as before', () => {
     const tree = join(root, 'odd-tree');
     mkdirSync(join(tree, 'd.conf'), { recursive: true });
