@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,8 +14,11 @@ import { quoteShellArg } from '../../../src/util/shell-quote.js';
 
 let root = '';
 
-function runScript(script: string): string {
-  const result = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+/** Runs `script` with sh; with `etcSsh`, in a mount namespace of its own where that directory is /etc/ssh (needs root). */
+function runScript(script: string, etcSsh?: string): string {
+  const result = etcSsh
+    ? spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind ${quoteShellArg(etcSsh)} /etc/ssh && exec sh -s`], { input: script, encoding: 'utf8' })
+    : spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   return result.stdout;
 }
@@ -141,7 +144,7 @@ describe('fact script functions in a real shell', () => {
   });
 
   /** sshd's part of the fact script (host probe, build id; not the build facts) for `configs`, with awk and stat counted. */
-  const sshdPart = (configs: string[], unmerged: boolean): { raw: ReturnType<typeof parseFactOutput>; starts: string[] } => {
+  const sshdPart = (configs: string[], unmerged: boolean, etcSsh?: string): { raw: ReturnType<typeof parseFactOutput>; starts: string[] } => {
     const body = factScriptBody({ services: { sshd: configs }, files: [], dirs: [] }, {}, 'deferred');
     const lines = body.slice(0, body.findIndex((l) => l.startsWith('case "$build_sshd"')));
     // Without the paths and the program for the walk's stat and awk, the probe and the build id run their own (the way they did before).
@@ -149,7 +152,7 @@ describe('fact script functions in a real shell', () => {
     const log = join(root, 'sshd-starts.log');
     writeFileSync(log, '');
     const counters = ['awk', 'stat'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
-    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counters, ...script, 'exit 0'].join('\n') + '\n'));
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counters, ...script, 'exit 0'].join('\n') + '\n', etcSsh));
     return { raw, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() };
   };
 
@@ -171,6 +174,19 @@ describe('fact script functions in a real shell', () => {
       assert.deepEqual(merged.raw.includes, own.raw.includes);
     });
   }
+
+  it('leaves the host probe and the build id to stats of their own when a host key is named with a newline', () => {
+    // A copy of /etc/ssh with such a key, mounted over /etc/ssh for the script only.
+    const etcSsh = join(root, 'etc-ssh');
+    cpSync('/etc/ssh', etcSsh, { recursive: true });
+    writeFileSync(join(etcSsh, 'ssh_host_odd\nname_key'), 'x');
+    chmodSync(join(etcSsh, 'ssh_host_odd\nname_key'), 0o644);
+    const merged = sshdPart([join(root, 'sshd_config')], false, etcSsh);
+    const own = sshdPart([join(root, 'sshd_config')], true, etcSsh);
+    assert.deepEqual(merged.starts, ['awk', 'awk', 'stat', 'stat', 'stat'], "the walk's stat, the probe's, the build id's; the probe's awk still in the walk's");
+    for (const name of ['sshd_env', 'build_sshd']) assert.deepEqual(merged.raw.commands.get(name), own.raw.commands.get(name), name);
+    assert.match(merged.raw.commands.get('sshd_env')?.stdout ?? '', /^\/etc\/ssh\/ssh_host_odd\nname_key regular file 644 0 0$/m);
+  });
 
   it("reads the state of sshd's systemd units with one systemctl, each unit's line to its name", () => {
     const units = factScriptBody({ services: { sshd: [] }, files: [], dirs: [] }, {}, 'deferred').find((l) => l.startsWith('units_active()'));
