@@ -54,12 +54,38 @@ const PRELUDE = [
     '}',
     // An absolute path of plain characters as it is (a base64 field never starts with "/"), else base64.
     'pe() { case $1 in /*) case $1 in *[!A-Za-z0-9/._+,:@%=*?~-]*) ;; *) printf %s "$1"; return; esac; esac; enc "$1"; }',
+    // A symbolic link's record: readlink into a file and read back (no subshell for it).
+    'rl() {',
+    '  [ -L "$1" ] || return 0',
+    '  readlink -f "$1" >"$t/rl" 2>/dev/null; rlt=; rln=; while IFS= read -r l || [ -n "$l" ]; do rlt=$rlt$rln$l; rln=$nl; l=; done <"$t/rl"',
+    '  printf "L "; pe "$1"; printf " "; pe "$rlt"; printf "\\n"',
+    '}',
+    // stat into a file and read back with a builtin: no subshell.
     'rf() {',
-    '  [ -L "$1" ] && { printf "L "; pe "$1"; printf " "; pe "$(readlink -f "$1")"; printf "\\n"; }',
-    '  if [ -f "$1" ] && [ -r "$1" ] && st=$(stat -L -c "%a %u %g" "$1" 2>/dev/null); then',
+    '  rl "$1"',
+    '  if [ -f "$1" ] && [ -r "$1" ] && stat -L -c "%a %u %g" "$1" >"$t/st" 2>/dev/null && IFS= read -r st <"$t/st"; then',
     '    printf "F "; pe "$1"; printf " %s " "$st"; [ -s "$1" ] && b64 <"$1"; printf "\\n"',
     '  elif [ -e "$1" ] || [ -L "$1" ]; then printf "U "; pe "$1"; printf "\\n"',
     '  else printf "M "; pe "$1"; printf "\\n"; fi',
+    '}',
+    // Regular readable files, one a line in $wfs, read with one stat for all: an F record each
+    // (U when stat cannot read it after all). stat prints "mode uid gid size mtime type:name",
+    // skipping a path it cannot read, so each line is matched to its file by the name. The same
+    // stat takes the paths in $wx (one a line), whose lines it leaves in $wxs for their readers.
+    'rfs() {',
+    '  [ -n "$wfs${wx-}" ] || return 0',
+    '  oi=$IFS; IFS=$nl; set -f; set -- $wfs; wfn=$#; set -- "$@" ${wx-}; set +f; IFS=$oi',
+    '  stat -L -c "%a %u %g %s %Y %F:%n" "$@" >"$t/st" 2>/dev/null',
+    '  {',
+    '    sl=; IFS= read -r sl',
+    '    while [ "$wfn" -gt 0 ]; do',
+    '      f=$1; shift; wfn=$((wfn - 1))',
+    '      if [ "${sl#*:}" = "$f" ]; then',
+    '        r=${sl#* * * }; printf "F "; pe "$f"; printf " %s " "${sl%" $r"}"; [ -s "$f" ] && b64 <"$f"; printf "\\n"; sl=; IFS= read -r sl',
+    '      else printf "U "; pe "$f"; printf "\\n"; fi',
+    '    done',
+    '    if [ -n "${wx-}" ]; then wxs=; while [ -n "$sl" ]; do wxs=$wxs$sl$nl; sl=; IFS= read -r sl; done; wx=; fi',
+    '  } <"$t/st"',
     '}',
     // A directory's entries as text lines from a glob (no process), or through ls and base64 when a name holds a newline.
     'ld() {',
@@ -69,10 +95,17 @@ const PRELUDE = [
     '  if [ -n "$ln" ]; then printf " "; ls -1A "$1" 2>/dev/null | b64; printf "\\n"; return; fi',
     '  printf " \\n"; for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do { [ -e "$e" ] || [ -L "$e" ]; } && printf "|%s\\n" "${e##*/}"; done; return 0',
     '}',
-    // Include arguments of a config file, made absolute as OpenSSH does (relative => /etc/ssh/).
-    // Quoted arguments with spaces are left to the engine, which asks again if it must.
+    // Include arguments of config files, in order, made absolute as OpenSSH does (relative => /etc/ssh/).
+    // Quoted arguments with spaces are left to the engine, which asks again if it must. The first
+    // call also runs the awk program in $wxa on the operands in $wxf (one a line): its lines start
+    // with "@" (an Include argument starts with "/"), and the walk keeps them in $wxo. The files in
+    // $ws (one a line), read ahead, come after an xs=1 operand: their Includes start with "+".
     'incs() {',
-    "  awk '{",
+    '  oi=$IFS; IFS=$nl; set -f',
+    '  [ -z "${ws-}" ] || set -- "$@" xs=1 $ws',
+    '  if [ -n "${wxa-}" ]; then set -- "$@" $wxf; else wxa=; fi',
+    '  set +f; IFS=$oi',
+    "  awk -v xp=@ '!xa {",
     '    sub(/^[ \\t]+/, "");',
     '    if (tolower(substr($0, 1, 7)) != "include") next;',
     '    rest = substr($0, 8);',
@@ -83,31 +116,44 @@ const PRELUDE = [
     '      w = a[i]; if (w == "") continue; if (substr(w, 1, 1) == "#") break;',
     '      gsub(/^["\\047]|["\\047]$/, "", w);',
     '      if (substr(w, 1, 1) != "/") w = "/etc/ssh/" w;',
-    '      print w',
+    '      print (xs ? "+" : "") w',
     '    }',
-    "  }' \"$1\" 2>/dev/null",
+    "  }'\"$wxa\" \"$@\" 2>/dev/null; wxa=",
     '}',
-    // Walk the Include tree breadth first, reading each file once. The queue and the files seen
-    // are newline-separated lists in variables; the loop over a file's Includes reads a file, so
-    // it runs in this shell and can add to the queue.
+    // Walk the Include tree breadth first, reading each file once, one level at a time: one awk
+    // finds the Includes of all the level's files, and one stat at the end takes every file's
+    // mode and owner (rfs). The queue and the files seen are newline-separated lists in variables;
+    // the loop over the Includes reads a file, so it runs in this shell and can add to the queue.
+    // The first awk also reads the drop-ins a main file usually includes (<main>.d/*.conf, $ws):
+    // when they are all of the second level, their Includes are known without a second awk.
     "nl='",
     "'",
     'walk() {',
-    '  wq=$1$nl; wseen=$nl',
-    '  while [ -n "$wq" ]; do',
-    '    wf=${wq%%$nl*}; wq=${wq#*$nl}',
-    '    case $wseen in *"$nl$wf$nl"*) continue; esac',
-    '    wseen=$wseen$wf$nl',
-    '    rf "$wf"',
-    '    [ -f "$wf" ] || continue',
-    '    incs "$wf" >"$t/incs"',
+    '  wl=$1$nl; wseen=$nl; wfs=; wsv=; wso=; ws=',
+    '  for wm in "$1".d/*.conf; do [ -f "$wm" ] && [ -r "$wm" ] || continue; case $wm in *"$nl"*) ws=; break; esac; ws=$ws$wm$nl; done',
+    '  while [ -n "$wl" ]; do',
+    '    set --; wlv=',
+    '    while [ -n "$wl" ]; do',
+    '      wf=${wl%%$nl*}; wl=${wl#*$nl}',
+    '      case $wseen in *"$nl$wf$nl"*) continue; esac',
+    '      wseen=$wseen$wf$nl',
+    '      rl "$wf"',
+    '      if [ -f "$wf" ] && [ -r "$wf" ]; then set -- "$@" "$wf"; wfs=$wfs$wf$nl; wlv=$wlv$wf$nl',
+    '      elif [ -e "$wf" ] || [ -L "$wf" ]; then printf "U "; pe "$wf"; printf "\\n"',
+    '      else printf "M "; pe "$wf"; printf "\\n"; fi',
+    '    done',
+    '    [ $# -gt 0 ] || break',
+    '    if [ -n "$wsv" ] && [ "$wlv" = "$wsv" ]; then printf %s "$wso" >"$t/incs"; else incs "$@" >"$t/incs"; fi',
+    '    wsv=$ws; ws=',
     '    while IFS= read -r wp; do',
+    '      case $wp in @*) wxo=$wxo${wp#@}$nl; continue ;; +*) wso=$wso${wp#+}$nl; continue; esac',
     '      printf "I "; pe "$wp"; printf "\\n"',
     '      case $wp in */*/) wd=$(dirname -- "$wp") ;; */*) wd=${wp%/*}; wd=${wd:-/} ;; *) wd=.; esac',
     '      ld "$wd"',
-    '      for wm in $wp; do [ -f "$wm" ] && wq=$wq$wm$nl; done',
+    '      for wm in $wp; do [ -f "$wm" ] && wl=$wl$wm$nl; done',
     '    done <"$t/incs"',
     '  done',
+    '  rfs',
     '}',
     // The engine's own facts, from builtins where a file or a variable has them.
     // The effective uid from the shell's own status (no process), else id.

@@ -7,7 +7,9 @@ export const RECORD_SCRIPT_PRELUDE: readonly string[] = [
   'set -u',
   'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
   'LC_ALL=C; export LC_ALL PATH',
-  't=$(mktemp -d 2>/dev/null || mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed" >&2; exit 70; }',
+  // Each substitution a single command, which the shell execs in the forked child: with `||` inside
+  // one, the child would fork again to run mktemp.
+  't=$(mktemp -d 2>/dev/null) || t=$(mktemp -d -t sshfix.XXXXXX) || { echo "mktemp failed" >&2; exit 70; }',
   "trap 'rm -rf \"$t\"' EXIT",
   // busybox base64 has no -w0; fall back to stripping newlines.
   "b64() { base64 -w0 2>/dev/null || { base64 | tr -d '\\n'; }; }",

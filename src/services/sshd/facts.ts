@@ -9,7 +9,7 @@ import type { FileSnapshot } from '../../config/openssh/snapshot-glob.js';
 import { parseOpensshRelease, parseOpensshVersion } from '../../config/openssh/version.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
 import type { BaseFacts, InitSystem, RawFacts, SharedFacts } from '../service.js';
-import { SSHD_ENV_LINES, sshdDumpKey } from './shared-key.js';
+import { SSHD_ENV_AWK, SSHD_ENV_AWK_FILES, SSHD_ENV_LINES, SSHD_ENV_STAT_PATHS, sshdDumpKey } from './shared-key.js';
 
 export const DEFAULT_SSHD_CONFIG = SSHD_MAIN_CONFIG;
 
@@ -46,6 +46,9 @@ export interface SshdFacts {
   reload: ReloadMethod;
 }
 
+/** Where OpenSSH 9.8 and later keep the binary that serves each connection (Debian's, upstream's). */
+const SSHD_SESSION_PATHS = '/usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session';
+
 /**
  * The fact script's lines for sshd; `configs` are the main config files whose Include trees to
  * read. `sshd -T` (SSHD_SHARED) alone both dumps the live config and refuses an invalid one (with
@@ -56,13 +59,32 @@ export function sshdFactLines(configs: readonly string[]): string[] {
     // Without a subshell: `command -v` into a file, read back with a builtin.
     'sshd_bin=/usr/sbin/sshd; command -v sshd >"$t/w" 2>/dev/null && read -r sshd_bin <"$t/w"',
     // Which units run sshd, to reload it the way the host expects.
-    // A function rather than `sh -c`: one process less on every host.
+    // A function rather than `sh -c`: one process less on every host. One systemctl for all the
+    // units (it prints a state a line, in order), read back with a builtin: no subshell per unit.
+    'units_active() { systemctl is-active "$@" >"$t/u" 2>/dev/null; { for u; do s=; IFS= read -r s; echo "$u=$s"; done; } <"$t/u"; }',
     'sshd_units() { ' +
-      'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then ' +
-      'for u in ssh.service sshd.service ssh.socket; do echo "$u=$(systemctl is-active "$u" 2>/dev/null)"; done; ' +
+      'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then units_active ssh.service sshd.service ssh.socket; ' +
       'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && echo sshd=active; fi; }',
     'rt sshd_units sshd_units',
+    'ssh_bin=/usr/bin/ssh; command -v ssh >"$t/w" 2>/dev/null && read -r ssh_bin <"$t/w"',
+    // The walk's stat also takes the host probe's paths and the build id's (two stat processes
+    // less); a host key whose name holds a newline leaves them to stats of their own.
+    `wx=; for p in ${SSHD_ENV_STAT_PATHS} "$sshd_bin" "$ssh_bin" ${SSHD_SESSION_PATHS}; do case $p in *"$nl"*) wx=; break; esac; wx=$wx$p$nl; done`,
+    // Its first awk also runs the probe's program (one awk less); the probe runs its own when the walk read no file.
+    `wxo=; wxa='\n${SSHD_ENV_AWK}'; wxf=xa=1$nl; for f in ${SSHD_ENV_AWK_FILES}; do [ -r "$f" ] && wxf=$wxf$f$nl; done`,
     ...configs.map((path) => `walk ${quoteShellArg(path)}`),
+    'wxa=; case $wxo in *"privsep-user "*"$nl"ipv6-loopback*) sshd_envawk=$wxo; esac',
+    // Without a config to walk, one stat for those paths alone; then split its lines between the probe and the build id.
+    'wfs=; rfs',
+    'sshd_sts() {',
+    '  oi=$IFS; IFS=$nl; set -f',
+    '  for l in $wxs; do',
+    '    r=${l#* * * }; s=${r%% *}; r=${r#* }; y=${r%% *}; r=${r#* }; n=${r#*:}',
+    `    case $n in "$sshd_bin"|"$ssh_bin"|${SSHD_SESSION_PATHS.split(' ').join('|')}) sshd_bst=$sshd_bst$n:$s:$y" " ;; *) sshd_envst=$sshd_envst$n" "\${r%%:*}" "\${l%" $s $y $r"}$nl; esac`,
+    '  done',
+    '  set +f; IFS=$oi',
+    '}',
+    '[ -z "${wxs+x}" ] || { sshd_envst=; sshd_bst=; sshd_sts; }',
   ];
 }
 
@@ -95,10 +117,10 @@ export interface SshdBuildFacts {
  */
 const SSHD_BUILD_ID_LINES = [
   'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
-  'ssh_bin=/usr/bin/ssh; command -v ssh >"$t/w" 2>/dev/null && read -r ssh_bin <"$t/w"',
-  'stat -L -c "%n:%s:%Y" "$sshd_bin" "$ssh_bin" /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session >"$t/w" 2>/dev/null',
+  // From the walk's stat when sshd's fact lines had it take these paths (sshd_bst), else a stat of its own.
+  `if [ -n "\${sshd_bst+x}" ]; then b=$sshd_bst; else stat -L -c "%n:%s:%Y" "$sshd_bin" "$ssh_bin" ${SSHD_SESSION_PATHS} >"$t/w" 2>/dev/null`,
   // Each line followed by a space, as `tr "\\n" " "` would, without the subshell and the pipe.
-  'b=; while IFS= read -r l; do b="$b$l "; done <"$t/w"; printf "%s%s\\n" "$b" "${hk:+key}"',
+  '  b=; while IFS= read -r l; do b="$b$l "; done <"$t/w"; fi; printf "%s%s\\n" "$b" "${hk:+key}"',
 ];
 
 /** The build's own defaults and algorithm lists, so effective values are computed for this build. */

@@ -36,21 +36,40 @@ import { buildSshdConfigTree, SSHD_MAIN_CONFIG, type SshdConfigTree } from '../.
 import { rawSnapshot } from '../raw-snapshot.js';
 import type { RawFacts } from '../service.js';
 
+/** What the host probe stats: the privilege separation directories and the host keys (a glob). */
+export const SSHD_ENV_STAT_PATHS = '/run/sshd /var/run/sshd /var/empty /etc/ssh/ssh_host_*';
+
+/** What the host probe's awk reads (those that are readable). */
+export const SSHD_ENV_AWK_FILES = '/etc/passwd /etc/nsswitch.conf /proc/net/if_inet6 /etc/gai.conf';
+
 /**
- * The host probe's fact line: what sshd checks on the host besides its files, with one process
- * (stat) and the shell's builtins. `sshd_env` records it.
+ * The host probe's awk program, without its quotes: whether /etc/passwd has the privilege
+ * separation user, NSS's passwd sources, whether there is an IPv6 loopback, gai.conf's rules. Its
+ * rules apply once `xa` is set and it prints each line after `xp`, so that the Include walk's
+ * first awk can run it too (after the walk's own program, on the files after an `xa=1` operand).
+ */
+export const SSHD_ENV_AWK = [
+  'xa && FILENAME == "/etc/passwd" { if (index($0, "sshd:") == 1) u = 1; next }',
+  '    xa && FILENAME == "/etc/nsswitch.conf" { if ($1 == "passwd:") { $1 = ""; print xp "nss" $0 }; next }',
+  '    xa && FILENAME == "/proc/net/if_inet6" { if ($1 == "00000000000000000000000000000001") v = 1; next }',
+  '    xa { sub(/^[ \\t]+/, ""); if ($0 != "" && substr($0, 1, 1) != "#") print xp "gai " $0 }',
+  '    END { print xp "privsep-user " (u ? 1 : 0); print xp "ipv6-loopback " (v ? 1 : 0) }',
+].join('\n');
+
+/**
+ * The host probe's fact line: what sshd checks on the host besides its files, with the shell's
+ * builtins. Its stat lines and its awk's come from the Include walk's stat and first awk when
+ * sshd's fact lines had them take its paths and program (`sshd_envst`, `sshd_envawk`, see
+ * sshdFactLines), else from a stat and an awk of its own. `sshd_env` records it.
  */
 export const SSHD_ENV_LINES: readonly string[] = [
   'sshd_env() {',
-  '  stat -L -c "%n %F %a %u %g" /run/sshd /var/run/sshd /var/empty /etc/ssh/ssh_host_* 2>/dev/null',
+  `  if [ -n "\${sshd_envst+x}" ]; then printf %s "$sshd_envst"; else stat -L -c "%n %F %a %u %g" ${SSHD_ENV_STAT_PATHS} 2>/dev/null; fi`,
   // Whether each key file is empty, not its size: keys are unique per host and their size varies by a byte or so.
   '  for k in /etc/ssh/ssh_host_*; do [ -s "$k" ] && echo "non-empty $k"; done',
-  '  set --; for f in /etc/passwd /etc/nsswitch.conf /proc/net/if_inet6 /etc/gai.conf; do [ -r "$f" ] && set -- "$@" "$f"; done',
-  "  awk 'FILENAME == \"/etc/passwd\" { if (index($0, \"sshd:\") == 1) u = 1; next }",
-  '    FILENAME == "/etc/nsswitch.conf" { if ($1 == "passwd:") { $1 = ""; print "nss" $0 }; next }',
-  '    FILENAME == "/proc/net/if_inet6" { if ($1 == "00000000000000000000000000000001") v = 1; next }',
-  '    { sub(/^[ \\t]+/, ""); if ($0 != "" && substr($0, 1, 1) != "#") print "gai " $0 }',
-  "    END { print \"privsep-user \" (u ? 1 : 0); print \"ipv6-loopback \" (v ? 1 : 0) }' \"$@\" </dev/null",
+  `  if [ -n "\${sshd_envawk+x}" ]; then printf %s "$sshd_envawk"; return 0; fi`,
+  `  set --; for f in ${SSHD_ENV_AWK_FILES}; do [ -r "$f" ] && set -- "$@" "$f"; done`,
+  `  awk -v xa=1 -v xp= '${SSHD_ENV_AWK}' "$@" </dev/null`,
   '}',
   'rt sshd_env sshd_env',
 ];

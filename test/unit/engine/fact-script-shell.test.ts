@@ -5,17 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildDirScript, FACT_SCRIPT_PRELUDE, parseFactOutput } from '../../../src/engine/facts-script.js';
+import { buildDirScript, FACT_SCRIPT_PRELUDE, factScriptBody, parseFactOutput } from '../../../src/engine/facts-script.js';
 import { quoteShellArg } from '../../../src/util/shell-quote.js';
 
 let root = '';
 
-function runScript(script: string): string {
-  const result = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+/** Runs `script` with sh; with `etcSsh`, in a mount namespace of its own where that directory is /etc/ssh (needs root). */
+function runScript(script: string, etcSsh?: string): string {
+  const result = etcSsh
+    ? spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind ${quoteShellArg(etcSsh)} /etc/ssh && exec sh -s`], { input: script, encoding: 'utf8' })
+    : spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   return result.stdout;
 }
@@ -26,6 +29,8 @@ describe('fact script functions in a real shell', () => {
     mkdirSync(join(root, 'conf.d'));
     writeFileSync(join(root, 'sshd_config'), `Port 22\nInclude ${root}/conf.d/*.conf\n  include = ${root}/nested.conf # trailing\n`);
     writeFileSync(join(root, 'conf.d', 'a.conf'), `MaxStartups 10:30:100\nInclude ${root}/nested.conf\n`);
+    chmodSync(join(root, 'conf.d', 'a.conf'), 0o640);
+    chownSync(join(root, 'conf.d', 'a.conf'), 0, 7);
     writeFileSync(join(root, 'conf.d', 'b c.conf'), 'ClientAliveInterval 60\n');
     writeFileSync(join(root, 'conf.d', '.hidden'), '');
     writeFileSync(join(root, 'nested.conf'), 'X11Forwarding no');
@@ -52,6 +57,155 @@ describe('fact script functions in a real shell', () => {
     assert.match(out, new RegExp(`^F ${Buffer.from(join(root, 'conf.d', 'b c.conf')).toString('base64').replace(/[+/]/g, '\\$&')} `, 'm'));
   });
 
+  /** The walk of `main` with awk and stat counted: shell functions named like them log each start, then run the program. */
+  const countedWalk = (main: string): { raw: ReturnType<typeof parseFactOutput>; starts: string[] } => {
+    const log = join(root, 'starts.log');
+    writeFileSync(log, '');
+    const counters = ['awk', 'stat'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counters, `walk ${quoteShellArg(main)}`, 'exit 0'].join('\n') + '\n'));
+    return { raw, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  };
+
+  it('reads an Include tree with one awk per level and one stat for all its files', () => {
+    // Level 0: the main file; level 1: three drop-ins (one named with a space) and nested.conf; level 2: nested.conf again (read once).
+    const { raw, starts } = countedWalk(join(root, 'sshd_config'));
+    assert.equal(raw.files.size, 5);
+    assert.deepEqual(starts, ['awk', 'awk', 'stat'], 'awk for level 0 and level 1, one stat at the end');
+    assert.equal(raw.files.get(join(root, 'conf.d', 'b c.conf'))?.content.toString(), 'ClientAliveInterval 60\n');
+    assert.equal(raw.files.get(join(root, 'conf.d', 'a.conf'))?.mode, 0o640);
+    assert.equal(raw.files.get(join(root, 'conf.d', 'a.conf'))?.gid, 7);
+  });
+
+  it('reads the drop-ins <main>.d/*.conf in the first awk: when they are the whole second level, that level needs no awk', () => {
+    const tree = (name: string, main: (dir: string) => string) => {
+      const dir = join(root, name);
+      mkdirSync(join(dir, 'main.d'), { recursive: true });
+      writeFileSync(join(dir, 'main'), main(dir));
+      writeFileSync(join(dir, 'main.d', '10-x.conf'), `X 1\nInclude ${dir}/nested.conf\n`);
+      writeFileSync(join(dir, 'main.d', '20 y.conf'), 'Y 2\n');
+      writeFileSync(join(dir, 'nested.conf'), `include ${dir}/main.d/10-x.conf\n`);
+      writeFileSync(join(dir, 'other'), 'Q\n');
+      return dir;
+    };
+    // The usual tree: main includes its drop-ins, one of which includes a third level.
+    const usual = tree('usual', (dir) => `Port 1\nInclude ${dir}/main.d/*.conf\n`);
+    const read = countedWalk(join(usual, 'main'));
+    assert.deepEqual(read.starts, ['awk', 'awk', 'stat'], 'level 0 with the drop-ins, level 2; not level 1');
+    assert.deepEqual([...read.raw.files.keys()], ['main', 'main.d/10-x.conf', 'main.d/20 y.conf', 'nested.conf'].map((f) => join(usual, f)));
+    assert.deepEqual(read.raw.includes, [`${usual}/main.d/*.conf`, `${usual}/nested.conf`, `${usual}/main.d/10-x.conf`]);
+    // The second level is more than the drop-ins, or only some of them, or none: it has its own awk, and the same records.
+    const more = tree('more', (dir) => `Include ${dir}/main.d/*.conf ${dir}/other\n`);
+    const withMore = countedWalk(join(more, 'main'));
+    assert.deepEqual(withMore.starts, ['awk', 'awk', 'awk', 'stat']);
+    assert.deepEqual([...withMore.raw.files.keys()], ['main', 'main.d/10-x.conf', 'main.d/20 y.conf', 'other', 'nested.conf'].map((f) => join(more, f)));
+    assert.deepEqual(withMore.raw.includes, [`${more}/main.d/*.conf`, `${more}/other`, `${more}/nested.conf`, `${more}/main.d/10-x.conf`]);
+    const some = tree('some', (dir) => `Include ${dir}/main.d/2*.conf\n`);
+    const withSome = countedWalk(join(some, 'main'));
+    assert.deepEqual(withSome.starts, ['awk', 'awk', 'stat']);
+    assert.deepEqual([...withSome.raw.files.keys()], ['main', 'main.d/20 y.conf'].map((f) => join(some, f)));
+    assert.deepEqual(withSome.raw.includes, [`${some}/main.d/2*.conf`]);
+    const none = tree('none', () => 'Port 3\n');
+    const withNone = countedWalk(join(none, 'main'));
+    assert.deepEqual(withNone.starts, ['awk', 'stat']);
+    assert.deepEqual([...withNone.raw.files.keys()], [join(none, 'main')]);
+    assert.deepEqual(withNone.raw.includes, []);
+  });
+
+  it('walks a symlinked main config, a directory, a missing file and a name with a newline as before', () => {
+    const tree = join(root, 'odd-tree');
+    mkdirSync(join(tree, 'd.conf'), { recursive: true });
+    writeFileSync(join(tree, 'real'), `Include ${tree}/d.conf ${tree}/absent.conf ${tree}/new*line.conf ${tree}/sp*ce.conf\n`);
+    writeFileSync(join(tree, 'new\nline.conf'), 'Port 2222\n');
+    writeFileSync(join(tree, 'sp ce.conf'), 'Port 2223\n');
+    symlinkSync(join(tree, 'real'), join(tree, 'main'));
+    const { raw } = countedWalk(join(tree, 'main'));
+    assert.deepEqual([...raw.files.keys()], [join(tree, 'main'), join(tree, 'sp ce.conf')]);
+    assert.equal(raw.symlinks.get(join(tree, 'main')), join(tree, 'real'));
+    assert.equal(raw.unreadable.size, 0, 'a directory an Include matches is not read');
+    assert.deepEqual([...countedWalk(join(tree, 'd.conf')).raw.unreadable], [join(tree, 'd.conf')], 'a config that is not a regular file exists but is unreadable');
+    // A name with a newline splits in the walk's queue (it did before): its parts are missing, the engine asks again.
+    assert.deepEqual([...raw.missing].sort(), [join(tree, 'new'), 'line.conf'].sort());
+    assert.deepEqual(raw.includes, [`${tree}/d.conf`, `${tree}/absent.conf`, `${tree}/new*line.conf`, `${tree}/sp*ce.conf`]);
+  });
+
+  it('records a file that stat cannot read after the walk found it as unreadable, and matches the others by name', () => {
+    const tree = join(root, 'vanishing');
+    mkdirSync(tree, { recursive: true });
+    writeFileSync(join(tree, 'main'), `Include ${tree}/*.conf\n`);
+    for (const name of ['a.conf', 'b.conf', 'c.conf']) writeFileSync(join(tree, name), `# ${name}\n`);
+    chmodSync(join(tree, 'c.conf'), 0o600);
+    // The stat of the walk removes b.conf first, as if it went away between the walk and the stat.
+    const vanish = `stat() { rm -f ${quoteShellArg(join(tree, 'b.conf'))}; command stat "$@"; }`;
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, vanish, `walk ${quoteShellArg(join(tree, 'main'))}`, 'exit 0'].join('\n') + '\n'));
+    assert.deepEqual([...raw.files.keys()], [join(tree, 'main'), join(tree, 'a.conf'), join(tree, 'c.conf')]);
+    assert.deepEqual([...raw.unreadable], [join(tree, 'b.conf')]);
+    assert.equal(raw.files.get(join(tree, 'c.conf'))?.mode, 0o600);
+    assert.equal(raw.files.get(join(tree, 'c.conf'))?.content.toString(), '# c.conf\n');
+  });
+
+  /** sshd's part of the fact script (host probe, build id; not the build facts) for `configs`, with awk and stat counted. */
+  const sshdPart = (configs: string[], unmerged: boolean, etcSsh?: string): { raw: ReturnType<typeof parseFactOutput>; starts: string[] } => {
+    const body = factScriptBody({ services: { sshd: configs }, files: [], dirs: [] }, {}, 'deferred');
+    const lines = body.slice(0, body.findIndex((l) => l.startsWith('case "$build_sshd"')));
+    // Without the paths and the program for the walk's stat and awk, the probe and the build id run their own (the way they did before).
+    const script = unmerged ? lines.map((l) => (l.startsWith('wx=;') ? 'wx=' : l.startsWith('wxo=;') ? 'wxo=' : l)) : lines;
+    const log = join(root, 'sshd-starts.log');
+    writeFileSync(log, '');
+    const counters = ['awk', 'stat'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counters, ...script, 'exit 0'].join('\n') + '\n', etcSsh));
+    return { raw, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() };
+  };
+
+  for (const [what, configs] of [['with an Include tree', () => [join(root, 'sshd_config')]], ['without a config to walk', () => []]] as const) {
+    it(`gives sshd's host probe and build id the walk's stat and first awk, with the lines their own give (${what})`, () => {
+      const merged = sshdPart(configs(), false);
+      const own = sshdPart(configs(), true);
+      if (configs().length === 0) {
+        assert.deepEqual(merged.starts, ['awk', 'stat'], "the probe's own awk; one stat for the probe and the build id");
+        assert.deepEqual(own.starts, ['awk', 'stat', 'stat']);
+      } else {
+        assert.deepEqual(merged.starts, ['awk', 'awk', 'stat'], 'the awk of each level of the walk, one stat');
+        assert.deepEqual(own.starts, ['awk', 'awk', 'awk', 'stat', 'stat', 'stat']);
+      }
+      for (const name of ['sshd_env', 'build_sshd']) assert.deepEqual(merged.raw.commands.get(name), own.raw.commands.get(name), name);
+      assert.match(merged.raw.commands.get('build_sshd')?.stdout ?? '', /^\/\S*sshd:\d+:\d+ /);
+      assert.match(merged.raw.commands.get('sshd_env')?.stdout ?? '', /^privsep-user [01]\nipv6-loopback [01]\n$/m);
+      assert.deepEqual(merged.raw.files, own.raw.files);
+      assert.deepEqual(merged.raw.includes, own.raw.includes);
+    });
+  }
+
+  it('leaves the host probe and the build id to stats of their own when a host key is named with a newline', () => {
+    // A copy of /etc/ssh with such a key, mounted over /etc/ssh for the script only.
+    const etcSsh = join(root, 'etc-ssh');
+    cpSync('/etc/ssh', etcSsh, { recursive: true });
+    writeFileSync(join(etcSsh, 'ssh_host_odd\nname_key'), 'x');
+    chmodSync(join(etcSsh, 'ssh_host_odd\nname_key'), 0o644);
+    const merged = sshdPart([join(root, 'sshd_config')], false, etcSsh);
+    const own = sshdPart([join(root, 'sshd_config')], true, etcSsh);
+    assert.deepEqual(merged.starts, ['awk', 'awk', 'stat', 'stat', 'stat'], "the walk's stat, the probe's, the build id's; the probe's awk still in the walk's");
+    for (const name of ['sshd_env', 'build_sshd']) assert.deepEqual(merged.raw.commands.get(name), own.raw.commands.get(name), name);
+    assert.match(merged.raw.commands.get('sshd_env')?.stdout ?? '', /^\/etc\/ssh\/ssh_host_odd\nname_key regular file 644 0 0$/m);
+  });
+
+  it("reads the state of sshd's systemd units with one systemctl, each unit's line to its name", () => {
+    const units = factScriptBody({ services: { sshd: [] }, files: [], dirs: [] }, {}, 'deferred').find((l) => l.startsWith('units_active()'));
+    assert.ok(units);
+    const log = join(root, 'systemctl.log');
+    // A systemctl that knows two of the units, and one that cannot reach systemd at all.
+    const fake = (out: string) => `systemctl() { echo "$*" >>${quoteShellArg(log)}; printf ${quoteShellArg(out)}; }`;
+    const state = (out: string) => {
+      writeFileSync(log, '');
+      const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, units, fake(out), 'rt units units_active ssh.service sshd.service ssh.socket', 'exit 0'].join('\n') + '\n'));
+      return { stdout: raw.commands.get('units')?.stdout, calls: readFileSync(log, 'utf8') };
+    };
+    assert.deepEqual(state('active\ninactive\nactive\n'), {
+      stdout: 'ssh.service=active\nsshd.service=inactive\nssh.socket=active\n',
+      calls: 'is-active ssh.service sshd.service ssh.socket\n',
+    });
+    assert.equal(state('').stdout, 'ssh.service=\nsshd.service=\nssh.socket=\n', 'no state printed: empty, as $(systemctl ...) gave');
+  });
+
   it('lists and reads a directory, and says which paths are missing', () => {
     const raw = parseFactOutput(runScript(buildDirScript([join(root, 'conf.d'), join(root, 'absent')])));
     assert.deepEqual([...raw.files.keys()].sort(), [join(root, 'conf.d', '.hidden'), join(root, 'conf.d', 'a.conf'), join(root, 'conf.d', 'b c.conf'), join(root, 'conf.d', 'link.conf')]);
@@ -70,6 +224,15 @@ describe('fact script functions in a real shell', () => {
     writeFileSync(join(odd, 'new\nline'), '');
     assert.deepEqual(listed(odd)?.slice().sort(), [...expected, 'new', 'line'].sort(), 'a name with a newline comes through ls, whose listing splits it as before');
     assert.deepEqual(listed(join(root, 'empty-dir-absent')), undefined);
+  });
+
+  it('makes its scratch directory with mktemp -d, or with a template where plain -d fails (older busybox), and removes it', () => {
+    const scratch = (fake: string[]) => parseFactOutput(runScript([...fake, ...FACT_SCRIPT_PRELUDE, 'rt t printf %s "$t"', 'exit 0'].join('\n') + '\n')).commands.get('t')?.stdout ?? '';
+    const plain = scratch([]);
+    assert.match(plain, /^\/\S+$/);
+    const templated = scratch(['mktemp() { [ "$*" = -d ] && return 1; command mktemp "$@"; }']);
+    assert.match(templated, /\/sshfix\.\w{6}$/);
+    for (const dir of [plain, templated]) assert.equal(spawnSync('test', ['-e', dir]).status, 1, `${dir} removed on exit`);
   });
 
   it('records a command with empty output as empty fields', () => {
