@@ -36,9 +36,18 @@ export function scriptUnits(body: readonly string[]): string[] {
   return units;
 }
 
-/** Each unit run in the script's own shell, between two clock readings; unit 0 is an empty one (the timing's own cost). */
+/**
+ * Each unit run in the script's own shell, between two clock readings; unit 0 is an empty one (the
+ * timing's own cost). The clock's variables have names the fact script does not use (it sets
+ * short ones such as `s` and `e`).
+ */
 function timedScript(units: readonly string[]): string {
-  const timed = [':', ...units].flatMap((unit, i) => [`s=$(date +%s%N)`, `{\n${unit}\n} >/dev/null 2>&1`, `e=$(date +%s%N)`, `echo "T ${i} $(( (e - s) / 1000 ))" >&2`]);
+  const timed = [':', ...units].flatMap((unit, i) => [
+    `sshfix_bench_start=$(date +%s%N)`,
+    `{\n${unit}\n} >/dev/null 2>&1`,
+    `sshfix_bench_end=$(date +%s%N)`,
+    `echo "T ${i} $(( (sshfix_bench_end - sshfix_bench_start) / 1000 ))" >&2`,
+  ]);
   return [...FACT_SCRIPT_PRELUDE, ...timed, 'exit 0'].join('\n') + '\n';
 }
 
