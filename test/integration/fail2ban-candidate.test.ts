@@ -12,9 +12,19 @@ import { buildFail2banLayers } from '../../src/config/fail2ban/layers.js';
 import { fail2banLoadProblem } from '../../src/services/fail2ban/loadable.js';
 import { fail2banCandidateScript } from '../../src/services/fail2ban/scripts.js';
 
-function check(files: Record<string, string>): { status: number | null; stdout: string } {
-  const result = spawnSync('sh', ['-s'], { input: fail2banCandidateScript(new Map(Object.entries(files))), encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout };
+/** Runs the check as the host's session does: in a subshell, with a fresh scratch path in a private directory. */
+function check(files: Record<string, string>): { status: number | null; stdout: string; leftover: string } {
+  const session = [
+    'LC_ALL=C; export LC_ALL',
+    't=$(mktemp -d) || exit 70',
+    'sshfix_scratch="$t/check1"',
+    '(',
+    fail2banCandidateScript(new Map(Object.entries(files))).replace(/\n$/, ''),
+    ')',
+    'rc=$?; ls -A "$t" >&2; rm -rf "$t"; exit $rc',
+  ].join('\n');
+  const result = spawnSync('sh', ['-s'], { input: session + '\n', encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, leftover: result.stderr.trim() };
 }
 
 /** The machine's jail files with `extra` laid over them, as the planner reads them. */
@@ -37,6 +47,7 @@ describe('fail2ban candidate check on this machine', () => {
     const result = check({ '/etc/fail2ban/jail.d/sshd.local': '[sshd]\nenabled = true\nignoreip = 127.0.0.1 192.0.2.7\n' });
     assert.equal(result.status, 0, result.stdout);
     assert.deepEqual(readdirSync('/etc/fail2ban/jail.d').sort(), before);
+    assert.equal(result.leftover, 'check1', 'the copy is made in the scratch path the session gave it');
   });
 
   it('rejects an overlay fail2ban-client cannot read, naming /etc/fail2ban paths rather than the copy', () => {

@@ -11,7 +11,7 @@
  */
 import { FAIL2BAN_BASE_DIR } from '../../config/fail2ban/layers.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
-import { SCRATCH_DIR_PRELUDE } from '../scratch-dir.js';
+import { writeCandidateFile } from '../candidate-files.js';
 import type { ServiceScripts } from '../service.js';
 import type { Fail2banFacts } from './facts.js';
 
@@ -76,18 +76,14 @@ export function fail2banScripts(facts: Fail2banFacts, plan: Fail2banScriptPlan):
  */
 export function fail2banCandidateScript(files: ReadonlyMap<string, string>): string {
   const base = FAIL2BAN_BASE_DIR;
+  const overlay = [...files].filter(([path]) => path.startsWith(`${base}/`)).map(([path, text]) => [path.slice(base.length), text] as const);
+  const dirs = new Set(overlay.map(([rel]) => rel.slice(0, rel.lastIndexOf('/'))).filter((dir) => dir !== ''));
   const lines = [
-    ...SCRATCH_DIR_PRELUDE,
+    'd=$sshfix_scratch',
+    `mkdir -p "$d" ${[...dirs].map((dir) => `"$d"${q(dir)}`).join(' ')} || { echo "cannot make a scratch copy of ${base}"; exit 70; }`,
     `cp -a ${base}/. "$d/" || { echo "cannot copy ${base}"; exit 70; }`,
+    ...overlay.flatMap(([rel, text], index) => writeCandidateFile(`"$d"${q(rel)}`, text, `SSHFIX_F2B_${index}_EOF`)),
   ];
-  let index = 0;
-  for (const [path, text] of files) {
-    if (!path.startsWith(`${base}/`)) continue;
-    const rel = path.slice(base.length);
-    const b64 = Buffer.from(text, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
-    lines.push(`mkdir -p "$d$(dirname -- ${q(rel)})"`, `base64 -d > "$d"${q(rel)} <<'SSHFIX_F2B_${index}_EOF'`, `${b64}SSHFIX_F2B_${index}_EOF`);
-    index++;
-  }
   lines.push(`out=$(fail2ban-client -c "$d" -d 2>&1 >/dev/null) || { printf '%s\\n' "$out" | ${ERRORS} | sed "s#$d#${base}#g"; exit 1; }`, 'exit 0');
   return lines.join('\n') + '\n';
 }

@@ -7,6 +7,7 @@
 import type { FileSnapshot } from '../../config/openssh/snapshot-glob.js';
 import { isRecord, isSafePath } from '../../util/safe-values.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
+import { writeCandidateFile } from '../candidate-files.js';
 import type { CandidateCheck, Service } from '../service.js';
 import { readSshClientFacts, sshClientFactLines, SYSTEM_SSH_CONFIG, UNRELATED_HOST, type SshClientFacts } from './facts.js';
 import { leakedSettings, verifyClientValues, type SshClientExpectation } from './verify.js';
@@ -25,16 +26,12 @@ export interface SshClientContribution {
 
 const q = quoteShellArg;
 
-/** Checks `text` as ssh would read it at `path`, without installing it: ssh -G on a temporary copy. */
+/** Checks `text` as ssh would read it at `path`, without installing it: ssh -G on a copy in the session's scratch path. */
 function candidateScript(path: string, text: string): string {
-  const b64 = Buffer.from(text, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
   return [
-    'PATH=/usr/local/bin:/usr/bin:/bin:$PATH; LC_ALL=C; export PATH LC_ALL',
-    'f=$(mktemp) || { echo "mktemp failed"; exit 70; }',
-    "trap 'rm -f \"$f\"' EXIT",
-    `base64 -d >"$f" <<'SSHFIX_EOF'`,
-    `${b64}SSHFIX_EOF`,
-    `if ! out=$(ssh -G -F "$f" ${UNRELATED_HOST} 2>&1 >/dev/null); then printf '%s\\n' "$out" | sed "s|$f|${path.replace(/[|\\&'"]/g, '')}|g"; exit 1; fi`,
+    'f=$sshfix_scratch',
+    ...writeCandidateFile('"$f"', text, 'SSHFIX_EOF'),
+    `ssh -G -F "$f" ${UNRELATED_HOST} >/dev/null 2>"$f.err" || { sed "s|$f|${path.replace(/[|\\&'"]/g, '')}|g" "$f.err"; exit 1; }`,
   ].join('\n');
 }
 

@@ -10,6 +10,7 @@ import { lexText, linesToText, quoteArgument, type ConfigLine } from '../../conf
 import type { SshdConfigTree } from '../../config/sshd/tree.js';
 import { includePattern } from '../../config/sshd/tree.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
+import { writeCandidateFile } from '../candidate-files.js';
 import { hostDependence } from './shared-key.js';
 
 const q = quoteShellArg;
@@ -41,27 +42,10 @@ export interface CandidateValidation {
 const ROOT = '/SSHFIX_CANDIDATE_ROOT';
 
 /**
- * The line that writes one candidate file under "$d": printf, a shell builtin, with the text in
- * quoted chunks and "$d" wherever an Include was rerooted (no process on the host). A text with a
- * NUL byte, which no shell word can hold, goes through `base64 -d` and `sed` instead.
- */
-function writeFileLines(path: string, text: string, index: number): string[] {
-  const target = `"$d"${q(path)}`;
-  if (text.includes('\0')) {
-    const b64 = Buffer.from(text, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
-    const reroot = text.includes(ROOT) ? ` | sed "s#${ROOT}#$d#g"` : '';
-    return [`base64 -d <<'SSHFIX_TREE_${index}_EOF'${reroot} > ${target}`, `${b64}SSHFIX_TREE_${index}_EOF`];
-  }
-  const words = text.split(ROOT).flatMap((chunk, i) => [...(i > 0 ? ['"$d"'] : []), ...(chunk === '' ? [] : [q(chunk)])]);
-  return [`printf %s ${words.length > 0 ? words.join(' ') : "''"} > ${target}`];
-}
-
-/**
- * The script that writes the candidate tree and validates it. It runs in the host's session shell
- * (gather-facts.ts), which gives each check a fresh path in the session's private scratch
- * directory (`$sshfix_scratch`, removed with the session) and has already found `$sshd_bin`.
- * Each process costs the host CPU: on success the script starts one `mkdir` and the sshd runs,
- * nothing else (files are written by a builtin, sshd's output goes to a file).
+ * The script that writes the candidate tree under `$sshfix_scratch` (candidate-files.ts) and
+ * validates it; the session has already found `$sshd_bin`. Each process costs the host CPU: on
+ * success the script starts one `mkdir` and the sshd runs, nothing else (files are written by a
+ * builtin, sshd's output goes to a file).
  */
 export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly string[]): CandidateValidation {
   const lines = [
@@ -71,7 +55,7 @@ export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly s
   const dirs = new Set([...tree.files.keys()].map((path) => path.slice(0, path.lastIndexOf('/')) || '/'));
   lines.push(`mkdir -p "$d" ${[...dirs].map((dir) => `"$d"${q(dir)}`).join(' ')}`);
   let index = 0;
-  for (const [path, file] of tree.files) lines.push(...writeFileLines(path, rerootIncludes(linesToText(file.lines), ROOT), index++));
+  for (const [path, file] of tree.files) lines.push(...writeCandidateFile(`"$d"${q(path)}`, rerootIncludes(linesToText(file.lines), ROOT), `SSHFIX_TREE_${index++}_EOF`, ROOT));
   const main = `"$d"${q(tree.mainPath)}`;
   // `sshd -T -C` refuses whatever `sshd -t` refuses, so with connections to check, `sshd -t` runs
   // only when one of them fails, to tell a config that does not load (its message, as before)

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { buildCandidateValidation, rerootIncludes } from '../../../src/services/sshd/candidate-tree.js';
+import { writeCandidateFile } from '../../../src/services/candidate-files.js';
 import { connectionForCriteria, formatConnectionSpec, matchValidationSpecs } from '../../../src/config/sshd/connection-spec.js';
 import { parseMatchCriteria } from '../../../src/config/sshd/match.js';
 import { buildSshdConfigTree } from '../../../src/config/sshd/tree.js';
@@ -64,6 +65,31 @@ describe('the candidate check script on the host', () => {
     assert.match(written, /^Include \/\S+\/check1\/etc\/ssh\/sshd_config\.d\/\*\.conf\nMaxStartups 100:30:500\n$/);
     assert.deepEqual(result.sshdArgs.slice(0, 2), ['-t', '-f']);
     assert.match(result.sshdArgs[2] ?? '', /\/check1\/etc\/ssh\/sshd_config$/);
+  });
+});
+
+describe('candidate files written on the host', () => {
+  /** Writes `text` with the line(s) writeCandidateFile makes, `root` standing for the scratch path, and reads the file back. */
+  const written = (text: string, root?: string): { bytes: Buffer; script: string } => {
+    const lines = writeCandidateFile('"$d/f"', text, 'SSHFIX_T_EOF', root);
+    const script = ['d=$(mktemp -d) || exit 70', ...lines, 'base64 "$d/f"; rm -rf "$d"'].join('\n') + '\n';
+    const result = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    return { bytes: Buffer.from(result.stdout, 'base64'), script: lines.join('\n') };
+  };
+
+  it('writes a text with a NUL byte through base64, with the scratch path for the root', () => {
+    const { bytes, script } = written('a\0b /ROOT/x\n', '/ROOT');
+    assert.match(script, /^base64 -d/);
+    assert.match(bytes.toString('latin1'), /^a\0b \/\S+\/x\n$/);
+    assert.doesNotMatch(bytes.toString('latin1'), /ROOT/);
+  });
+
+  it('writes any other text with printf alone, the root included', () => {
+    const { bytes, script } = written("/ROOT/a 'q' /ROOT", '/ROOT');
+    assert.match(script, /^printf %s /);
+    assert.doesNotMatch(script, /base64|sed/);
+    assert.match(bytes.toString('utf8'), /^\/\S+\/a 'q' \/\S+$/);
   });
 });
 
