@@ -11,6 +11,7 @@
 import { parseHostsAccess } from '../config/hosts-access/parse.js';
 import { evaluateHostsAccess } from '../config/hosts-access/evaluate.js';
 import { findSshguardBlock, insideSshguardBlock, sshguardBlockedAddresses } from '../config/hosts-access/sshguard.js';
+import { sshguardBackendOf } from '../config/sshguard/firewall.js';
 import { libwrapProbeLine, readLibwrapProbe, RECORD_SCRIPT_PRELUDE } from '../util/record-script.js';
 import { quoteShellArg } from '../util/shell-quote.js';
 import type { HostEvidence, WrappersDecision } from './classify.js';
@@ -159,7 +160,9 @@ export function interpretEvidence(commands: ReadonlyMap<string, RecordedResult>,
   if (commands.has('sshguard_running')) {
     const conf = out('sshguard_conf') ?? '';
     const backendPath = confValue(conf, 'BACKEND') ?? '';
-    const backend = /hosts/.test(backendPath) ? 'hosts' : /nft/.test(backendPath) ? 'nft' : /ipset/.test(backendPath) ? 'ipset' : /iptables/.test(backendPath) ? 'iptables' : backendPath || 'unknown';
+    // Named as the sshguard task names it (nft-sets, ipset, iptables, hosts); another program by its path.
+    const known = sshguardBackendOf(backendPath);
+    const backend = known !== 'other' ? known : backendPath || 'unknown';
     const blocked =
       backend === 'hosts'
         ? sshguardBlockedAddresses(allowText)

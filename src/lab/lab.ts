@@ -44,9 +44,9 @@ import {
   type ProcessIdentity,
 } from './processes.js';
 import { LAB_RELAY_SOCKET } from './net-relay.js';
-import { blocksCovering, FIREWALL_BACKENDS, FIREWALL_LISTING, parseFirewallBlocks, type FirewallBackend } from '../config/sshguard/firewall.js';
+import { blocksCovering, FIREWALL_BACKENDS, FIREWALL_LISTING, parseFirewallBlocks, sshguardBackendOf, type FirewallBackend } from '../config/sshguard/firewall.js';
 import { blacklistPath, readSshguardConf } from '../config/sshguard/lists.js';
-import { SSHGUARD_CONF, sshguardBackendOf } from '../services/sshguard/facts.js';
+import { SSHGUARD_CONF } from '../services/sshguard/facts.js';
 import { findLabScenario, type LabDaemon, type LabScenario, type SeedFile } from './scenarios.js';
 import { ensureSyslogReceiver, stopSyslogReceiver, syslogPaths, SyslogError, type SyslogHost } from './syslog-receiver.js';
 

@@ -12,6 +12,19 @@ export type FirewallBackend = 'nft-sets' | 'ipset' | 'iptables';
 export const FIREWALL_BACKENDS: readonly FirewallBackend[] = ['nft-sets', 'ipset', 'iptables'];
 
 /** A block as a network with its prefix length, always written with it: `203.0.113.7/32`. */
+/** The backend sshguard.conf's BACKEND names; `other` for a program sshfix does not know. */
+export type SshguardBackend = 'hosts' | FirewallBackend | 'other';
+
+/** The backend a BACKEND path names, by its program's name (`sshg-fw-<backend>`). */
+export function sshguardBackendOf(path: string | undefined): SshguardBackend {
+  const name = path?.slice(path.lastIndexOf('/') + 1) ?? '';
+  if (name === 'sshg-fw-hosts') return 'hosts';
+  if (name === 'sshg-fw-nft-sets') return 'nft-sets';
+  if (name === 'sshg-fw-iptables') return 'iptables';
+  if (name === 'sshg-fw-ipset') return 'ipset';
+  return 'other';
+}
+
 export type BlockedElement = string;
 
 /** The shell command (no user input in it) that lists a backend's blocks, IPv4 and IPv6. */

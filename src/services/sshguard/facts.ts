@@ -5,7 +5,7 @@
  * blocks of its backend. Pure, except the fact-script lines it returns.
  */
 import { blacklistPath, readSshguardConf } from '../../config/sshguard/lists.js';
-import { FIREWALL_LISTING, parseFirewallBlocks, type FirewallBackend } from '../../config/sshguard/firewall.js';
+import { FIREWALL_LISTING, parseFirewallBlocks, sshguardBackendOf, type FirewallBackend, type SshguardBackend } from '../../config/sshguard/firewall.js';
 import { HOSTS_ALLOW } from '../../config/hosts-access/edit.js';
 import { sshguardBlockedAddresses } from '../../config/hosts-access/sshguard.js';
 import type { BaseFacts, RawFacts } from '../service.js';
@@ -22,8 +22,6 @@ export const FOR_EACH_SSHGUARD =
   'e=$(stat -L -c %d:%i /etc); for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sshguard ] || continue; ' +
   'r=$(stat -L -c %d:%i "$p/root/etc" 2>/dev/null) && [ "$r" != "$e" ] && continue; ' +
   's=$(sed "s/^.*) //" "$p/stat" 2>/dev/null); case "$s" in Z*|"") continue;; esac;';
-
-export type SshguardBackend = 'hosts' | 'nft-sets' | 'iptables' | 'ipset' | 'other';
 
 /** How sshguard is restarted here: it has no reload (SIGHUP ends it). */
 export type SshguardRestart =
@@ -68,16 +66,6 @@ export function sshguardFactLines(): string[] {
     'if command -v rc-service >/dev/null && [ -d /run/openrc ]; then run sg_openrc rc-service sshguard status; fi',
     ...Object.entries(FIREWALL_LISTING).map(([backend, listing]) => `run ${FACT_NAME[backend as FirewallBackend]} sh -c ${q(listing)}`),
   ];
-}
-
-/** The backend sshguard.conf's BACKEND names, by the script's file name. */
-export function sshguardBackendOf(path: string | undefined): SshguardBackend {
-  const name = path?.slice(path.lastIndexOf('/') + 1) ?? '';
-  if (name === 'sshg-fw-hosts') return 'hosts';
-  if (name === 'sshg-fw-nft-sets') return 'nft-sets';
-  if (name === 'sshg-fw-iptables') return 'iptables';
-  if (name === 'sshg-fw-ipset') return 'ipset';
-  return 'other';
 }
 
 /** The `-w` arguments of a command line. */

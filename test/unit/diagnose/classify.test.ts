@@ -80,8 +80,8 @@ describe('classifyDrop: connection setup', () => {
   });
 
   it('sshguard-block from its block list and from its hosts-backend line', () => {
-    assert.deepEqual(codes(diagnose({ evidence: evidence({ sshguard: { running: true, backend: 'nft', blocked: ['192.0.2.0/24'], source: 'nft list set ip sshguard attackers' } }) })), ['sshguard-block']);
-    const stopped = diagnose({ evidence: evidence({ sshguard: { running: false, backend: 'nft', blocked: [], source: 'nft list set ip sshguard attackers' } }) });
+    assert.deepEqual(codes(diagnose({ evidence: evidence({ sshguard: { running: true, backend: 'nft-sets', blocked: ['192.0.2.0/24'], source: 'nft list set ip sshguard attackers' } }) })), ['sshguard-block']);
+    const stopped = diagnose({ evidence: evidence({ sshguard: { running: false, backend: 'nft-sets', blocked: [], source: 'nft list set ip sshguard attackers' } }) });
     assert.ok(stopped.ruledOut.includes('sshguard: installed but not running'));
     const viaHosts = diagnose({ evidence: evidence({ wrappers: { libwrap: true, decision: { granted: false, source: '/etc/hosts.allow', line: 2, text: 'ALL : 192.0.2.7 : DENY', sshguardBlock: true } } }) });
     assert.deepEqual(codes(viaHosts), ['sshguard-block']);
