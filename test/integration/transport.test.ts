@@ -175,8 +175,15 @@ describe('transport against the lab', { timeout: 120_000 }, () => {
     it('queues commands under a MaxSessions lower than its own channel limit, instead of failing them', async () => {
       // backup on host 1 may hold two sessions; sshfix opens up to eight channels at once.
       const reload = async (edit: string, user: string): Promise<Connection> => {
-        await root1.exec(`${edit} && sshd -t && kill -HUP "$(cat /run/sshd.pid)"`);
-        // sshd re-executes itself on SIGHUP and listens again a moment later.
+        // sshd re-executes itself on SIGHUP and listens again a moment later, on new sockets: a
+        // connection made before that is served under the old config, so wait for the listener's
+        // sockets to change (kill returns before sshd has even seen the signal).
+        const sockets = 'ls -l /proc/$p/fd 2>/dev/null | grep -o "socket:\\[[0-9]*\\]" | sort | tr "\\n" " "';
+        const reloaded = await root1.exec(
+          `${edit} && sshd -t && p=$(cat /run/sshd.pid) && before=$(${sockets}) && kill -HUP "$p" && ` +
+            `for i in $(seq 200); do now=$(${sockets}); [ -n "$now" ] && [ "$now" != "$before" ] && exit 0; sleep 0.05; done; echo "sshd did not listen again" >&2; exit 1`,
+        );
+        assert.equal(reloaded.exitCode, 0, reloaded.stderr.toString());
         for (let i = 0; ; i++) {
           try {
             return await shared.connect(target(address(1), { user }));
