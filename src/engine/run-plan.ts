@@ -84,7 +84,6 @@ export async function runPool<T, R>(items: readonly T[], limit: number, work: (i
   return results;
 }
 
-
 export interface PlannedHostResult {
   plan: HostPlan;
   facts?: HostFacts;

@@ -11,7 +11,6 @@ export type FirewallBackend = 'nft-sets' | 'ipset' | 'iptables';
 
 export const FIREWALL_BACKENDS: readonly FirewallBackend[] = ['nft-sets', 'ipset', 'iptables'];
 
-/** A block as a network with its prefix length, always written with it: `203.0.113.7/32`. */
 /** The backend sshguard.conf's BACKEND names; `other` for a program sshfix does not know. */
 export type SshguardBackend = 'hosts' | FirewallBackend | 'other';
 
@@ -25,6 +24,7 @@ export function sshguardBackendOf(path: string | undefined): SshguardBackend {
   return 'other';
 }
 
+/** A block as a network with its prefix length, always written with it: `203.0.113.7/32`. */
 export type BlockedElement = string;
 
 /** The shell command (no user input in it) that lists a backend's blocks, IPv4 and IPv6. */
