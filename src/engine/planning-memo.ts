@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { HostFacts } from './facts.js';
 import type { PlanOutcome, RunnerLogin } from '../tasks/planner.js';
 import { deepFreeze } from '../util/deep-freeze.js';
+import { LruMap } from '../util/lru-map.js';
 
 /** The facts only one host has: never digested, watched when a planner runs. */
 const HOST_IDENTITY: ReadonlySet<PropertyKey> = new Set(['name', 'address', 'hostname']);
@@ -106,10 +107,12 @@ function factsWithoutIdentity(facts: HostFacts): Record<string, unknown> {
 
 /** The run's shared planning: outcomes (and what is derived from them) by chained key, least recently used dropped first. */
 export class PlanningMemo {
-  private readonly outcomes = new Map<string, unknown>();
+  private readonly outcomes: LruMap<string, unknown>;
   private hitCount = 0;
 
-  constructor(private readonly limit = DEFAULT_LIMIT) {}
+  constructor(limit = DEFAULT_LIMIT) {
+    this.outcomes = new LruMap(limit);
+  }
 
   /** A host's chain of keys, or undefined when its facts cannot be digested (it plans alone). */
   forHost(facts: HostFacts, login: RunnerLogin | undefined): HostPlanning | undefined {
@@ -125,17 +128,13 @@ export class PlanningMemo {
   /** @internal */
   lookup(key: string): unknown {
     const outcome = this.outcomes.get(key);
-    if (outcome === undefined) return undefined;
-    this.outcomes.delete(key);
-    this.outcomes.set(key, outcome);
-    this.hitCount++;
+    if (outcome !== undefined) this.hitCount++;
     return outcome;
   }
 
   /** @internal */
   store(key: string, outcome: unknown): void {
     this.outcomes.set(key, outcome);
-    if (this.outcomes.size > this.limit) this.outcomes.delete(this.outcomes.keys().next().value as string);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FileChange, HostPlan } from '../engine/plan-model.js';
+import { LruMap } from '../util/lru-map.js';
 import { changeDiff } from './diff.js';
 
 type DiffOf = (change: FileChange) => string;
@@ -27,21 +28,16 @@ const DIFF_MEMO_LIMIT = 256;
  * is diffed once; the least recently used is dropped past the limit.
  */
 function memoizedDiff(): DiffOf {
-  const diffs = new Map<string, string>();
+  const diffs = new LruMap<string, string>(DIFF_MEMO_LIMIT);
   return (change) => {
     if (change.diff !== undefined) return change.diff;
     const hash = createHash('sha256').update(`${change.path.length}:${change.path}`);
     if (change.before !== undefined) hash.update(`b${change.before.length}:`).update(change.before);
     const key = hash.update(`a${(change.after ?? '').length}:`).update(change.after ?? '').digest('hex');
     const known = diffs.get(key);
-    if (known !== undefined) {
-      diffs.delete(key);
-      diffs.set(key, known);
-      return known;
-    }
+    if (known !== undefined) return known;
     const diff = changeDiff(change);
     diffs.set(key, diff);
-    if (diffs.size > DIFF_MEMO_LIMIT) diffs.delete(diffs.keys().next().value as string);
     return diff;
   };
 }
