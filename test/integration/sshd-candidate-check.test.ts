@@ -51,6 +51,13 @@ describe('sshd candidate check on the real sshd', () => {
     assert.deepEqual({ status: result.status, sshdRuns: result.sshdRuns }, { status: 0, sshdRuns: 1 });
   });
 
+  it('refuses a config that does not load with one sshd -t and its words when there is no connection to check', () => {
+    const result = check('Port 22\nBogusKeyword yes\n', []);
+    assert.deepEqual({ status: result.status, sshdRuns: result.sshdRuns }, { status: 1, sshdRuns: 1 });
+    assert.match(result.stdout, /\/etc\/ssh\/sshd_config: line 2: Bad configuration option: BogusKeyword/);
+    assert.doesNotMatch(result.stdout, /\/tmp\//);
+  });
+
   it('gives sshd -t\'s words for a config that does not load, as when sshd -t ran first', () => {
     const result = check('Port 22\nBogusKeyword yes\n', [SPEC]);
     assert.equal(result.status, 1);

@@ -60,9 +60,11 @@ export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly s
   // `sshd -T -C` refuses whatever `sshd -t` refuses, so with connections to check, `sshd -t` runs
   // only when one of them fails, to tell a config that does not load (its message, as before)
   // from one connection's failure: one sshd process less on every host whose plan has connections.
-  const test = `t_out=$("$sshd_bin" -t -f ${main} 2>&1) || { printf '%s' "$t_out" | sed "s#$d##g"; exit 1; }`;
+  const refuse = `printf '%s' "$t_out" | sed "s#$d##g"; exit 1;`;
+  const test = `t_out=$("$sshd_bin" -t -f ${main} 2>&1) || { ${refuse} }`;
   lines.push(
-    ...(specs.length === 0 ? [`"$sshd_bin" -t -f ${main} >"$d/.out" 2>&1 || { ${test}; }`] : []),
+    // Alone, `sshd -t`'s own output is its verdict: no second run to read it.
+    ...(specs.length === 0 ? [`"$sshd_bin" -t -f ${main} >"$d/.out" 2>&1 || { t_out=$(cat "$d/.out"); ${refuse} }`] : []),
     ...specs.map(
       (spec) =>
         `"$sshd_bin" -T -f ${main} -C ${q(spec)} >/dev/null 2>"$d/.out" || { ${test}; out=$(cat "$d/.out"); printf '%s (for the connection %s)' "$out" ${q(spec)} | sed "s#$d##g"; exit 1; }`,
