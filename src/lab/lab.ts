@@ -45,7 +45,7 @@ import {
 } from './processes.js';
 import { LAB_RELAY_SOCKET } from './net-relay.js';
 import { blocksCovering, FIREWALL_BACKENDS, FIREWALL_LISTING, parseFirewallBlocks, sshguardBackendOf, type FirewallBackend } from '../config/sshguard/firewall.js';
-import { blacklistPath, readSshguardConf } from '../config/sshguard/lists.js';
+import { blacklistedAddresses, blacklistPath, readSshguardConf } from '../config/sshguard/lists.js';
 import { SSHGUARD_CONF } from '../services/sshguard/facts.js';
 import { findLabScenario, type LabDaemon, type LabScenario, type SeedFile } from './scenarios.js';
 import { ensureSyslogReceiver, stopSyslogReceiver, syslogPaths, SyslogError, type SyslogHost } from './syslog-receiver.js';
@@ -690,10 +690,7 @@ function seededSshguard(scenario: LabScenario): { firewall?: FirewallBackend; bl
   const backend = sshguardBackendOf(conf.get('BACKEND'));
   const firewall = FIREWALL_BACKENDS.find((b) => b === backend);
   const path = blacklistPath(conf.get('BLACKLIST_FILE'));
-  const blacklisted = (scenario.files.find((f) => f.path === path)?.content ?? '')
-    .split('\n')
-    .filter((line) => line.includes('|'))
-    .map((line) => line.slice(line.lastIndexOf('|') + 1).trim());
+  const blacklisted = blacklistedAddresses(scenario.files.find((f) => f.path === path)?.content ?? '');
   return { ...(firewall ? { firewall } : {}), blacklisted };
 }
 

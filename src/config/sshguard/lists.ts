@@ -82,13 +82,24 @@ export function addToWhitelist(text: string | undefined, entry: string): string 
   return `${before}${before === '' || before.endsWith('\n') ? '' : '\n'}${entry}\n`;
 }
 
+/** The address of a blacklist line (`timestamp|service|attack|address`), undefined for any other line. */
+export function blacklistLineAddress(line: string): string | undefined {
+  const fields = line.replace(/\r?\n$/, '').split('|');
+  return fields.length === 4 ? fields[3]!.trim() : undefined;
+}
+
+/** The addresses a blacklist file lists, in order. */
+export function blacklistedAddresses(text: string): string[] {
+  return text.split('\n').flatMap((line) => blacklistLineAddress(line) ?? []);
+}
+
 /** The blacklist without the lines of `address` (any spelling); the count removed. */
 export function removeFromBlacklist(text: string, address: string): { text: string; removed: number } {
   const target = canonicalAddress(address);
   let removed = 0;
   const kept = text.split(/(?<=\n)/).filter((line) => {
-    const fields = line.replace(/\r?\n$/, '').split('|');
-    const hit = fields.length === 4 && target !== undefined && canonicalAddress(fields[3]!.trim()) === target;
+    const listed = blacklistLineAddress(line);
+    const hit = listed !== undefined && target !== undefined && canonicalAddress(listed) === target;
     if (hit) removed++;
     return !hit;
   });

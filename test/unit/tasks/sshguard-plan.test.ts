@@ -10,7 +10,7 @@ import { parseFactOutput } from '../../../src/engine/facts-script.js';
 import { interpretFacts, type HostFacts } from '../../../src/engine/facts.js';
 import { planHost } from '../../../src/engine/plan-host.js';
 import { loadPlaybook } from '../../../src/model/playbook.js';
-import { addToWhitelist, readSshguardConf, removeFromBlacklist, validateWhitelistEntry, whitelistHas } from '../../../src/config/sshguard/lists.js';
+import { addToWhitelist, blacklistedAddresses, readSshguardConf, removeFromBlacklist, validateWhitelistEntry, whitelistHas } from '../../../src/config/sshguard/lists.js';
 import { sshguardService } from '../../../src/services/sshguard/service.js';
 import { REPO_ROOT } from '../../helpers/lab-fixture.js';
 
@@ -123,6 +123,7 @@ describe('sshguard task', () => {
     assert.deepEqual(validateWhitelistEntry('2001:DB8::7'), { ok: true, text: '2001:db8::7' });
     assert.equal(validateWhitelistEntry('192.0.2.7\nALL').ok, false);
     assert.deepEqual(removeFromBlacklist('1|100|4|192.0.2.7\r\n2|100|4|192.0.2.70\n', '192.0.2.7'), { text: '2|100|4|192.0.2.70\n', removed: 1 });
+    assert.deepEqual(blacklistedAddresses('1|100|4|192.0.2.7\r\n# note\n2|100|4| 2001:db8::1 \nnot|a|line\n'), ['192.0.2.7', '2001:db8::1']);
     assert.equal(sshguardService.isSavedExpectation({ task: 't', kind: 'unblocked', value: '192.0.2.7; rm -rf /' }), false);
   });
 });
