@@ -48,7 +48,20 @@ function lineHolding(tree: SshdConfigTree, value: EffectiveSshdValue, found: (it
   return value.sources.find((o) => (tree.files.get(o.path)?.lines[o.line - 1]?.args ?? []).some((a) => found(a.value))) ?? value.source;
 }
 
+/** The first `Match` line of the tree with a Group criterion. */
+function matchGroupLine(tree: SshdConfigTree): ConfigOrigin | undefined {
+  for (const [path, file] of tree.files) {
+    const index = file.lines.findIndex((l) => l.kind === 'directive' && l.keyword?.toLowerCase() === 'match' && (l.args ?? []).some((a) => /^group(=|$)/i.test(a.value)));
+    if (index !== -1) return { path, line: index + 1 };
+  }
+  return undefined;
+}
+
 function judge(tree: SshdConfigTree, login: RunnerLogin, options: { version: string; defaults: SshdDefaults }): Verdict {
+  // The facts hold the login's groups whenever the host's files or a task's text name groups; a
+  // Match Group that came from a template's value is judged unknown rather than as not matching.
+  const groupMatch = login.groups ? undefined : matchGroupLine(tree);
+  if (groupMatch) return { unknown: { reason: `a Match Group block applies by group, and ${login.user}'s groups on the host are not known`, origin: groupMatch } };
   const connection: MatchConnection = {
     user: login.user,
     ...(login.address ? { addr: login.address, host: login.address } : {}),

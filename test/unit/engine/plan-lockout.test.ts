@@ -76,6 +76,15 @@ describe('lockout prediction', () => {
     assert.match(unknown.warnings.join('\n'), /cannot tell whether the change locks out sshfix's own login \(deploy from 198\.51\.100\.7\): AllowGroups admins applies, and deploy's groups on the host are not known/);
   });
 
+  it('inside a Match Group block: judged with the runner groups known, and a warning when they are not (never taken as not matching)', () => {
+    const body = '      match: "Group {{ group }}"\n      set: { PubkeyAuthentication: "no" }\n';
+    const known = planHost({ host: { ...KEY_RUNNER, vars: { group: 'ops' } }, plays: playsOf(task(body)), cliVars: {}, facts: factsWithConfig(BASE, { runnerAddress: FROM, loginGroups: ['deploy', 'ops'] }) }).plan;
+    assertLockout(known, '/etc/ssh/sshd_config:6', /PubkeyAuthentication no at \/etc\/ssh\/sshd_config:6/);
+    const unknown = planHost({ host: { ...KEY_RUNNER, vars: { group: 'ops' } }, plays: playsOf(task(body)), cliVars: {}, facts: factsWithConfig(BASE, { runnerAddress: FROM }) }).plan;
+    assert.equal(unknown.status, 'changed');
+    assert.match(unknown.warnings.join('\n'), /cannot tell whether the change locks out sshfix's own login \(deploy from 198\.51\.100\.7\): a Match Group block applies by group, and deploy's groups on the host are not known \(\/etc\/ssh\/sshd_config:5\)/);
+  });
+
   it('AuthenticationMethods that needs a method the runner lacks', () => {
     assertLockout(plan(BASE, '      set: { AuthenticationMethods: "publickey,password" }\n'), '/etc/ssh/sshd_config:4', /AuthenticationMethods publickey,password needs a method/);
   });
