@@ -15,7 +15,8 @@ import { rawSnapshot } from '../services/raw-snapshot.js';
 import { lookupService } from '../services/registry.js';
 import type { CandidateCheck, RawFacts, RecordedCommand } from '../services/service.js';
 import { SharedResults, type BuildCache } from './build-cache.js';
-import { dirLines, FACT_SCRIPT_PRELUDE, factScriptBody, FactOutputError, parseFactOutput, type FactRequest } from './facts-script.js';
+import { dirLines, FACT_SCRIPT_PRELUDE, factScriptBody, FactOutputError, loginGroupsLines, parseFactRecords, type FactRequest } from './facts-script.js';
+import { quoteShellArg } from '../util/shell-quote.js';
 import { interpretFacts, type HostFacts } from './facts.js';
 import { PlanningMemo } from './planning-memo.js';
 
@@ -69,10 +70,10 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 /**
  * Each candidate check gets `$sshfix_scratch`: a fresh path (not created) in the session's
- * private scratch directory `$t`, which goes with the session, so a check needs no directory of
- * its own to make and remove (two processes on the host per check).
+ * private scratch directory `$t` (made here if no line needed it before), which goes with the
+ * session, so a check needs no directory of its own to make and remove.
  */
-const CHECK_SCRATCH = ['sshfix_checks=$((${sshfix_checks:-0} + 1))', 'sshfix_scratch="$t/check$sshfix_checks"'];
+const CHECK_SCRATCH = ['td', 'sshfix_checks=$((${sshfix_checks:-0} + 1))', 'sshfix_scratch="$t/check$sshfix_checks"'];
 
 /** One host's shell, fed its scripts in parts. */
 export class HostSession {
@@ -118,20 +119,22 @@ export class HostSession {
     const services = Object.keys(request.services);
     const known = builds ? Object.fromEntries(services.map((id) => [id, builds.known(id)])) : {};
     const body = factScriptBody(request, known, caches ? 'deferred' : 'inline').filter((line) => line !== 'exit 0');
-    const raw = parseRecords(await this.part(body, FACTS_TIMEOUT_MS));
+    const { raw, reread } = parseRecords(await this.part(body, FACTS_TIMEOUT_MS));
+    // A file sent as text that changed while it was read: read it again, through base64.
+    if (reread.length > 0) mergeRaw(raw, parseRecords(await this.part([...reread.map((path) => `rf ${quoteShellArg(path)}`), ...this.groupsLines(raw)], PART_TIMEOUT_MS)).raw);
     // Include trees that point into directories the script did not list: read those too.
     const snapshot = rawSnapshot(raw);
     const missingDirs = new Set<string>();
     for (const [id, paths] of Object.entries(request.services)) {
       for (const dir of lookupService(id)?.unlistedDirs(snapshot, paths) ?? []) missingDirs.add(dir);
     }
-    if (missingDirs.size > 0) mergeRaw(raw, parseRecords(await this.part(dirLines([...missingDirs]), PART_TIMEOUT_MS)));
+    if (missingDirs.size > 0) mergeRaw(raw, parseRecords(await this.part([...dirLines([...missingDirs]), ...this.groupsLines(raw)], PART_TIMEOUT_MS)).raw);
     if (caches) {
       for (const id of services) {
         const shared = lookupService(id)?.shared;
         if (!shared) continue;
         const key = shared.key(raw);
-        const run = async (): Promise<ReadonlyMap<string, RecordedCommand>> => parseRecords(await this.part([...shared.lines], FACTS_TIMEOUT_MS)).commands;
+        const run = async (): Promise<ReadonlyMap<string, RecordedCommand>> => parseRecords(await this.part([...shared.lines], FACTS_TIMEOUT_MS)).raw.commands;
         if (key !== undefined) this.sharedKeys.set(id, key);
         const records = key === undefined ? await run() : await caches.shared.get(`${id}\n${key}`, run);
         for (const [name, record] of records) raw.commands.set(name, record);
@@ -147,6 +150,14 @@ export class HostSession {
   }
 
   /**
+   * The login's groups are read when the files the Include walk looked at name groups; files read
+   * in a later part were not looked at, so a part that reads files reads the groups too.
+   */
+  private groupsLines(raw: RawFacts): string[] {
+    return raw.commands.has('login_groups') ? [] : loginGroupsLines();
+  }
+
+  /**
    * Runs a service's candidate check in this shell (in a subshell: its exit and traps stay its
    * own; the session's functions and variables, `$sshd_bin` and others the fact lines set, and
    * `$sshfix_scratch` are there). With run caches, a check that depends on nothing of the host but
@@ -154,7 +165,7 @@ export class HostSession {
    */
   async check(service: string, check: CandidateCheck): Promise<CheckVerdict> {
     const run = async (): Promise<CheckVerdict> => {
-      const raw = parseRecords(await this.part([...CHECK_SCRATCH, 'sshfix_check() (', check.script.replace(/\n$/, ''), ')', 'run check sshfix_check'], PART_TIMEOUT_MS));
+      const { raw } = parseRecords(await this.part([...CHECK_SCRATCH, 'sshfix_check() (', check.script.replace(/\n$/, ''), ')', 'run check sshfix_check'], PART_TIMEOUT_MS));
       const record = raw.commands.get('check');
       if (!record) throw new FactError('facts-unreadable', 'the candidate check printed no result');
       return { exitCode: record.exitCode, stdout: record.stdout, stderr: record.stderr };
@@ -201,9 +212,9 @@ export async function factsFor(connection: Connection, host: { name: string; add
   }
 }
 
-function parseRecords(stdout: string): RawFacts {
+function parseRecords(stdout: string): { raw: RawFacts; reread: string[] } {
   try {
-    return parseFactOutput(stdout);
+    return parseFactRecords(stdout);
   } catch (error) {
     if (error instanceof FactOutputError) throw new FactError('facts-unreadable', error.message);
     throw error;

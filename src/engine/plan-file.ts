@@ -116,7 +116,8 @@ function checkSavedHost(host: Record<string, unknown>): string[] {
     !isRecord(request) ||
     !['files', 'dirs'].every((k) => Array.isArray(request[k]) && (request[k] as unknown[]).every(isSafePath)) ||
     !isRecord(request['services']) ||
-    !Object.entries(request['services']).every(([id, paths]) => lookupService(id) && Array.isArray(paths) && paths.every(isSafeRequestPath))
+    !Object.entries(request['services']).every(([id, paths]) => lookupService(id) && Array.isArray(paths) && paths.every(isSafeRequestPath)) ||
+    (request['groups'] !== undefined && typeof request['groups'] !== 'boolean')
   ) {
     problems.push('fact_request');
   }

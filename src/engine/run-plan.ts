@@ -54,20 +54,25 @@ export function selectWork(inventory: Inventory, playbooks: readonly Playbook[],
   return { work, diagnostics };
 }
 
-/** What the plays' tasks need read: the services their kinds declare, each with its default paths and those the tasks name. */
+/**
+ * What the plays' tasks need read: the services their kinds declare, each with its default paths
+ * and those the tasks name, and the login's groups when a task may write something that depends on them.
+ */
 export function factRequestFor(plays: readonly Play[]): FactRequest {
   const services = new Map<string, Set<string>>();
+  let groups = false;
   for (const play of plays) {
     for (const task of play.tasks) {
       if (!isTaskKindName(task.kind)) continue;
       const needs = TASK_NEEDS[task.kind];
+      if (needs.needsLoginGroups?.(task.params)) groups = true;
       for (const id of needs.services) if (!services.has(id)) services.set(id, new Set(lookupService(id)?.defaultPaths ?? []));
       for (const [id, paths] of Object.entries(needs.factPaths?.(task.params) ?? {}) as [ServiceId, string[]][]) {
         for (const path of paths) services.get(id)?.add(path);
       }
     }
   }
-  return { services: Object.fromEntries([...services].map(([id, paths]) => [id, [...paths]])), files: [], dirs: [] };
+  return { services: Object.fromEntries([...services].map(([id, paths]) => [id, [...paths]])), files: [], dirs: [], ...(groups ? { groups } : {}) };
 }
 
 /** Runs `work` over `items` with at most `limit` at a time, keeping the input order in the results. */

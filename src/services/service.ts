@@ -175,8 +175,9 @@ export interface CommitDiagnoses {
  */
 export interface BuildFacts<Build> {
   /**
-   * Shell lines, run after the service's fact lines, that print one line identifying the build
-   * cheaply (no program of the build runs): e.g. path, size and mtime of its binaries.
+   * Shell lines, run after the service's fact lines, that set the shell variable `v` to one line
+   * identifying the build cheaply (no program of the build runs): e.g. path, size and mtime of its
+   * binaries.
    */
   idLines: readonly string[];
   /** Lines for the fact script that read the build's facts (run only when the build is not cached). */

@@ -90,4 +90,6 @@ export interface TaskNeeds {
    * read from the raw node before templating; a templated value is left out.
    */
   factPaths?(params: YamlNode): Partial<Record<ServiceId, string[]>>;
+  /** Whether the task may write something that depends on the login's groups (read from the raw node before templating). */
+  needsLoginGroups?(params: YamlNode): boolean;
 }

@@ -3,7 +3,7 @@ import { planFail2banTask } from './fail2ban/plan.js';
 import type { TaskNeeds, TaskPlanner } from './planner.js';
 import type { TaskKindName, TaskParamsByKind } from './registry.js';
 import { planSshClientTask, sshClientTaskFactPaths } from './ssh-client/plan.js';
-import { planSshdTask, sshdTaskFactPaths } from './sshd/plan.js';
+import { planSshdTask, sshdTaskFactPaths, sshdTaskNeedsLoginGroups } from './sshd/plan.js';
 import { planSshguardTask } from './sshguard/plan.js';
 import { planTcpWrappersTask } from './tcp-wrappers/plan.js';
 
@@ -19,7 +19,7 @@ export const TASK_PLANNERS: { readonly [K in TaskKindName]: TaskPlanner<TaskPara
 
 /** What each task kind needs read: its services, and paths its parameters name. */
 export const TASK_NEEDS: { readonly [K in TaskKindName]: TaskNeeds } = {
-  sshd: { services: ['sshd'], factPaths: sshdTaskFactPaths },
+  sshd: { services: ['sshd'], factPaths: sshdTaskFactPaths, needsLoginGroups: sshdTaskNeedsLoginGroups },
   assert: { services: ['sshd'] },
   fail2ban: { services: ['fail2ban'] },
   ssh_client: { services: ['ssh_client'], factPaths: sshClientTaskFactPaths },

@@ -56,17 +56,17 @@ const SSHD_SESSION_PATHS = '/usr/lib/openssh/sshd-session /usr/libexec/openssh/s
  */
 export function sshdFactLines(configs: readonly string[]): string[] {
   return [
-    // Without a subshell: `command -v` into a file, read back with a builtin.
-    'sshd_bin=/usr/sbin/sshd; command -v sshd >"$t/w" 2>/dev/null && read -r sshd_bin <"$t/w"',
+    // Without a subshell or a file: the fact script's own PATH search (cv).
+    'sshd_bin=/usr/sbin/sshd; cv sshd && sshd_bin=$v',
     // Which units run sshd, to reload it the way the host expects.
     // A function rather than `sh -c`: one process less on every host. One systemctl for all the
-    // units (it prints a state a line, in order), read back with a builtin: no subshell per unit.
-    'units_active() { systemctl is-active "$@" >"$t/u" 2>/dev/null; { for u; do s=; IFS= read -r s; echo "$u=$s"; done; } <"$t/u"; }',
-    'sshd_units() { ' +
+    // units (it prints a state a line, in order), each line to its unit with builtins.
+    'units_active() { us=$(systemctl is-active "$@" 2>/dev/null)$nl; for u; do s=${us%%"$nl"*}; us=${us#*"$nl"}; v=$v$u=$s$nl; done; }',
+    'sshd_units() { v=; ' +
       'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then units_active ssh.service sshd.service ssh.socket; ' +
-      'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && echo sshd=active; fi; }',
-    'rt sshd_units sshd_units',
-    'ssh_bin=/usr/bin/ssh; command -v ssh >"$t/w" 2>/dev/null && read -r ssh_bin <"$t/w"',
+      'elif command -v rc-service >/dev/null && [ -d /run/openrc ]; then rc-service sshd status >/dev/null 2>&1 && v=sshd=active$nl; fi; }',
+    'sshd_units; tv sshd_units 0 "$v"',
+    'ssh_bin=/usr/bin/ssh; cv ssh && ssh_bin=$v',
     // The walk's stat also takes the host probe's paths and the build id's (two stat processes
     // less); a host key whose name holds a newline leaves them to stats of their own.
     `wx=; for p in ${SSHD_ENV_STAT_PATHS} "$sshd_bin" "$ssh_bin" ${SSHD_SESSION_PATHS}; do case $p in *"$nl"*) wx=; break; esac; wx=$wx$p$nl; done`,
@@ -118,9 +118,11 @@ export interface SshdBuildFacts {
 const SSHD_BUILD_ID_LINES = [
   'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
   // From the walk's stat when sshd's fact lines had it take these paths (sshd_bst), else a stat of its own.
-  `if [ -n "\${sshd_bst+x}" ]; then b=$sshd_bst; else stat -L -c "%n:%s:%Y" "$sshd_bin" "$ssh_bin" ${SSHD_SESSION_PATHS} >"$t/w" 2>/dev/null`,
+  `if [ -n "\${sshd_bst+x}" ]; then b=$sshd_bst; else b=$(stat -L -c "%n:%s:%Y" "$sshd_bin" "$ssh_bin" ${SSHD_SESSION_PATHS} 2>/dev/null)`,
   // Each line followed by a space, as `tr "\\n" " "` would, without the subshell and the pipe.
-  '  b=; while IFS= read -r l; do b="$b$l "; done <"$t/w"; fi; printf "%s%s\\n" "$b" "${hk:+key}"',
+  '  b=${b:+$b$nl}; bs=; while [ -n "$b" ]; do bs="$bs${b%%"$nl"*} "; b=${b#*"$nl"}; done; b=$bs; fi',
+  // One line, as `read` would have taken it: no space at its end.
+  'if [ -n "$hk" ]; then v=${b}key; else v=${b% }; fi',
 ];
 
 /** The build's own defaults and algorithm lists, so effective values are computed for this build. */

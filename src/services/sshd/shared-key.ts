@@ -45,15 +45,16 @@ export const SSHD_ENV_AWK_FILES = '/etc/passwd /etc/nsswitch.conf /proc/net/if_i
 /**
  * The host probe's awk program, without its quotes: whether /etc/passwd has the privilege
  * separation user, NSS's passwd sources, whether there is an IPv6 loopback, gai.conf's rules. Its
- * rules apply once `xa` is set and it prints each line after `xp`, so that the Include walk's
- * first awk can run it too (after the walk's own program, on the files after an `xa=1` operand).
+ * rules apply once `xa` is set and it writes each line, after `xp`, to the file `o`, so that the
+ * Include walk's first awk can run it too (after the walk's own program, on the files after an
+ * `xa=1` operand; that awk's stdout is the session's).
  */
 export const SSHD_ENV_AWK = [
   'xa && FILENAME == "/etc/passwd" { if (index($0, "sshd:") == 1) u = 1; next }',
-  '    xa && FILENAME == "/etc/nsswitch.conf" { if ($1 == "passwd:") { $1 = ""; print xp "nss" $0 }; next }',
+  '    xa && FILENAME == "/etc/nsswitch.conf" { if ($1 == "passwd:") { $1 = ""; print xp "nss" $0 > o }; next }',
   '    xa && FILENAME == "/proc/net/if_inet6" { if ($1 == "00000000000000000000000000000001") v = 1; next }',
-  '    xa { sub(/^[ \\t]+/, ""); if ($0 != "" && substr($0, 1, 1) != "#") print xp "gai " $0 }',
-  '    END { print xp "privsep-user " (u ? 1 : 0); print xp "ipv6-loopback " (v ? 1 : 0) }',
+  '    xa { sub(/^[ \\t]+/, ""); if ($0 != "" && substr($0, 1, 1) != "#") print xp "gai " $0 > o }',
+  '    END { print xp "privsep-user " (u ? 1 : 0) > o; print xp "ipv6-loopback " (v ? 1 : 0) > o }',
 ].join('\n');
 
 /**
@@ -64,14 +65,14 @@ export const SSHD_ENV_AWK = [
  */
 export const SSHD_ENV_LINES: readonly string[] = [
   'sshd_env() {',
-  `  if [ -n "\${sshd_envst+x}" ]; then printf %s "$sshd_envst"; else stat -L -c "%n %F %a %u %g" ${SSHD_ENV_STAT_PATHS} 2>/dev/null; fi`,
+  `  if [ -n "\${sshd_envst+x}" ]; then v=$sshd_envst; else v=$(stat -L -c "%n %F %a %u %g" ${SSHD_ENV_STAT_PATHS} 2>/dev/null); v=\${v:+$v$nl}; fi`,
   // Whether each key file is empty, not its size: keys are unique per host and their size varies by a byte or so.
-  '  for k in /etc/ssh/ssh_host_*; do [ -s "$k" ] && echo "non-empty $k"; done',
-  `  if [ -n "\${sshd_envawk+x}" ]; then printf %s "$sshd_envawk"; return 0; fi`,
+  '  for k in /etc/ssh/ssh_host_*; do [ -s "$k" ] && v="${v}non-empty $k$nl"; done',
+  `  if [ -n "\${sshd_envawk+x}" ]; then v=$v$sshd_envawk; return 0; fi`,
   `  set --; for f in ${SSHD_ENV_AWK_FILES}; do [ -r "$f" ] && set -- "$@" "$f"; done`,
-  `  awk -v xa=1 -v xp= '${SSHD_ENV_AWK}' "$@" </dev/null`,
+  `  pa=$(awk -v xa=1 -v xp= -v o=/dev/stdout '${SSHD_ENV_AWK}' "$@" </dev/null); pr=$?; v=$v\${pa:+$pa$nl}; return $pr`,
   '}',
-  'rt sshd_env sshd_env',
+  'sshd_env; tv sshd_env $? "$v"',
 ];
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');

@@ -142,3 +142,21 @@ export function sshdTaskFactPaths(params: YamlNode): { sshd?: string[] } {
   const config = params.pairs.find((p) => p.key === 'config')?.value;
   return config?.type === 'scalar' && typeof config.value === 'string' && !config.value.includes('{{') ? { sshd: [config.value] } : {};
 }
+
+const GROUP_KEYWORD = /^(allow|deny)groups$/i;
+
+/**
+ * Whether an sshd task writes something that depends on the login's groups (AllowGroups,
+ * DenyGroups, a Match block on Group), so the facts must hold them even when the host's files name
+ * no group yet. Read from the raw node before templating: a Group that only a variable's value
+ * brings into `match:` is not seen here, and the lockout prediction then says it cannot tell.
+ */
+export function sshdTaskNeedsLoginGroups(params: YamlNode): boolean {
+  if (params.type !== 'map') return false;
+  return params.pairs.some(({ key, value }) => {
+    if (key === 'match') return value.type !== 'scalar' || /group/i.test(String(value.value ?? ''));
+    if (key === 'set' || key === 'add' || key === 'remove') return value.type === 'map' && value.pairs.some((p) => GROUP_KEYWORD.test(p.key));
+    if (key === 'unset') return value.type === 'seq' ? value.items.some((i) => i.type === 'scalar' && GROUP_KEYWORD.test(String(i.value))) : value.type === 'scalar' && GROUP_KEYWORD.test(String(value.value));
+    return false;
+  });
+}

@@ -35,7 +35,8 @@ describe('build facts, once per build', () => {
     assert.doesNotMatch(fresh, /^case "\$build_sshd"/m);
     const known = buildFactScript(request, { sshd: [BUILD_ID] });
     assert.match(known, new RegExp(`^case "\\$build_sshd" in '${BUILD_ID.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'\\) ;; \\*\\)$`, 'm'));
-    assert.ok(known.indexOf('ssh -Q') > known.indexOf('case "$build_sshd"') && known.indexOf('ssh -Q') < known.indexOf(';; esac'));
+    const cased = known.indexOf('case "$build_sshd"');
+    assert.ok(known.indexOf('ssh -Q') > cased && known.indexOf('ssh -Q') < known.indexOf(';; esac', cased));
   });
 
   it('no longer runs a separate sshd -t: sshd -T refuses an invalid config by itself', () => {

@@ -33,6 +33,30 @@ describe('the fact script a playbook needs', () => {
     }
   });
 
+  it("reads the login's groups up front only for a task that may write something that depends on them", () => {
+    const groupsFor = (tasks: string): boolean | undefined => {
+      const { playbook, diagnostics } = loadPlaybook(`- hosts: all\n  tasks:\n${tasks}`, 'groups.yaml');
+      assert.ok(playbook, JSON.stringify(diagnostics));
+      return factRequestFor(playbook.plays).groups;
+    };
+    // The shipped playbooks name no group keyword (a diffie-hellman-group KexAlgorithms does not count).
+    for (const file of readdirSync(PLAYBOOKS).filter((f) => f.endsWith('.yaml'))) {
+      const { playbook } = loadPlaybook(readFileSync(join(PLAYBOOKS, file), 'utf8'), file);
+      assert.equal(playbook && factRequestFor(playbook.plays).groups, undefined, file);
+    }
+    assert.equal(groupsFor('    - sshd:\n        set: { MaxStartups: "10:30:100" }\n'), undefined);
+    assert.equal(groupsFor('    - sshd:\n        match: "User deploy"\n        set: { X11Forwarding: "no" }\n'), undefined);
+    assert.equal(groupsFor('    - sshd:\n        match: "Address {{ net }}"\n        set: { X11Forwarding: "no" }\n'), undefined);
+    for (const task of [
+      '    - sshd:\n        add: { AllowGroups: [admins] }\n',
+      '    - sshd:\n        set: { denygroups: wheel }\n',
+      '    - sshd:\n        unset: [AllowGroups]\n',
+      '    - sshd:\n        match: "Group sftponly"\n        set: { X11Forwarding: "no" }\n',
+    ]) {
+      assert.equal(groupsFor(task), true, task);
+    }
+  });
+
   it('runs sshd -T once for a playbook with sshd tasks', () => {
     const { services, script } = scriptFor('max-startups.yaml');
     assert.deepEqual(services, ['sshd']);

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildDirScript, FACT_SCRIPT_PRELUDE, factScriptBody, parseFactOutput } from '../../../src/engine/facts-script.js';
+import { buildDirScript, FACT_SCRIPT_PRELUDE, factScriptBody, parseFactOutput, parseFactRecords, type FactRequest } from '../../../src/engine/facts-script.js';
 import { quoteShellArg } from '../../../src/util/shell-quote.js';
 
 let root = '';
@@ -196,7 +196,7 @@ describe('fact script functions in a real shell', () => {
     const fake = (out: string) => `systemctl() { echo "$*" >>${quoteShellArg(log)}; printf ${quoteShellArg(out)}; }`;
     const state = (out: string) => {
       writeFileSync(log, '');
-      const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, units, fake(out), 'rt units units_active ssh.service sshd.service ssh.socket', 'exit 0'].join('\n') + '\n'));
+      const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, units, fake(out), 'v=; units_active ssh.service sshd.service ssh.socket; tv units 0 "$v"', 'exit 0'].join('\n') + '\n'));
       return { stdout: raw.commands.get('units')?.stdout, calls: readFileSync(log, 'utf8') };
     };
     assert.deepEqual(state('active\ninactive\nactive\n'), {
@@ -227,12 +227,32 @@ describe('fact script functions in a real shell', () => {
   });
 
   it('makes its scratch directory with mktemp -d, or with a template where plain -d fails (older busybox), and removes it', () => {
-    const scratch = (fake: string[]) => parseFactOutput(runScript([...fake, ...FACT_SCRIPT_PRELUDE, 'rt t printf %s "$t"', 'exit 0'].join('\n') + '\n')).commands.get('t')?.stdout ?? '';
+    const scratch = (fake: string[]) => parseFactOutput(runScript([...fake, ...FACT_SCRIPT_PRELUDE, 'td', 'rt t printf %s "$t"', 'exit 0'].join('\n') + '\n')).commands.get('t')?.stdout ?? '';
     const plain = scratch([]);
     assert.match(plain, /^\/\S+$/);
     const templated = scratch(['mktemp() { [ "$*" = -d ] && return 1; command mktemp "$@"; }']);
     assert.match(templated, /\/sshfix\.\w{6}$/);
     for (const dir of [plain, templated]) assert.equal(spawnSync('test', ['-e', dir]).status, 1, `${dir} removed on exit`);
+  });
+
+  it("reads a host's facts without a scratch directory (no mktemp, no rm) once its build is known, and makes one for a command's record", () => {
+    const log = join(root, 'scratch.log');
+    const counters = ['mktemp', 'rm'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
+    const programs = (lines: readonly string[]): string[] => {
+      writeFileSync(log, '');
+      // The counters come first: the prelude's trap calls rm at the exit.
+      const raw = parseFactOutput(runScript([...counters, ...FACT_SCRIPT_PRELUDE, ...lines, 'exit 0'].join('\n') + '\n'));
+      assert.ok(raw.commands.has('hostname'));
+      return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    };
+    const request: FactRequest = { services: { sshd: [join(root, 'sshd_config')] }, files: [], dirs: [] };
+    const body = factScriptBody(request, {}, 'deferred');
+    const build = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...body].join('\n') + '\n')).commands.get('build_sshd')?.stdout ?? '';
+    assert.notEqual(build, '');
+    assert.deepEqual(programs(factScriptBody(request, { sshd: [build] }, 'deferred')), []);
+    // A record of a command's stdout and stderr (R) needs the directory: made once, removed at the exit.
+    const lines = factScriptBody(request, { sshd: [build] }, 'deferred').filter((l) => l !== 'exit 0');
+    assert.deepEqual(programs([...lines, 'run a true', 'run b true']), ['mktemp', 'rm']);
   });
 
   it('records a command with empty output as empty fields', () => {
@@ -250,5 +270,93 @@ describe('fact script functions in a real shell', () => {
       assert.deepEqual(raw.commands.get(`text_${i}`), raw.commands.get(`b64_${i}`));
     });
     assert.deepEqual(raw.commands.get('failing'), { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  /** The walk of `main`, with every program it starts logged (shell functions named like them). */
+  const loggedWalk = (main: string, lines: readonly string[] = []): { out: string; starts: string[] } => {
+    const log = join(root, 'programs.log');
+    writeFileSync(log, '');
+    const counters = ['awk', 'stat', 'base64', 'id'].map((p) => `${p}() { echo ${p} >>"$sshfix_log"; command ${p} "$@"; }`);
+    const out = runScript([...FACT_SCRIPT_PRELUDE, `sshfix_log=${quoteShellArg(log)}`, ...counters, ...lines, `walk ${quoteShellArg(main)}`, '[ -z "${sshfix_groups-}" ] || echo "groups wanted"', 'exit 0'].join('\n') + '\n');
+    return { out, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() };
+  };
+
+  it('sends a file of printable ASCII as text lines (no base64), byte for byte, with or without its last newline', () => {
+    const dir = join(root, 'text');
+    mkdirSync(join(dir, 'd'), { recursive: true });
+    const texts: Record<string, string> = {
+      'd/ended.conf': 'Port 22\n\tTabbed  value # with % and \\ and $HOME and \'quotes\' "too"\n',
+      'd/open.conf': 'MaxStartups 10:30:100',
+      'd/blank-lines.conf': '\n\n|starts with a bar\n\\starts with a backslash\n\n',
+      'd/empty.conf': '',
+      'd/only-newline.conf': '\n',
+    };
+    for (const [name, text] of Object.entries(texts)) writeFileSync(join(dir, name), text);
+    // Not text: a CR, a byte above 127, a NUL, a control character.
+    const binary: Record<string, Buffer> = {
+      'd/crlf.conf': Buffer.from('Port 22\r\nX 1\r\n'),
+      'd/utf8.conf': Buffer.from('Banner /etc/issue # caf\u00e9\n'),
+      'd/nul.conf': Buffer.from('A 1\n\0B 2\n'),
+      'd/bell.conf': Buffer.from('A\u0007 1\n'),
+    };
+    for (const [name, bytes] of Object.entries(binary)) writeFileSync(join(dir, name), bytes);
+    writeFileSync(join(dir, 'main'), `Include ${dir}/d/*.conf\n`);
+    const { out, starts } = loggedWalk(join(dir, 'main'));
+    const raw = parseFactOutput(out);
+    for (const [name, text] of Object.entries(texts)) assert.equal(raw.files.get(join(dir, name))?.content.toString('latin1'), text, name);
+    for (const [name, bytes] of Object.entries(binary)) assert.deepEqual(raw.files.get(join(dir, name))?.content, bytes, name);
+    // main and the four non-empty text files as text; the four others through base64, one process each.
+    assert.equal(out.match(/^C /gm)?.length, 5);
+    assert.deepEqual(starts, ['awk', 'awk', 'base64', 'base64', 'base64', 'base64', 'stat']);
+  });
+
+  it("leaves every file to base64 under an awk whose strings end at a NUL (busybox's)", () => {
+    // busybox is in .ci/run's packages: without it this test cannot tell, and says so.
+    assert.equal(spawnSync('busybox', ['awk', 'BEGIN {}']).status, 0, 'this test needs busybox (apt-get install busybox)');
+    const dir = join(root, 'nul');
+    mkdirSync(dir, { recursive: true });
+    // busybox awk reads this NUL as a line break: the same size, other bytes.
+    const bytes = Buffer.from('A 1\n\0B 2\n');
+    writeFileSync(join(dir, 'nul.conf'), bytes);
+    writeFileSync(join(dir, 'main'), `Port 22\nInclude ${dir}/nul.conf\n`);
+    const { out, starts } = loggedWalk(join(dir, 'main'), ['awk() { echo awk >>"$sshfix_log"; busybox awk "$@"; }']);
+    const raw = parseFactOutput(out);
+    assert.deepEqual(raw.files.get(join(dir, 'nul.conf'))?.content, bytes);
+    assert.equal(raw.files.get(join(dir, 'main'))?.content.toString(), `Port 22\nInclude ${dir}/nul.conf\n`);
+    assert.doesNotMatch(out, /^C /m);
+    assert.deepEqual(starts, ['awk', 'awk', 'base64', 'base64', 'stat']);
+  });
+
+  it('has a file whose text does not match the size stat saw read again, and parseFactOutput refuses it', () => {
+    const out = `C /etc/x\n|Port 22\nF /etc/x 644 0 0 =99\nC /etc/y\n|A 1\nF /etc/y 644 0 0 =3\nC /etc/z\n|caf\u00e9\nF /etc/z 644 0 0 =5\nF /etc/w 600 0 0 =4\n`;
+    const { raw, reread } = parseFactRecords(out);
+    assert.deepEqual(reread, ['/etc/x', '/etc/z', '/etc/w']);
+    // The last line of /etc/y had no newline: its size says so.
+    assert.deepEqual([...raw.files.keys()], ['/etc/y']);
+    assert.equal(raw.files.get('/etc/y')?.content.toString(), 'A 1');
+    assert.throws(() => parseFactOutput(out), /changed while it was read: \/etc\/x/);
+  });
+
+  it("reads the login's groups only when a file of the tree names groups, or when asked", () => {
+    const dir = join(root, 'groups');
+    mkdirSync(join(dir, 'd'), { recursive: true });
+    writeFileSync(join(dir, 'plain'), `Port 22\nKexAlgorithms diffie-hellman-group14-sha1\n# AllowGroups admins\nInclude ${dir}/d/*.conf\n`);
+    writeFileSync(join(dir, 'd', 'a.conf'), 'MaxStartups 10:30:100\n');
+    assert.doesNotMatch(loggedWalk(join(dir, 'plain')).out, /groups wanted/);
+    assert.match(loggedWalk(join(dir, 'plain'), ['sshfix_groups=1']).out, /groups wanted/);
+    for (const [name, line] of [
+      ['allow', '  allowgroups=admins'],
+      ['deny', 'DenyGroups wheel'],
+      ['match', 'Match User deploy Group sftponly'],
+      ['match-eq', 'match group=sftponly'],
+    ]) {
+      writeFileSync(join(dir, 'd', 'a.conf'), `MaxStartups 10:30:100\n${line}\n`);
+      assert.match(loggedWalk(join(dir, 'plain')).out, /groups wanted/, name);
+    }
+    // The script reads them with id at its end, and only then.
+    const body = (request: FactRequest): string => [...FACT_SCRIPT_PRELUDE, ...factScriptBody(request)].join('\n') + '\n';
+    const withId = (request: FactRequest): boolean => parseFactOutput(runScript(body(request))).commands.has('login_groups');
+    assert.equal(withId({ services: {}, files: [], dirs: [] }), false);
+    assert.equal(withId({ services: {}, files: [], dirs: [], groups: true }), true);
   });
 });

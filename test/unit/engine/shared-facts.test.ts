@@ -127,7 +127,7 @@ describe('the fact script with shared lines', () => {
     assert.doesNotMatch(inline, /^run sshd_env/m);
     const deferred = factScriptBody(request, {}, 'deferred').join('\n');
     assert.doesNotMatch(deferred, /sshd_dump/);
-    assert.match(deferred, /^rt sshd_env sshd_env$/m);
+    assert.match(deferred, /^sshd_env; tv sshd_env \$\? "\$v"$/m);
   });
 });
 
