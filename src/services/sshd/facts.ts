@@ -117,10 +117,11 @@ export interface SshdBuildFacts {
  */
 const SSHD_BUILD_ID_LINES = [
   'hk=; for k in /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key; do [ -r "$k" ] && { hk=$k; break; }; done',
-  // From the walk's stat when sshd's fact lines had it take these paths (sshd_bst), else a stat of its own.
-  `if [ -n "\${sshd_bst+x}" ]; then b=$sshd_bst; else b=$(stat -L -c "%n:%s:%Y" "$sshd_bin" "$ssh_bin" ${SSHD_SESSION_PATHS} 2>/dev/null)`,
-  // Each line followed by a space, as `tr "\\n" " "` would, without the subshell and the pipe.
-  '  b=${b:+$b$nl}; bs=; while [ -n "$b" ]; do bs="$bs${b%%"$nl"*} "; b=${b#*"$nl"}; done; b=$bs; fi',
+  // From the walk's stat when sshd's fact lines had it take these paths (sshd_bst), else a stat of
+  // its own, each line followed by a space (as `tr "\\n" " "` would, without a pipe). One line: the
+  // bench times the script line by line.
+  `if [ -n "\${sshd_bst+x}" ]; then b=$sshd_bst; else b=$(stat -L -c "%n:%s:%Y" "$sshd_bin" "$ssh_bin" ${SSHD_SESSION_PATHS} 2>/dev/null); ` +
+    'b=${b:+$b$nl}; bs=; while [ -n "$b" ]; do bs="$bs${b%%"$nl"*} "; b=${b#*"$nl"}; done; b=$bs; fi',
   // One line, as `read` would have taken it: no space at its end.
   'if [ -n "$hk" ]; then v=${b}key; else v=${b% }; fi',
 ];
