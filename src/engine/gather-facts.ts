@@ -79,6 +79,8 @@ const CHECK_SCRATCH = ['td', 'sshfix_checks=$((${sshfix_checks:-0} + 1))', 'sshf
 export class HostSession {
   /** Each service's shared key on this host, once the facts are read (absent: host-dependent). */
   private readonly sharedKeys = new Map<string, string>();
+  /** The host's command records, for the checks whose verdict depends on some of them. */
+  private records: ReadonlyMap<string, RecordedCommand> = new Map();
   private readonly delimiter: string;
   private ended = false;
 
@@ -140,6 +142,7 @@ export class HostSession {
         for (const [name, record] of records) raw.commands.set(name, record);
       }
     }
+    this.records = raw.commands;
     return interpretFacts(raw, {
       name: this.options.name,
       address: this.options.address,
@@ -173,7 +176,10 @@ export class HostSession {
     const key = this.sharedKeys.get(service);
     const { caches } = this.options;
     if (!caches || key === undefined || !check.hostIndependent) return run();
-    return caches.checks.get(sha256(`${service}\n${key}\n${check.script}`), run);
+    // The records the verdict also depends on, as this host has them: without one, no sharing.
+    const depends = (check.dependsOn ?? []).map((name) => this.records.get(name));
+    if (depends.some((record) => record === undefined)) return run();
+    return caches.checks.get(sha256(JSON.stringify([service, key, check.script, depends])), run);
   }
 
   /** Ends the shell (its scratch directory removed on exit). Safe to call more than once. */

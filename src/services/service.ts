@@ -80,6 +80,12 @@ export interface CandidateCheck {
    * holds (nothing else on the host): a run may reuse it for hosts with the same key.
    */
   hostIndependent?: boolean;
+  /**
+   * With `hostIndependent`: fact records (by name) whose output the verdict also depends on, e.g.
+   * a user's groups that `sshd -T -C` looks up. Hosts share the verdict only when those records
+   * are the same; a host without one of them runs its own.
+   */
+  dependsOn?: readonly string[];
 }
 
 /**

@@ -16,15 +16,15 @@ import { createTransport } from '../../src/transport/transport.js';
 import { REPO_ROOT, startTestLab, type TestLab } from '../helpers/lab-fixture.js';
 
 const PLAYBOOKS = ['max-startups', 'server-keepalive', 'allow-users', 'legacy-kex-scoped'].map((p) => join(REPO_ROOT, 'playbooks', `${p}.yaml`));
-const SCENARIOS = ['debian-cloud', 'rhel-layout', 'broken-dropin'];
+const SCENARIOS = ['debian-cloud', 'rhel-layout', 'broken-dropin', 'hardened-match'];
 /** The host whose drop-in the test changes: same scenario as lab-01, another file. */
-const ODD_HOST = 'lab-04';
+const ODD_HOST = 'lab-05';
 
 describe('plan shares sshd -T and candidate verdicts between hosts with the same key', { timeout: 240_000 }, () => {
   let lab: TestLab;
 
   before(() => {
-    lab = startTestLab({ hosts: 6, firstAddress: '127.77.96.1', scenarios: SCENARIOS });
+    lab = startTestLab({ hosts: 8, firstAddress: '127.77.96.1', scenarios: SCENARIOS });
   });
   after(() => lab?.down());
 
@@ -33,7 +33,7 @@ describe('plan shares sshd -T and candidate verdicts between hosts with the same
     assert.ok(inputs.inventory, 'the lab inventory loads');
     const inventory = inputs.inventory;
     const { work } = selectWork(inventory, inputs.playbooks);
-    assert.equal(work.length, 6);
+    assert.equal(work.length, 8);
     const transport = createTransport({ prompt: null });
     const progress = await createProgress('silent', work.map((w) => w.host.name), 'Planning', () => undefined, { planning: true });
     const builds = new BuildCache();
@@ -48,7 +48,7 @@ describe('plan shares sshd -T and candidate verdicts between hosts with the same
   }
 
   it('runs sshd -T once per key, a host with a different file its own, and plans what each host alone plans', async () => {
-    // lab-04 runs debian-cloud like lab-01, with one more drop-in.
+    // lab-05 runs debian-cloud like lab-01, with one more drop-in.
     const inputs = readInputs({ playbooks: PLAYBOOKS, inventory: lab.inventory, requireInventory: true });
     const odd = inputs.inventory?.hosts.find((h) => h.name === ODD_HOST);
     assert.ok(odd && inputs.inventory);
@@ -62,8 +62,9 @@ describe('plan shares sshd -T and candidate verdicts between hosts with the same
     const shared = await planAll(caches);
     const alone = await planAll(undefined);
 
-    // Keys: debian-cloud (lab-01), rhel-layout (lab-02, lab-05), broken-dropin (lab-03, lab-06), lab-04's own.
-    assert.deepEqual([caches.shared.computed, caches.shared.reused], [4, 2], 'sshd -T ran once per key');
+    // Keys: debian-cloud (lab-01), rhel-layout (lab-02, lab-06), broken-dropin (lab-03, lab-07),
+    // hardened-match (lab-04, lab-08), lab-05's own.
+    assert.deepEqual([caches.shared.computed, caches.shared.reused], [5, 3], 'sshd -T ran once per key');
     for (const [name, own] of alone) {
       const mine = shared.get(name);
       assert.ok(mine, name);
@@ -80,12 +81,18 @@ describe('plan shares sshd -T and candidate verdicts between hosts with the same
       assert.deepEqual(mine.facts?.services.sshd?.test, own.facts?.services.sshd?.test, `${name} live config verdict`);
     }
     const statuses = Object.fromEntries([...shared].map(([name, r]) => [name, r.plan.error?.code ?? r.plan.status]));
-    assert.deepEqual(statuses, { 'lab-01': 'changed', 'lab-02': 'changed', 'lab-03': 'config-invalid', 'lab-04': 'changed', 'lab-05': 'changed', 'lab-06': 'config-invalid' });
+    assert.deepEqual(statuses, {
+      'lab-01': 'changed', 'lab-02': 'changed', 'lab-03': 'config-invalid', 'lab-04': 'changed',
+      'lab-05': 'changed', 'lab-06': 'changed', 'lab-07': 'config-invalid', 'lab-08': 'changed',
+    });
     assert.match(shared.get('lab-03')?.plan.error?.message ?? '', /does not pass sshd -t/);
     // lab-04's own dump shows its own drop-in: it was not given lab-01's.
     assert.match(shared.get(ODD_HOST)?.facts?.services.sshd?.dump.output ?? '', /^maxauthtries 5$/m);
     assert.match(shared.get('lab-01')?.facts?.services.sshd?.dump.output ?? '', /^maxauthtries 6$/m);
-    // Candidate checks: lab-01 and lab-04 differ, lab-05 reuses lab-02's verdict.
-    assert.deepEqual([caches.checks.computed, caches.checks.reused], [3, 1], 'candidate checks once per key and script');
+    // Candidate checks: lab-01 and lab-05 differ, lab-06 reuses lab-02's verdict, and lab-08 lab-04's:
+    // their Match Group block makes sshd -T -C look up root's groups, which both hosts recorded alike.
+    assert.deepEqual([caches.checks.computed, caches.checks.reused], [4, 2], 'candidate checks once per key and script');
+    assert.equal(shared.get('lab-08')?.facts?.loginGroups?.join(' '), 'root', "the hardened hosts' files name groups: the login's groups are read");
+    assert.equal(shared.get('lab-01')?.facts?.loginGroups, undefined, "debian-cloud's files name none: no id");
   });
 });

@@ -11,7 +11,8 @@ import type { SshdConfigTree } from '../../config/sshd/tree.js';
 import { includePattern } from '../../config/sshd/tree.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
 import { writeCandidateFile } from '../candidate-files.js';
-import { hostDependence } from './shared-key.js';
+import { NEUTRAL_CONNECTION } from '../../config/sshd/connection-spec.js';
+import { hostDependence, SSHD_CHECK_USER_GROUPS } from './shared-key.js';
 
 const q = quoteShellArg;
 
@@ -34,8 +35,10 @@ export function rerootIncludes(text: string, root: string): string {
 export interface CandidateValidation {
   /** POSIX sh script: exit 0 when sshd accepts the tree (and every -C spec), else sshd's message on stdout. */
   script: string;
-  /** Its verdict depends on nothing of the host but what the sshd shared key holds (shared-key.ts). */
+  /** Its verdict depends on nothing of the host but what the sshd shared key holds (shared-key.ts), and the records in dependsOn. */
   hostIndependent: boolean;
+  /** With a Match Group block: the neutral user's groups, which sshd looks up for each -C spec (SSHD_CHECK_USER_GROUPS). */
+  dependsOn?: readonly string[];
 }
 
 /** Placeholder for the scratch root in file texts: the root is only known on the host. */
@@ -71,6 +74,19 @@ export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly s
     ),
     'exit 0',
   );
-  const withUser = specs.some((spec) => /(^|,)user=/.test(spec));
-  return { script: lines.join('\n') + '\n', hostIndependent: hostDependence(tree, withUser) === undefined };
+  return { script: lines.join('\n') + '\n', ...checkSharing(tree, specs) };
+}
+
+/**
+ * Whether hosts with the same key may share the verdict. With `-C`, sshd looks up the spec's
+ * user's groups for a Match Group block: when every spec names the neutral user (root), the fact
+ * script has recorded root's groups on a host whose files name groups (SSHD_CHECK_USER_GROUPS), and the
+ * verdict is shared between hosts where they are the same; a spec naming another user keeps the
+ * verdict to its host.
+ */
+function checkSharing(tree: SshdConfigTree, specs: readonly string[]): Pick<CandidateValidation, 'hostIndependent' | 'dependsOn'> {
+  if (hostDependence(tree) !== undefined) return { hostIndependent: false };
+  const users = specs.flatMap((spec) => /(?:^|,)user=([^,]*)/.exec(spec)?.[1] ?? []);
+  if (users.length === 0 || hostDependence(tree, true) === undefined) return { hostIndependent: true };
+  return users.every((user) => user === NEUTRAL_CONNECTION.user) ? { hostIndependent: true, dependsOn: [SSHD_CHECK_USER_GROUPS] } : { hostIndependent: false };
 }

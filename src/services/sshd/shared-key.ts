@@ -29,12 +29,18 @@
  * - the uid it runs as (root checks the privsep directory and user).
  * Whatever else sshd reads at that point (moduli, banners, authorized keys, ...) it reads only
  * when a connection comes. With `-C`, only `Match Group` looks anything up (the user's groups
- * through NSS): a candidate check with such a block and a user in a spec is not cached.
+ * through NSS): a candidate check with such a block is shared only between hosts where the
+ * spec's user's groups, recorded by the fact script, are the same (candidate-tree.ts).
  */
 import { createHash } from 'node:crypto';
 import { buildSshdConfigTree, SSHD_MAIN_CONFIG, type SshdConfigTree } from '../../config/sshd/tree.js';
+import { NEUTRAL_CONNECTION } from '../../config/sshd/connection-spec.js';
+import { quoteShellArg } from '../../util/shell-quote.js';
 import { rawSnapshot } from '../raw-snapshot.js';
 import type { RawFacts } from '../service.js';
+
+/** The record of the groups of the user candidate checks name in their `-C` specs (see candidate-tree.ts). */
+export const SSHD_CHECK_USER_GROUPS = 'sshd_check_user_groups';
 
 /** What the host probe stats: the privilege separation directories and the host keys (a glob). */
 export const SSHD_ENV_STAT_PATHS = '/run/sshd /var/run/sshd /var/empty /etc/ssh/ssh_host_*';
@@ -73,6 +79,9 @@ export const SSHD_ENV_LINES: readonly string[] = [
   `  pa=$(awk -v xa=1 -v xp= -v o=/dev/stdout '${SSHD_ENV_AWK}' "$@" </dev/null); pr=$?; v=$v\${pa:+$pa$nl}; return $pr`,
   '}',
   'sshd_env; tv sshd_env $? "$v"',
+  // The groups sshd -T -C looks up for a Match Group block (the checks' neutral user), on a host
+  // whose files name groups: candidate checks are then shared between hosts where they are the same.
+  `[ -z "\${sshfix_groups-}" ] || tc ${SSHD_CHECK_USER_GROUPS} id -Gn ${quoteShellArg(NEUTRAL_CONNECTION.user)}`,
 ];
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
@@ -105,7 +114,7 @@ export function hostDependence(tree: SshdConfigTree, withUser = false): string |
         if (args[0] !== undefined && !isNumericListenAddress(args[0])) return `ListenAddress ${args[0]} (a name)`;
       }
       if (keyword === 'hostkey' && args[0] !== undefined && !HOST_KEY_PATH.test(args[0])) return `HostKey ${args[0]}`;
-      if (withUser && keyword === 'match' && args.some((a) => a.toLowerCase() === 'group')) return 'Match Group';
+      if (withUser && keyword === 'match' && args.some((a) => /^group(=|$)/i.test(a))) return 'Match Group';
     }
   }
   return undefined;

@@ -5,7 +5,7 @@ import { SharedResults } from '../../../src/engine/build-cache.js';
 import { buildFactScript, factScriptBody, parseFactOutput } from '../../../src/engine/facts-script.js';
 import type { RawFacts } from '../../../src/services/service.js';
 import { buildCandidateValidation } from '../../../src/services/sshd/candidate-tree.js';
-import { hostDependence, sshdDumpKey } from '../../../src/services/sshd/shared-key.js';
+import { SSHD_CHECK_USER_GROUPS, hostDependence, sshdDumpKey } from '../../../src/services/sshd/shared-key.js';
 import { buildSshdConfigTree } from '../../../src/config/sshd/tree.js';
 import { REPO_ROOT } from '../../helpers/lab-fixture.js';
 
@@ -108,12 +108,22 @@ describe('the sshd -T shared key', () => {
     assert.ok(sshdDumpKey(host((raw) => raw.commands.set('sshd_env', { exitCode: 0, stdout: PROBE.replace('privsep-user 1', 'privsep-user 0').replace('nss files systemd', 'nss files'), stderr: '' }))));
   });
 
-  it('a candidate check is host-independent unless its tree is, or a Match Group meets a spec with a user', () => {
+  it("a candidate check is host-independent unless its tree is; with a Match Group and specs, only given the spec user's recorded groups", () => {
     const snapshot = (main: string) => ({ files: new Map([[MAIN, main]]), listedDirs: new Set(['/etc/ssh']) });
-    const check = (main: string, specs: string[]) => buildCandidateValidation(buildSshdConfigTree(snapshot(main)).tree, specs).hostIndependent;
+    const sharing = (main: string, specs: string[]) => {
+      const { hostIndependent, dependsOn } = buildCandidateValidation(buildSshdConfigTree(snapshot(main)).tree, specs);
+      return { hostIndependent, dependsOn };
+    };
+    const check = (main: string, specs: string[]) => sharing(main, specs).hostIndependent;
     assert.equal(check('MaxStartups 10:30:60\n', []), true);
     assert.equal(check('MaxStartups 10:30:60\nMatch Group admins\n  X11Forwarding no\n', []), true);
     assert.equal(check('MaxStartups 10:30:60\nMatch Group admins\n  X11Forwarding no\n', ['user=deploy,host=x,addr=192.0.2.1']), false);
+    // The checks' own neutral user (root): shared between hosts where root's recorded groups are the same.
+    for (const match of ['Match Group admins', 'match group=admins']) {
+      assert.deepEqual(sharing(`MaxStartups 10:30:60\n${match}\n  X11Forwarding no\n`, ['user=root,host=x,addr=192.0.2.1']), { hostIndependent: true, dependsOn: [SSHD_CHECK_USER_GROUPS] }, match);
+    }
+    assert.deepEqual(sharing('MaxStartups 10:30:60\nMatch User admins\n  X11Forwarding no\n', ['user=root,host=x']), { hostIndependent: true, dependsOn: undefined });
+    assert.equal(check('MaxStartups 10:30:60\nMatch Group admins\n  X11Forwarding no\n', ['user=root,host=x', 'user=deploy,host=x']), false);
     assert.equal(check('ListenAddress gateway.example\n', []), false);
     assert.equal(hostDependence(buildSshdConfigTree(snapshot('HostKeyAgent SSH_AUTH_SOCK\n')).tree), 'HostKeyAgent');
   });
