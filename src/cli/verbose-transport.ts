@@ -4,7 +4,7 @@
  * around the transport, so the engine knows nothing of it. Never prints a command's input (which
  * may hold a sudo password's prompt answer) nor file contents.
  */
-import { parseFactOutput } from '../engine/facts-script.js';
+import { parseFactRecords } from '../engine/facts-script.js';
 import type { Connection, ExecOptions, ExecResult, Transport } from '../transport/index.js';
 
 function kib(bytes: number): string {
@@ -21,7 +21,7 @@ function describeCommand(command: string, stdinBytes: number | undefined): strin
 export function describeRecords(stdout: string): string[] {
   let raw;
   try {
-    raw = parseFactOutput(stdout);
+    raw = parseFactRecords(stdout).raw;
   } catch {
     return [];
   }

@@ -68,16 +68,17 @@ const INCS_AWK = [
   'BEGIN { tz = length(sprintf("%c", 0)) == 1 }',
   'function tx() { if (tn != "" && tp) { printf "C %s\\n%s", tn, tb; print "=" tn > o }; tn = ""; tb = "" }',
   '!xa && FNR == 1 { tx(); tn = FILENAME; tp = tz && (tn ~ /^\\/[A-Za-z0-9\\/._+,:@%=*?~-]*$/) }',
-  '!xa && tp { if ($0 ~ /[^\\t -~]/ || length(tb) > 65536) tp = 0; else tb = tb "|" $0 "\\n" }',
+  '!xa && tp { if ($0 ~ /[^\\t -~]/ || length(tb) + length($0) > 65536) tp = 0; else tb = tb "|" $0 "\\n" }',
   '!xa {',
-  '  sub(/^[ \\t]+/, "");',
-  '  k = tolower($0); sub(/[ \\t=].*/, "", k);',
+  // sshd splits words at any whitespace (isspace: space, tab, CR, FF, VT).
+  '  sub(/^[ \\t\\r\\f\\v]+/, "");',
+  '  k = tolower($0); sub(/[ \\t\\r\\f\\v=].*/, "", k);',
   '  if (!gf && (k == "allowgroups" || k == "denygroups" || (k == "match" && index(tolower($0), "group")))) { print "%g" > o; gf = 1 }',
   '  if (tolower(substr($0, 1, 7)) != "include") next;',
   '  rest = substr($0, 8);',
-  '  if (rest != "" && rest !~ /^[ \\t=]/) next;',
-  '  sub(/^[ \\t]*=?[ \\t]*/, "", rest);',
-  '  n = split(rest, a, /[ \\t]+/);',
+  '  if (rest != "" && rest !~ /^[ \\t\\r\\f\\v=]/) next;',
+  '  sub(/^[ \\t\\r\\f\\v]*=?[ \\t\\r\\f\\v]*/, "", rest);',
+  '  n = split(rest, a, /[ \\t\\r\\f\\v]+/);',
   '  for (i = 1; i <= n; i++) {',
   '    w = a[i]; if (w == "") continue; if (substr(w, 1, 1) == "#") break;',
   '    gsub(/^["\\047]|["\\047]$/, "", w);',
@@ -325,7 +326,8 @@ export function parseFactRecords(stdout: string): { raw: RawFacts; reread: strin
   };
   /** Files whose content came as text: the lines of each C record, and the F records waiting for them. */
   const texts = new Map<string, { lines: string[]; ended: boolean }>();
-  const sized: { path: string; size: number }[] = [];
+  /** Files whose last F record said their content came as text, with the size stat saw. */
+  const sized = new Map<string, number>();
   /** Takes the text lines after a T, D or C record. */
   let continued: ((line: string) => void) | undefined;
   for (const line of stdout.split('\n')) {
@@ -357,9 +359,11 @@ export function parseFactRecords(stdout: string): { raw: RawFacts; reread: strin
         const uid = Number(parts[3]);
         const gid = Number(parts[4]);
         const content = parts[5] ?? '';
-        // Its place in the order kept: the content is filled in once every record is read.
+        // Its place in the order kept: the content is filled in once every record is read. A later
+        // record of the same file (another main config's walk) replaces an earlier one.
         raw.files.set(path(), { mode, uid, gid, content: content.startsWith('=') ? Buffer.alloc(0) : decode(content) });
-        if (content.startsWith('=')) sized.push({ path: path(), size: Number(content.slice(1)) });
+        if (content.startsWith('=')) sized.set(path(), Number(content.slice(1)));
+        else sized.delete(path());
         break;
       }
       case 'C': {
@@ -397,7 +401,9 @@ export function parseFactRecords(stdout: string): { raw: RawFacts; reread: strin
     }
   }
   const reread: string[] = [];
-  for (const { path, size } of sized) {
+  // The text is the awk's, the size the stat's, read a moment later: a file rewritten in between
+  // to other bytes of the same size would pass, as a file rewritten between stat and base64 did.
+  for (const [path, size] of sized) {
     const file = raw.files.get(path);
     const content = textContent(texts.get(path), size);
     if (file && content) file.content = content;

@@ -23,6 +23,11 @@ export interface MatchConnection {
   lport?: number;
   rdomain?: string;
   groups?: readonly string[];
+  /**
+   * The user's groups are not known: take the user to be in every group a Group criterion names
+   * and in none it negates (lockout prediction judges both ways).
+   */
+  anyGroup?: boolean;
   /** The user does not exist (`-C invalid-user`, OpenSSH 9.9+): what `Match invalid-user` tests. */
   invalidUser?: boolean;
 }
@@ -208,6 +213,10 @@ export function evaluateMatch(criteria: readonly MatchCriterion[], connection: M
       case 'group': {
         if (connection.user === undefined) {
           matches = false;
+          break;
+        }
+        if (connection.anyGroup) {
+          if (!v.split(',').some((p) => p !== '' && !p.startsWith('!'))) matches = false;
           break;
         }
         let found = false;

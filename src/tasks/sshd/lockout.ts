@@ -57,16 +57,33 @@ function matchGroupLine(tree: SshdConfigTree): ConfigOrigin | undefined {
   return undefined;
 }
 
+/**
+ * sshd's verdict on the runner's login. When the login's groups are not known (a Match Group that
+ * came from a template's value, or a host where `id -Gn` failed) and a Match Group block may
+ * apply, the login is judged both outside and inside every such block: refused both ways is a
+ * refusal, refused one way only is "cannot tell", never "allowed".
+ */
 function judge(tree: SshdConfigTree, login: RunnerLogin, options: { version: string; defaults: SshdDefaults }): Verdict {
-  // The facts hold the login's groups whenever the host's files or a task's text name groups; a
-  // Match Group that came from a template's value is judged unknown rather than as not matching.
   const groupMatch = login.groups ? undefined : matchGroupLine(tree);
-  if (groupMatch) return { unknown: { reason: `a Match Group block applies by group, and ${login.user}'s groups on the host are not known`, origin: groupMatch } };
+  if (!groupMatch) return judgeFor(tree, login, options);
+  const outside = judgeFor(tree, login, options, false);
+  const inside = judgeFor(tree, login, options, true);
+  if (outside.refused && inside.refused) return outside;
+  const refused = outside.refused ?? inside.refused;
+  if (refused) {
+    const where = outside.refused ? 'outside' : 'inside';
+    return { unknown: { reason: `${refused.reason} if ${login.user} is ${where} the groups of a Match Group block, and ${login.user}'s groups on the host are not known`, origin: groupMatch } };
+  }
+  return outside.unknown ? outside : inside.unknown ? inside : outside;
+}
+
+/** The verdict for one assumption about Match Group blocks (`inGroups`), when the login's groups are not known. */
+function judgeFor(tree: SshdConfigTree, login: RunnerLogin, options: { version: string; defaults: SshdDefaults }, inGroups?: boolean): Verdict {
   const connection: MatchConnection = {
     user: login.user,
     ...(login.address ? { addr: login.address, host: login.address } : {}),
     ...(login.port !== undefined ? { lport: login.port } : {}),
-    ...(login.groups ? { groups: login.groups } : {}),
+    ...(login.groups ? { groups: login.groups } : inGroups ? { anyGroup: true } : {}),
   };
   const value = (keyword: string): EffectiveSshdValue => effectiveValue(tree, keyword, connection, options);
   const { user, address } = login;
@@ -78,10 +95,15 @@ function judge(tree: SshdConfigTree, login: RunnerLogin, options: { version: str
   if (allow.values.length > 0 && !allow.values.some((p) => userPatternMatches(p, user, address))) {
     return { refused: { reason: `AllowUsers does not list ${user}`, origin: allow.source } };
   }
+  // Groups that are not known leave the verdict open, unless a later check refuses the login anyway.
+  let unknown: Verdict['unknown'];
   for (const [keyword, listed] of [['DenyGroups', true], ['AllowGroups', false]] as const) {
     const groups = value(keyword);
     if (groups.values.length === 0) continue;
-    if (!login.groups) return { unknown: { reason: `${keyword} ${groups.values.join(' ')} applies, and ${user}'s groups on the host are not known`, origin: groups.source } };
+    if (!login.groups) {
+      unknown ??= { reason: `${keyword} ${groups.values.join(' ')} applies, and ${user}'s groups on the host are not known`, origin: groups.source };
+      continue;
+    }
     const hit = groups.values.find((p) => login.groups!.some((g) => matchWildcard(g, p)));
     if (listed && hit !== undefined) return { refused: { reason: `DenyGroups lists ${hit}, a group of ${user}`, origin: lineHolding(tree, groups, (a) => a === hit) } };
     if (!listed && hit === undefined) return { refused: { reason: `AllowGroups lists none of ${user}'s groups (${login.groups.join(' ')})`, origin: groups.source } };
@@ -118,7 +140,7 @@ function judge(tree: SshdConfigTree, login: RunnerLogin, options: { version: str
   if (!chains.includes('any') && !chains.some((chain) => chain.split(',').every((m) => enabled.includes(m.split(':')[0] as LoginMethod)))) {
     return { refused: { reason: `AuthenticationMethods ${chains.join(' ')} needs a method the runner does not have (it uses ${enabled.join(', ')})`, origin: methods.source }, enabled };
   }
-  return { enabled, disabledBy };
+  return { ...(unknown ? { unknown } : {}), enabled, disabledBy };
 }
 
 function methodFlag(method: LoginMethod): string {
@@ -132,7 +154,9 @@ export function predictLockout(input: LockoutInput): { refusal?: PlanOutcome['re
   const who = `${input.login.user}${input.login.address ? ` from ${input.login.address}` : ''}`;
   if (after.refused) {
     const before = judge(input.before, input.login, options);
-    if (before.refused || before.unknown) return {};
+    // A config this model already refuses is not the change's doing. One it cannot judge (groups
+    // not known) admits the runner, which is logged in: the change is.
+    if (before.refused) return {};
     // With every method off, the responsible line is the one that turned off a method that was on.
     const turnedOff = before.enabled?.find((m) => after.disabledBy?.has(m));
     const origin = turnedOff && after.disabledBy ? after.disabledBy.get(turnedOff) : after.refused.origin;

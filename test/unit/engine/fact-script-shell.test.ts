@@ -335,6 +335,25 @@ describe('fact script functions in a real shell', () => {
     assert.deepEqual([...raw.files.keys()], ['/etc/y']);
     assert.equal(raw.files.get('/etc/y')?.content.toString(), 'A 1');
     assert.throws(() => parseFactOutput(out), /changed while it was read: \/etc\/x/);
+    // A later record of the same file, through base64 (another walk read it after it changed), wins.
+    const later = parseFactRecords(`C /etc/v\n|abc\nF /etc/v 644 0 0 =4\nF /etc/v 644 0 0 ${Buffer.from('xyz\n').toString('base64')}\n`);
+    assert.deepEqual(later.reread, []);
+    assert.equal(later.raw.files.get('/etc/v')?.content.toString(), 'xyz\n');
+  });
+
+  it('leaves a file over 64 KiB to base64, however its lines are cut', () => {
+    const dir = join(root, 'big');
+    mkdirSync(dir, { recursive: true });
+    const oneLine = `Banner ${'x'.repeat(70_000)}\n`;
+    const manyLines = 'PermitRootLogin no\n'.repeat(4_000);
+    writeFileSync(join(dir, 'one-line.conf'), oneLine);
+    writeFileSync(join(dir, 'many-lines.conf'), manyLines);
+    writeFileSync(join(dir, 'main'), `Include ${dir}/*.conf\n`);
+    const { out } = loggedWalk(join(dir, 'main'));
+    const raw = parseFactOutput(out);
+    assert.equal(raw.files.get(join(dir, 'one-line.conf'))?.content.toString(), oneLine);
+    assert.equal(raw.files.get(join(dir, 'many-lines.conf'))?.content.toString(), manyLines);
+    assert.deepEqual(out.match(/^C .*$/gm), [`C ${join(dir, 'main')}`], 'only the small main file as text');
   });
 
   it("reads the login's groups only when a file of the tree names groups, or when asked", () => {
@@ -349,6 +368,9 @@ describe('fact script functions in a real shell', () => {
       ['deny', 'DenyGroups wheel'],
       ['match', 'Match User deploy Group sftponly'],
       ['match-eq', 'match group=sftponly'],
+      // sshd splits words at any whitespace, a CR too.
+      ['match-cr', '\rMatch Group sftponly'],
+      ['allow-cr', 'AllowGroups\rwheel'],
     ]) {
       writeFileSync(join(dir, 'd', 'a.conf'), `MaxStartups 10:30:100\n${line}\n`);
       assert.match(loggedWalk(join(dir, 'plain')).out, /groups wanted/, name);

@@ -82,7 +82,27 @@ describe('lockout prediction', () => {
     assertLockout(known, '/etc/ssh/sshd_config:6', /PubkeyAuthentication no at \/etc\/ssh\/sshd_config:6/);
     const unknown = planHost({ host: { ...KEY_RUNNER, vars: { group: 'ops' } }, plays: playsOf(task(body)), cliVars: {}, facts: factsWithConfig(BASE, { runnerAddress: FROM }) }).plan;
     assert.equal(unknown.status, 'changed');
-    assert.match(unknown.warnings.join('\n'), /cannot tell whether the change locks out sshfix's own login \(deploy from 198\.51\.100\.7\): a Match Group block applies by group, and deploy's groups on the host are not known \(\/etc\/ssh\/sshd_config:5\)/);
+    assert.match(
+      unknown.warnings.join('\n'),
+      /cannot tell whether the change locks out sshfix's own login \(deploy from 198\.51\.100\.7\): no method the runner logs in with is enabled: publickey \(PubkeyAuthentication no at \/etc\/ssh\/sshd_config:6\) if deploy is inside the groups of a Match Group block, and deploy's groups on the host are not known \(\/etc\/ssh\/sshd_config:5\)/,
+    );
+  });
+
+  it('a Match Group block with the groups not known does not hide a lockout elsewhere in the config', () => {
+    // A Match Group that a variable brought in, then a global change that locks the runner out whatever its groups.
+    const templated = planHost({
+      host: { ...KEY_RUNNER, vars: { m: 'Group sftp' } },
+      plays: playsOf(task('      match: "{{ m }}"\n      set: { X11Forwarding: "no" }\n  - sshd:\n      set: { PubkeyAuthentication: "no" }\n')),
+      cliVars: {},
+      facts: factsWithConfig(BASE, { runnerAddress: FROM }),
+    }).plan;
+    assertLockout(templated, '/etc/ssh/sshd_config:5', /PubkeyAuthentication no/);
+    // The host's own Match Group block, its groups not read (id -Gn failed).
+    const own = plan(`${BASE}Match Group sftp\n  ForceCommand internal-sftp\n`, '      set: { PubkeyAuthentication: "no" }\n');
+    assertLockout(own, '/etc/ssh/sshd_config:4', /PubkeyAuthentication no/);
+    // AllowGroups that cannot be judged does not hide it either.
+    const allowGroups = plan(`${BASE}AllowGroups deploy admins\n`, '      set: { PubkeyAuthentication: "no" }\n');
+    assertLockout(allowGroups, '/etc/ssh/sshd_config:5', /PubkeyAuthentication no/);
   });
 
   it('AuthenticationMethods that needs a method the runner lacks', () => {
