@@ -46,6 +46,18 @@ export function includePattern(arg: string): string {
   return arg.startsWith('/') || arg.startsWith('~') ? arg : `${SSHD_CONFIG_DIR}/${arg}`;
 }
 
+/**
+ * The first `Match` line of the tree with a Group criterion (`Group NAME` or `Group=NAME`): the
+ * one kind of block whose application depends on the user's groups, which sshd looks up.
+ */
+export function matchGroupLine(tree: SshdConfigTree): { path: string; line: number } | undefined {
+  for (const [path, file] of tree.files) {
+    const index = file.lines.findIndex((l) => l.kind === 'directive' && l.keyword?.toLowerCase() === 'match' && (l.args ?? []).some((a) => /^group(=|$)/i.test(a.value)));
+    if (index !== -1) return { path, line: index + 1 };
+  }
+  return undefined;
+}
+
 export interface BuildSshdConfigTreeResult {
   tree: SshdConfigTree;
   /** Absolute Include patterns the snapshot cannot expand: the gatherer must fetch their directories. */

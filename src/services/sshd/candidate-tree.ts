@@ -7,8 +7,7 @@
  * never the live drop-ins. Pure: builds the script and maps sshd's messages back.
  */
 import { lexText, linesToText, quoteArgument, type ConfigLine } from '../../config/openssh/lexer.js';
-import type { SshdConfigTree } from '../../config/sshd/tree.js';
-import { includePattern } from '../../config/sshd/tree.js';
+import { includePattern, matchGroupLine, type SshdConfigTree } from '../../config/sshd/tree.js';
 import { quoteShellArg } from '../../util/shell-quote.js';
 import { writeCandidateFile } from '../candidate-files.js';
 import { NEUTRAL_CONNECTION } from '../../config/sshd/connection-spec.js';
@@ -87,6 +86,6 @@ export function buildCandidateValidation(tree: SshdConfigTree, specs: readonly s
 function checkSharing(tree: SshdConfigTree, specs: readonly string[]): Pick<CandidateValidation, 'hostIndependent' | 'dependsOn'> {
   if (hostDependence(tree) !== undefined) return { hostIndependent: false };
   const users = specs.flatMap((spec) => /(?:^|,)user=([^,]*)/.exec(spec)?.[1] ?? []);
-  if (users.length === 0 || hostDependence(tree, true) === undefined) return { hostIndependent: true };
+  if (users.length === 0 || !matchGroupLine(tree)) return { hostIndependent: true };
   return users.every((user) => user === NEUTRAL_CONNECTION.user) ? { hostIndependent: true, dependsOn: [SSHD_CHECK_USER_GROUPS] } : { hostIndependent: false };
 }

@@ -99,9 +99,10 @@ const HOST_KEY_PATH = /^\/etc\/ssh\/ssh_host_[^/]*$/;
 
 /**
  * Why this tree's `sshd -T` depends on the host beyond what the key holds, or undefined when it
- * does not. `withUser`: a candidate check whose `-C` specs name a user (Match Group looks it up).
+ * does not. (With `-C` and a user, a Match Group block looks up the user's groups too: see
+ * candidate-tree.ts.)
  */
-export function hostDependence(tree: SshdConfigTree, withUser = false): string | undefined {
+export function hostDependence(tree: SshdConfigTree): string | undefined {
   for (const file of tree.files.values()) {
     for (const line of file.lines) {
       if (line.kind !== 'directive' || !line.keyword) continue;
@@ -114,7 +115,6 @@ export function hostDependence(tree: SshdConfigTree, withUser = false): string |
         if (args[0] !== undefined && !isNumericListenAddress(args[0])) return `ListenAddress ${args[0]} (a name)`;
       }
       if (keyword === 'hostkey' && args[0] !== undefined && !HOST_KEY_PATH.test(args[0])) return `HostKey ${args[0]}`;
-      if (withUser && keyword === 'match' && args.some((a) => /^group(=|$)/i.test(a))) return 'Match Group';
     }
   }
   return undefined;

@@ -9,7 +9,7 @@
 import type { SshdDefaults } from '../../config/sshd/defaults.js';
 import { effectiveValue, type ConfigOrigin, type EffectiveSshdValue, type MatchConnection } from '../../config/sshd/effective.js';
 import { addressListMatches } from '../../config/sshd/match.js';
-import type { SshdConfigTree } from '../../config/sshd/tree.js';
+import { matchGroupLine, type SshdConfigTree } from '../../config/sshd/tree.js';
 import { matchWildcard } from '../../config/sshd/values.js';
 import type { LoginMethod, PlanOutcome, RunnerLogin } from '../planner.js';
 
@@ -46,15 +46,6 @@ function userPatternMatches(pattern: string, user: string, address: string | und
 /** The line of an accumulated list that holds the item (each source line's own arguments). */
 function lineHolding(tree: SshdConfigTree, value: EffectiveSshdValue, found: (item: string) => boolean): ConfigOrigin | undefined {
   return value.sources.find((o) => (tree.files.get(o.path)?.lines[o.line - 1]?.args ?? []).some((a) => found(a.value))) ?? value.source;
-}
-
-/** The first `Match` line of the tree with a Group criterion. */
-function matchGroupLine(tree: SshdConfigTree): ConfigOrigin | undefined {
-  for (const [path, file] of tree.files) {
-    const index = file.lines.findIndex((l) => l.kind === 'directive' && l.keyword?.toLowerCase() === 'match' && (l.args ?? []).some((a) => /^group(=|$)/i.test(a.value)));
-    if (index !== -1) return { path, line: index + 1 };
-  }
-  return undefined;
 }
 
 /**
