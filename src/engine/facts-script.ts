@@ -107,11 +107,6 @@ const PRELUDE = [
     '  printf "T %s %s \\n" "$1" "$2"; r=$3',
     '  while [ -n "$r" ]; do case $r in *"$nl"*) printf "|%s\\n" "${r%%"$nl"*}"; r=${r#*"$nl"} ;; *) printf "\\\\%s\\n" "$r"; r= ;; esac; done',
     '}',
-    // A command whose output is a few lines of text, as text lines: no base64 process for it.
-    'rt() {',
-    '  td; n=$1; shift; "$@" >"$t/o" 2>"$t/e" </dev/null; rc=$?; printf "T %s %s " "$n" "$rc"; [ -s "$t/e" ] && b64 <"$t/e"; printf "\\n"',
-    '  l=; while IFS= read -r l; do printf "|%s\\n" "$l"; l=; done <"$t/o"; [ -n "$l" ] && printf "\\\\%s\\n" "$l"; return 0',
-    '}',
     // One program's output as a T record, without its stderr and its last newlines: no scratch file.
     'tc() { n=$1; shift; v=$("$@" 2>/dev/null </dev/null); tv "$n" $? "${v:+$v$nl}"; }',
     // The first executable NAME in PATH, into $v (what `command -v` prints, without a subshell or a file).

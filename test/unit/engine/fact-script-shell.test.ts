@@ -227,7 +227,7 @@ describe('fact script functions in a real shell', () => {
   });
 
   it('makes its scratch directory with mktemp -d, or with a template where plain -d fails (older busybox), and removes it', () => {
-    const scratch = (fake: string[]) => parseFactOutput(runScript([...fake, ...FACT_SCRIPT_PRELUDE, 'td', 'rt t printf %s "$t"', 'exit 0'].join('\n') + '\n')).commands.get('t')?.stdout ?? '';
+    const scratch = (fake: string[]) => parseFactOutput(runScript([...fake, ...FACT_SCRIPT_PRELUDE, 'td', 'tv t 0 "$t"', 'exit 0'].join('\n') + '\n')).commands.get('t')?.stdout ?? '';
     const plain = scratch([]);
     assert.match(plain, /^\/\S+$/);
     const templated = scratch(['mktemp() { [ "$*" = -d ] && return 1; command mktemp "$@"; }']);
@@ -261,15 +261,16 @@ describe('fact script functions in a real shell', () => {
     assert.deepEqual(raw.commands.get('loud'), { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
   });
 
-  it('records a text command line by line, exactly as base64 would (no base64 process for its stdout)', () => {
+  it('records a text line by line, exactly as base64 would (no base64 process for it), and a program through tc with its exit code', () => {
     const outputs = ['', 'one line\n', 'no newline at the end', 'two\nlines\n', '|pipe\n\\backslash %s %% \tx\n\nafter a blank\n', 'R looks like a record\nT too\n', '\n\n'];
-    const lines = outputs.flatMap((text, i) => [`rt text_${i} printf %s ${quoteShellArg(text)}`, `run b64_${i} printf %s ${quoteShellArg(text)}`]);
-    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...lines, 'rt failing sh -c "echo out; echo err >&2; exit 3"', 'exit 0'].join('\n') + '\n'));
+    const lines = outputs.flatMap((text, i) => [`tv text_${i} 0 ${quoteShellArg(text)}`, `run b64_${i} printf %s ${quoteShellArg(text)}`]);
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...lines, 'tc failing sh -c "echo out; echo err >&2; exit 3"', 'exit 0'].join('\n') + '\n'));
     outputs.forEach((text, i) => {
       assert.deepEqual(raw.commands.get(`text_${i}`), { exitCode: 0, stdout: text, stderr: '' }, JSON.stringify(text));
       assert.deepEqual(raw.commands.get(`text_${i}`), raw.commands.get(`b64_${i}`));
     });
-    assert.deepEqual(raw.commands.get('failing'), { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+    // tc keeps stdout and the exit code; stderr is not recorded.
+    assert.deepEqual(raw.commands.get('failing'), { exitCode: 3, stdout: 'out\n', stderr: '' });
   });
 
   /** The walk of `main`, with every program it starts logged (shell functions named like them). */
