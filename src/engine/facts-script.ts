@@ -350,15 +350,14 @@ export function parseFactRecords(stdout: string): { raw: RawFacts; reread: strin
         });
         break;
       case 'F': {
-        const mode = parseInt(parts[2] ?? '644', 8);
-        const uid = Number(parts[3]);
-        const gid = Number(parts[4]);
+        const file = path();
         const content = parts[5] ?? '';
+        const asText = content.startsWith('=');
         // Its place in the order kept: the content is filled in once every record is read. A later
         // record of the same file (another main config's walk) replaces an earlier one.
-        raw.files.set(path(), { mode, uid, gid, content: content.startsWith('=') ? Buffer.alloc(0) : decode(content) });
-        if (content.startsWith('=')) sized.set(path(), Number(content.slice(1)));
-        else sized.delete(path());
+        raw.files.set(file, { mode: parseInt(parts[2] ?? '644', 8), uid: Number(parts[3]), gid: Number(parts[4]), content: asText ? Buffer.alloc(0) : decode(content) });
+        if (asText) sized.set(file, Number(content.slice(1)));
+        else sized.delete(file);
         break;
       }
       case 'C': {

@@ -123,14 +123,14 @@ export class HostSession {
     const body = factScriptBody(request, known, caches ? 'deferred' : 'inline').filter((line) => line !== 'exit 0');
     const { raw, reread } = parseRecords(await this.part(body, FACTS_TIMEOUT_MS));
     // A file sent as text that changed while it was read: read it again, through base64.
-    if (reread.length > 0) mergeRaw(raw, parseRecords(await this.part([...reread.map((path) => `rf ${quoteShellArg(path)}`), ...this.groupsLines(raw)], PART_TIMEOUT_MS)).raw);
+    if (reread.length > 0) await this.readMore(raw, reread.map((path) => `rf ${quoteShellArg(path)}`));
     // Include trees that point into directories the script did not list: read those too.
     const snapshot = rawSnapshot(raw);
     const missingDirs = new Set<string>();
     for (const [id, paths] of Object.entries(request.services)) {
       for (const dir of lookupService(id)?.unlistedDirs(snapshot, paths) ?? []) missingDirs.add(dir);
     }
-    if (missingDirs.size > 0) mergeRaw(raw, parseRecords(await this.part([...dirLines([...missingDirs]), ...this.groupsLines(raw)], PART_TIMEOUT_MS)).raw);
+    if (missingDirs.size > 0) await this.readMore(raw, dirLines([...missingDirs]));
     if (caches) {
       for (const id of services) {
         const shared = lookupService(id)?.shared;
@@ -153,11 +153,13 @@ export class HostSession {
   }
 
   /**
-   * The login's groups are read when the files the Include walk looked at name groups; files read
-   * in a later part were not looked at, so a part that reads files reads the groups too.
+   * Reads more files in a later part and adds their records to `raw`. The login's groups are read
+   * when the files the Include walk looked at name groups; files read in a later part were not
+   * looked at, so such a part reads the groups too.
    */
-  private groupsLines(raw: RawFacts): string[] {
-    return raw.commands.has('login_groups') ? [] : loginGroupsLines();
+  private async readMore(raw: RawFacts, lines: readonly string[]): Promise<void> {
+    const groups = raw.commands.has('login_groups') ? [] : loginGroupsLines();
+    mergeRaw(raw, parseRecords(await this.part([...lines, ...groups], PART_TIMEOUT_MS)).raw);
   }
 
   /**

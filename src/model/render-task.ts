@@ -37,8 +37,8 @@ export function renderTask(task: Task, scope: VariableScope): RenderTaskResult {
   // Without `{{ }}` the result depends on the task and the host's OpenSSH version alone: a fleet's
   // hosts share it (it is read, never changed).
   const version = scope.facts['openssh.version'];
-  const byVersion = untemplated.get(task) ?? new Map<unknown, RenderTaskResult>();
-  untemplated.set(task, byVersion);
+  let byVersion = untemplated.get(task);
+  if (!byVersion) untemplated.set(task, (byVersion = new Map()));
   const known = byVersion.get(version);
   if (known) return known;
   const result = renderTaskFor(task, scope);
