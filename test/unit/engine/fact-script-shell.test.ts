@@ -23,6 +23,9 @@ function runScript(script: string, etcSsh?: string): string {
   return result.stdout;
 }
 
+/** Shell functions named like `programs` that log each start to `log`, then run the program. */
+const counting = (programs: readonly string[], log: string): string[] => programs.map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
+
 describe('fact script functions in a real shell', () => {
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'sshfix-facts-'));
@@ -61,8 +64,7 @@ describe('fact script functions in a real shell', () => {
   const countedWalk = (main: string): { raw: ReturnType<typeof parseFactOutput>; starts: string[] } => {
     const log = join(root, 'starts.log');
     writeFileSync(log, '');
-    const counters = ['awk', 'stat'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
-    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counters, `walk ${quoteShellArg(main)}`, 'exit 0'].join('\n') + '\n'));
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counting(['awk', 'stat'], log), `walk ${quoteShellArg(main)}`, 'exit 0'].join('\n') + '\n'));
     return { raw, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
   };
 
@@ -151,8 +153,7 @@ describe('fact script functions in a real shell', () => {
     const script = unmerged ? lines.map((l) => (l.startsWith('wx=;') ? 'wx=' : l.startsWith('wxo=;') ? 'wxo=' : l)) : lines;
     const log = join(root, 'sshd-starts.log');
     writeFileSync(log, '');
-    const counters = ['awk', 'stat'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
-    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counters, ...script, 'exit 0'].join('\n') + '\n', etcSsh));
+    const raw = parseFactOutput(runScript([...FACT_SCRIPT_PRELUDE, ...counting(['awk', 'stat'], log), ...script, 'exit 0'].join('\n') + '\n', etcSsh));
     return { raw, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() };
   };
 
@@ -237,7 +238,7 @@ describe('fact script functions in a real shell', () => {
 
   it("reads a host's facts without a scratch directory (no mktemp, no rm) once its build is known, and makes one for a command's record", () => {
     const log = join(root, 'scratch.log');
-    const counters = ['mktemp', 'rm'].map((p) => `${p}() { echo ${p} >>${quoteShellArg(log)}; command ${p} "$@"; }`);
+    const counters = counting(['mktemp', 'rm'], log);
     const programs = (lines: readonly string[]): string[] => {
       writeFileSync(log, '');
       // The counters come first: the prelude's trap calls rm at the exit.
@@ -277,8 +278,7 @@ describe('fact script functions in a real shell', () => {
   const loggedWalk = (main: string, lines: readonly string[] = []): { out: string; starts: string[] } => {
     const log = join(root, 'programs.log');
     writeFileSync(log, '');
-    const counters = ['awk', 'stat', 'base64', 'id'].map((p) => `${p}() { echo ${p} >>"$sshfix_log"; command ${p} "$@"; }`);
-    const out = runScript([...FACT_SCRIPT_PRELUDE, `sshfix_log=${quoteShellArg(log)}`, ...counters, ...lines, `walk ${quoteShellArg(main)}`, '[ -z "${sshfix_groups-}" ] || echo "groups wanted"', 'exit 0'].join('\n') + '\n');
+    const out = runScript([...FACT_SCRIPT_PRELUDE, `sshfix_log=${quoteShellArg(log)}`, ...counting(['awk', 'stat', 'base64', 'id'], log), ...lines, `walk ${quoteShellArg(main)}`, '[ -z "${sshfix_groups-}" ] || echo "groups wanted"', 'exit 0'].join('\n') + '\n');
     return { out, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() };
   };
 
